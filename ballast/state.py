@@ -1,0 +1,129 @@
+"""A snapshot of a vault's on-chain state, read once, used by the planner and policies.
+
+All figures are integers in the vault's own units: token base units, USD and weights
+with 18 decimals (WAD), bands in bps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ballast.constants import WAD
+
+
+@dataclass
+class AssetState:
+    """One basket asset as the vault sees it."""
+
+    address: str
+    symbol: str
+    decimals: int
+    balance: int  # tracked balance, base units
+    price: int  # oracle USD price of one whole token, WAD
+    target: int  # effective target weight, WAD
+    band_bps: int
+    outer_band_bps: int
+    variance: int = 0  # EWMA annualised variance, WAD
+
+    @property
+    def value(self) -> int:
+        """Oracle USD value (WAD) of the tracked balance, rounded down like the vault."""
+        return self.balance * self.price // 10**self.decimals
+
+
+@dataclass
+class VaultState:
+    """Everything the planner and the trigger policies need, in one read."""
+
+    address: str
+    assets: list[AssetState]
+    total_supply: int
+    timestamp: int
+    trigger_type: int
+    rebalance_interval: int
+    last_rebalance: int
+    vol_reference: int
+    cooldown: int
+    max_slippage_bps: int
+    max_cost_bps: int
+    turnover_cap_bps: int
+    turnover_period: int
+    turnover_period_start: int
+    turnover_used: int
+    venues: list[str] = field(default_factory=list)
+
+    @property
+    def total_value(self) -> int:
+        return sum(a.value for a in self.assets)
+
+    @property
+    def weights(self) -> list[int]:
+        total = self.total_value
+        return [a.value * WAD // total if total else 0 for a in self.assets]
+
+    @property
+    def drifts(self) -> list[int]:
+        return [w - a.target for w, a in zip(self.weights, self.assets)]
+
+    @property
+    def max_drift(self) -> int:
+        return max((abs(d) for d in self.drifts), default=0)
+
+    def index(self, address: str) -> int:
+        for i, asset in enumerate(self.assets):
+            if asset.address.lower() == str(address).lower():
+                return i
+        raise KeyError(address)
+
+    def turnover_left(self) -> int:
+        """USD value (WAD) the keeper may still trade in this turnover period."""
+        used = self.turnover_used
+        if self.timestamp >= self.turnover_period_start + self.turnover_period:
+            used = 0
+        cap = self.total_value * self.turnover_cap_bps // 10_000
+        return max(cap - used, 0)
+
+
+def read_state(vault, token_at, timestamp: int, venues: list[str] | None = None) -> VaultState:
+    """Read a :class:`VaultState` from a deployed vault.
+
+    ``vault`` is an ape contract instance (or anything with the same getters);
+    ``token_at`` maps an address to an ERC-20 instance, for symbol and decimals.
+    """
+    addresses = list(vault.get_assets())
+    targets = list(vault.target_weights())
+    assets = []
+    for address, target in zip(addresses, targets):
+        token = token_at(address)
+        _, band, outer = vault.asset_config(address)
+        assets.append(
+            AssetState(
+                address=str(address),
+                symbol=token.symbol(),
+                decimals=int(token.decimals()),
+                balance=int(vault.balances(address)),
+                price=int(vault.price(address)),
+                target=int(target),
+                band_bps=int(band),
+                outer_band_bps=int(outer),
+                variance=int(vault.variance(address)),
+            )
+        )
+    return VaultState(
+        address=str(vault.address),
+        assets=assets,
+        total_supply=int(vault.totalSupply()),
+        timestamp=int(timestamp),
+        trigger_type=int(vault.trigger_type()),
+        rebalance_interval=int(vault.rebalance_interval()),
+        last_rebalance=int(vault.last_rebalance()),
+        vol_reference=int(vault.vol_reference()),
+        cooldown=int(vault.cooldown()),
+        max_slippage_bps=int(vault.max_slippage_bps()),
+        max_cost_bps=int(vault.max_cost_bps()),
+        turnover_cap_bps=int(vault.turnover_cap_bps()),
+        turnover_period=int(vault.turnover_period()),
+        turnover_period_start=int(vault.turnover_period_start()),
+        turnover_used=int(vault.turnover_used()),
+        venues=[str(v) for v in (venues or [])],
+    )
