@@ -112,9 +112,7 @@ def _factor(corr: FloatArray) -> FloatArray:
     except np.linalg.LinAlgError:
         eigval, eigvec = np.linalg.eigh(corr)
         if eigval.min() < -1e-10:
-            raise ValueError(
-                "correlation matrix is not positive semi-definite"
-            ) from None
+            raise ValueError("correlation matrix is not positive semi-definite") from None
         return eigvec * np.sqrt(np.clip(eigval, 0.0, None))
 
 
@@ -169,9 +167,7 @@ class GBM:
         factor = _factor(np.asarray(self.corr, dtype=np.float64))
         return z @ factor.T
 
-    def log_returns(
-        self, rng: np.random.Generator, paths: int, steps: int
-    ) -> FloatArray:
+    def log_returns(self, rng: np.random.Generator, paths: int, steps: int) -> FloatArray:
         """Per-step log returns, shape (steps, paths, n_assets)."""
         sigma = np.asarray(self.sigma)
         dt = self.dt_years
@@ -221,14 +217,8 @@ class JumpGBM:
         """Validates the jump parameters."""
         if len(self.jump_beta) != self.base.n_assets:
             raise ValueError("jump_beta must have one value per asset")
-        if (
-            self.jump_intensity < 0
-            or self.jump_std < 0
-            or self.crash_vol_multiplier < 0
-        ):
-            raise ValueError(
-                "jump_intensity, jump_std and crash_vol_multiplier must be >= 0"
-            )
+        if self.jump_intensity < 0 or self.jump_std < 0 or self.crash_vol_multiplier < 0:
+            raise ValueError("jump_intensity, jump_std and crash_vol_multiplier must be >= 0")
         if self.crash_steps < 0:
             raise ValueError("crash_steps must be >= 0")
 
@@ -252,18 +242,14 @@ class JumpGBM:
         vol = np.broadcast_to(sigma, (steps, 1, sigma.size)).copy()
         drift = np.broadcast_to(mu, (steps, 1, sigma.size)).copy()
         if self.crash_start is not None and self.crash_steps > 0:
-            window = slice(
-                max(self.crash_start, 0), max(self.crash_start + self.crash_steps, 0)
-            )
+            window = slice(max(self.crash_start, 0), max(self.crash_start + self.crash_steps, 0))
             vol[window] *= self.crash_vol_multiplier
             drift[window] += self.crash_drift * beta
         lr = self.base.shocks(rng, paths, steps)
         lr *= vol * math.sqrt(dt)
         lr += (drift - 0.5 * vol**2) * dt
         counts = rng.poisson(self.jump_intensity * dt, size=(steps, paths))
-        sizes = counts * self.jump_mean + np.sqrt(
-            counts
-        ) * self.jump_std * rng.standard_normal((steps, paths))
+        sizes = counts * self.jump_mean + np.sqrt(counts) * self.jump_std * rng.standard_normal((steps, paths))
         lr += sizes[..., None] * beta
         return _prices_from_log_returns(lr)
 
@@ -323,51 +309,36 @@ def load_csv(path: str | Path) -> PriceHistory:
                 names = _parse_header(cells, f"{where}: line {line}")
                 continue
             if len(cells) != len(names) + 1:
-                raise ValueError(
-                    f"{where}: line {line}: "
-                    f"expected {len(names) + 1} fields, got {len(cells)}"
-                )
+                raise ValueError(f"{where}: line {line}: expected {len(names) + 1} fields, got {len(cells)}")
             try:
                 date = datetime.fromisoformat(cells[0])
             except ValueError:
                 raise ValueError(
-                    f"{where}: line {line}: "
-                    f"bad date {cells[0]!r} (expected ISO format YYYY-MM-DD)"
+                    f"{where}: line {line}: bad date {cells[0]!r} (expected ISO format YYYY-MM-DD)"
                 ) from None
             if dates and date <= dates[-1]:
                 raise ValueError(
-                    f"{where}: line {line}: date {cells[0]} is not after "
-                    f"the previous date {dates[-1].isoformat()}"
+                    f"{where}: line {line}: date {cells[0]} is not after the previous date {dates[-1].isoformat()}"
                 )
             values: list[float] = []
             for name, cell in zip(names, cells[1:], strict=True):
                 try:
                     price = float(cell)
                 except ValueError:
-                    raise ValueError(
-                        f"{where}: line {line}: column {name!r}: not a number: {cell!r}"
-                    ) from None
+                    raise ValueError(f"{where}: line {line}: column {name!r}: not a number: {cell!r}") from None
                 if not math.isfinite(price) or price <= 0:
                     raise ValueError(
-                        f"{where}: line {line}: column {name!r}: "
-                        f"price must be positive and finite, got {cell}"
+                        f"{where}: line {line}: column {name!r}: price must be positive and finite, got {cell}"
                     )
                 values.append(price)
             dates.append(date)
             rows.append(values)
     if not names:
-        raise ValueError(
-            f"{where}: line 1: empty file, expected a header 'date,<asset>,...'"
-        )
+        raise ValueError(f"{where}: line 1: empty file, expected a header 'date,<asset>,...'")
     if len(rows) < 2:
-        raise ValueError(
-            f"{where}: line {header_line}: "
-            f"need at least 2 price rows after the header, got {len(rows)}"
-        )
+        raise ValueError(f"{where}: line {header_line}: need at least 2 price rows after the header, got {len(rows)}")
     stamps = np.array([d.replace(tzinfo=None) for d in dates], dtype="datetime64[s]")
-    return PriceHistory(
-        names=names, dates=stamps, prices=np.asarray(rows, dtype=np.float64)
-    )
+    return PriceHistory(names=names, dates=stamps, prices=np.asarray(rows, dtype=np.float64))
 
 
 def _parse_header(cells: list[str], where: str) -> tuple[str, ...]:
@@ -446,9 +417,7 @@ class Bootstrap:
         block = min(self.block, lr.shape[0])
         n_blocks = -(-steps // block)
         starts = rng.integers(0, lr.shape[0] - block + 1, size=(n_blocks, paths))
-        index = (starts[:, None, :] + np.arange(block)[None, :, None]).reshape(
-            n_blocks * block, paths
-        )
+        index = (starts[:, None, :] + np.arange(block)[None, :, None]).reshape(n_blocks * block, paths)
         return _prices_from_log_returns(lr[index[:steps]])
 
 
@@ -456,11 +425,7 @@ class Bootstrap:
 
 Kind = Literal["calendar", "threshold", "hybrid", "hold", "amm"]
 Mode = Literal["target", "edge", "partial"]
-_TRIGGERS: dict[str, Trigger] = {
-    "calendar": Trigger.CALENDAR,
-    "threshold": Trigger.THRESHOLD,
-    "hybrid": Trigger.HYBRID,
-}
+_TRIGGERS: dict[str, Trigger] = {"calendar": Trigger.CALENDAR, "threshold": Trigger.THRESHOLD, "hybrid": Trigger.HYBRID}
 
 
 @dataclass(frozen=True)
@@ -506,12 +471,8 @@ class Policy:
 
     def bands(self, n_assets: int) -> tuple[FloatArray, FloatArray]:
         """Bands and outer bands as arrays of shape (n_assets,), bps."""
-        bands = np.broadcast_to(
-            np.asarray(self.bands_bps, dtype=np.float64), (n_assets,)
-        )
-        outer = np.broadcast_to(
-            np.asarray(self.outer_bands_bps, dtype=np.float64), (n_assets,)
-        )
+        bands = np.broadcast_to(np.asarray(self.bands_bps, dtype=np.float64), (n_assets,))
+        outer = np.broadcast_to(np.asarray(self.outer_bands_bps, dtype=np.float64), (n_assets,))
         return bands, outer
 
 
@@ -562,11 +523,7 @@ def default_policies(
     """Buy-and-hold, the AMM pool, and each trigger family in each target mode."""
     outer = min(3 * band_bps, MAX_BPS) if outer_band_bps is None else outer_band_bps
     policies = [Policy("hold", "hold"), Policy("amm pool", "amm")]
-    for kind, interval in (
-        ("calendar", interval_days),
-        ("threshold", interval_days),
-        ("hybrid", check_days),
-    ):
+    for kind, interval in (("calendar", interval_days), ("threshold", interval_days), ("hybrid", check_days)):
         for mode in ("target", "edge", "partial"):
             name = kind if mode == "target" else f"{kind}/{mode}"
             policies.append(
@@ -590,43 +547,17 @@ SWEEP_BANDS_BPS: tuple[float, ...] = (25, 50, 100, 200, 300, 500, 800, 1200)
 
 def frontier_policies(check_days: float = 7.0) -> dict[str, list[Policy]]:
     """Policy families for the cost / tracking-error frontier, by family label."""
-    families: dict[str, list[Policy]] = {
-        "calendar": [],
-        "threshold": [],
-        "threshold/edge": [],
-        "hybrid": [],
-    }
+    families: dict[str, list[Policy]] = {"calendar": [], "threshold": [], "threshold/edge": [], "hybrid": []}
     for days in SWEEP_INTERVAL_DAYS:
-        families["calendar"].append(
-            Policy(f"calendar {days:g}d", "calendar", interval=days * DAY)
-        )
+        families["calendar"].append(Policy(f"calendar {days:g}d", "calendar", interval=days * DAY))
     for band in SWEEP_BANDS_BPS:
         outer = min(3 * band, MAX_BPS)
-        families["threshold"].append(
-            Policy(
-                f"threshold {band:g}bp",
-                "threshold",
-                bands_bps=band,
-                outer_bands_bps=band,
-            )
-        )
+        families["threshold"].append(Policy(f"threshold {band:g}bp", "threshold", bands_bps=band, outer_bands_bps=band))
         families["threshold/edge"].append(
-            Policy(
-                f"threshold/edge {band:g}bp",
-                "threshold",
-                "edge",
-                bands_bps=band,
-                outer_bands_bps=band,
-            )
+            Policy(f"threshold/edge {band:g}bp", "threshold", "edge", bands_bps=band, outer_bands_bps=band)
         )
         families["hybrid"].append(
-            Policy(
-                f"hybrid {band:g}bp",
-                "hybrid",
-                interval=check_days * DAY,
-                bands_bps=band,
-                outer_bands_bps=outer,
-            )
+            Policy(f"hybrid {band:g}bp", "hybrid", interval=check_days * DAY, bands_bps=band, outer_bands_bps=outer)
         )
     return families
 
@@ -673,11 +604,7 @@ def ideal_values(prices: FloatArray, config: BacktestConfig) -> FloatArray:
 
 
 def simulate(
-    policy: Policy,
-    prices: FloatArray,
-    config: BacktestConfig,
-    dt_seconds: float = DAY,
-    record_path: int | None = None,
+    policy: Policy, prices: FloatArray, config: BacktestConfig, dt_seconds: float = DAY, record_path: int | None = None
 ) -> PathResults:
     """Runs one policy over price paths of shape (steps + 1, paths, n_assets).
 
@@ -692,14 +619,10 @@ def simulate(
     clock, as on chain.
     """
     if prices.ndim != 3 or prices.shape[0] < 2:
-        raise ValueError(
-            "prices must have shape (steps + 1, paths, assets) with steps >= 1"
-        )
+        raise ValueError("prices must have shape (steps + 1, paths, assets) with steps >= 1")
     targets = config.targets
     if prices.shape[2] != targets.size:
-        raise ValueError(
-            f"prices have {prices.shape[2]} assets, the config {targets.size}"
-        )
+        raise ValueError(f"prices have {prices.shape[2]} assets, the config {targets.size}")
     if policy.kind == "amm":
         return _simulate_amm(prices, config, record_path)
 
@@ -725,9 +648,7 @@ def simulate(
     trigger = _TRIGGERS.get(policy.kind, Trigger.THRESHOLD)
     bands, outer = policy.bands(targets.size)
     hybrid = policy.kind == "hybrid"
-    variance = (
-        np.full((paths, targets.size), config.vol_reference**2) if hybrid else None
-    )
+    variance = np.full((paths, targets.size), config.vol_reference**2) if hybrid else None
     edge_band = bands / MAX_BPS
     keep_partial = 1.0 - policy.fraction
 
@@ -751,23 +672,11 @@ def simulate(
         vols = None
         if variance is not None:
             update_variance_np(
-                variance,
-                p / prices[k - 1] - 1.0,
-                dt_seconds,
-                config.vol_alpha_bps,
-                config.vol_reference,
+                variance, p / prices[k - 1] - 1.0, dt_seconds, config.vol_alpha_bps, config.vol_reference
             )
             vols = np.sqrt(variance)
         due, _ = needs_rebalance_np(
-            trigger,
-            drift,
-            bands,
-            outer,
-            now,
-            last,
-            policy.interval,
-            vols,
-            config.vol_reference,
+            trigger, drift, bands, outer, now, last, policy.interval, vols, config.vol_reference
         )
 
         if policy.mode == "target":
@@ -779,10 +688,7 @@ def simulate(
         else:
             band = edge_band
             if vols is not None:
-                band = np.minimum(
-                    edge_band * vol_scale_np(vols, config.vol_reference),
-                    outer / MAX_BPS,
-                )
+                band = np.minimum(edge_band * vol_scale_np(vols, config.vol_reference), outer / MAX_BPS)
             worst = (abs_drift / band).max(axis=1)
             keep = np.where(worst > 1.0, 1.0 / np.maximum(worst, 1.0), 1.0)
             gross = 0.5 * (1.0 - keep) * abs_drift.sum(axis=1)
@@ -803,16 +709,12 @@ def simulate(
         rebalances += do
         last = np.where(do, now, last)
         if after is not None:
-            after[k] = (
-                new_weights[record_path] if do[record_path] else weights[record_path]
-            )
+            after[k] = new_weights[record_path] if do[record_path] else weights[record_path]
 
     return PathResults(values, cost, traded, rebalances, max_drift, before, after)
 
 
-def _simulate_amm(
-    prices: FloatArray, config: BacktestConfig, record_path: int | None
-) -> PathResults:
+def _simulate_amm(prices: FloatArray, config: BacktestConfig, record_path: int | None) -> PathResults:
     """A zero-fee weighted geometric-mean pool kept at market prices by arbitrage.
 
     The invariant ``K = prod_i x_i**w_i`` is constant (no fee), and arbitrage
@@ -836,9 +738,7 @@ def _simulate_amm(
     if record_path is not None:
         before = np.broadcast_to(targets, (steps + 1, targets.size)).copy()
         after = before.copy()
-    return PathResults(
-        values, np.zeros(paths), traded, rebalances, np.zeros(paths), before, after
-    )
+    return PathResults(values, np.zeros(paths), traded, rebalances, np.zeros(paths), before, after)
 
 
 # -------------------------------------------------------------------- metrics
@@ -938,9 +838,7 @@ def format_table(metrics: Iterable[Metrics]) -> str:
         cells = []
         for title, attr in _COLUMNS:
             value = getattr(m, attr)
-            cells.append(
-                f"{value:>12.1f}" if title == "rebal" else f"{100 * value:>11.2f}%"
-            )
+            cells.append(f"{value:>12.1f}" if title == "rebal" else f"{100 * value:>11.2f}%")
         lines.append(m.policy.ljust(width) + "".join(cells))
     return "\n".join(lines)
 
@@ -994,10 +892,7 @@ def run_backtest(
     if paths <= 0 or steps <= 0 or chunk <= 0:
         raise ValueError("paths, steps and chunk must be positive")
     if model.n_assets != len(config.weights_bps):
-        raise ValueError(
-            f"the model has {model.n_assets} assets "
-            f"but {len(config.weights_bps)} target weights"
-        )
+        raise ValueError(f"the model has {model.n_assets} assets but {len(config.weights_bps)} target weights")
     names = [p.name for p in policies]
     if len(set(names)) != len(names):
         raise ValueError("policy names must be unique")
@@ -1007,10 +902,7 @@ def run_backtest(
     stats: dict[str, list[dict[str, FloatArray]]] = {name: [] for name in names}
     weights: dict[str, tuple[FloatArray, FloatArray]] = {}
     bar = tqdm(
-        total=len(sizes) * len(policies),
-        desc="backtest",
-        unit="run",
-        disable=not progress or not sys.stderr.isatty(),
+        total=len(sizes) * len(policies), desc="backtest", unit="run", disable=not progress or not sys.stderr.isatty()
     )
     with bar:
         for index, (size, child) in enumerate(zip(sizes, seeds, strict=True)):
@@ -1018,24 +910,13 @@ def run_backtest(
             ideal = ideal_values(prices, config)
             for policy in policies:
                 bar.set_postfix_str(policy.name, refresh=False)
-                result = simulate(
-                    policy, prices, config, dt, record_path=0 if index == 0 else None
-                )
+                result = simulate(policy, prices, config, dt, record_path=0 if index == 0 else None)
                 stats[policy.name].append(path_stats(result, ideal, config, dt))
-                if (
-                    result.weights_before is not None
-                    and result.weights_after is not None
-                ):
+                if result.weights_before is not None and result.weights_after is not None:
                     weights[policy.name] = (result.weights_before, result.weights_after)
                 bar.update()
     metrics = [
-        summarise(
-            name,
-            {
-                key: np.concatenate([s[key] for s in stats[name]])
-                for key in stats[name][0]
-            },
-        )
+        summarise(name, {key: np.concatenate([s[key] for s in stats[name]]) for key in stats[name][0]})
         for name in names
     ]
     return BacktestResult(metrics, weights, dt)
@@ -1054,9 +935,7 @@ def _pyplot():  # returns the matplotlib.pyplot module
     return plt
 
 
-def plot_frontier(
-    families: dict[str, list[Metrics]], path: str | Path, title: str = ""
-) -> Path:
+def plot_frontier(families: dict[str, list[Metrics]], path: str | Path, title: str = "") -> Path:
     """Plots total cost against tracking error for each policy family.
 
     Args:
@@ -1071,20 +950,12 @@ def plot_frontier(
         y = [100 * max(m.cost, 1e-6) for m in series]
         ax.plot(x, y, marker="o", label=label)
         for m, xi, yi in zip(series, x, y, strict=True):
-            ax.annotate(
-                m.policy.split()[-1],
-                (xi, yi),
-                textcoords="offset points",
-                xytext=(4, 3),
-                fontsize=7,
-            )
+            ax.annotate(m.policy.split()[-1], (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=7)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("tracking error vs ideal target portfolio (annualised, %)")
     ax.set_ylabel("total cost paid (% of initial value)")
-    ax.set_title(
-        "Cost / tracking-error frontier" + (f"\n{title}" if title else ""), fontsize=10
-    )
+    ax.set_title("Cost / tracking-error frontier" + (f"\n{title}" if title else ""), fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -1129,14 +1000,7 @@ def plot_weights(
         target = 100 * config.targets[i]
         ax.axhline(target, color=line.get_color(), ls="--", lw=0.7)
         if bands_bps is not None:
-            band = (
-                float(
-                    np.broadcast_to(
-                        np.asarray(bands_bps, dtype=np.float64), (len(names),)
-                    )[i]
-                )
-                / 100
-            )
+            band = float(np.broadcast_to(np.asarray(bands_bps, dtype=np.float64), (len(names),))[i]) / 100
             ax.axhspan(target - band, target + band, color=line.get_color(), alpha=0.08)
     ax.set_xlabel("day")
     ax.set_ylabel("weight (%)")
@@ -1154,9 +1018,7 @@ def plot_weights(
 # ---------------------------------------------------------------------- bench
 
 
-def bench(
-    paths: int = 10_000, steps: int = 365, seed: int = 0, chunk: int = 5_000
-) -> dict[str, float]:
+def bench(paths: int = 10_000, steps: int = 365, seed: int = 0, chunk: int = 5_000) -> dict[str, float]:
     """Times the threshold policy over ``paths`` x ``steps`` x 4 assets (GBM).
 
     Returns:
@@ -1204,9 +1066,7 @@ def _floats(text: str) -> tuple[float, ...]:
     try:
         return tuple(float(x) for x in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers, got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -1214,9 +1074,7 @@ def _ints(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(x) for x in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -1235,88 +1093,30 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         description="Backtest Ballast rebalance policies on simulated or real prices.",
         formatter_class=_HelpFormatter,
     )
+    parser.add_argument("--paths", type=int, default=2_000, help="number of price paths")
+    parser.add_argument("--steps", type=int, default=None, help="steps per path (default 365; csv: all rows)")
+    parser.add_argument("--model", choices=("gbm", "jump", "csv"), default="gbm", help="price model")
+    parser.add_argument("--csv", type=Path, help="price history for --model csv (date,<asset>,...)")
+    parser.add_argument("--block", type=int, default=20, help="bootstrap block length for csv with --paths > 1")
     parser.add_argument(
-        "--paths", type=int, default=2_000, help="number of price paths"
+        "--weights", type=_ints, help="target weights, bps, comma-separated (default 4000,3000,2000,1000)"
     )
-    parser.add_argument(
-        "--steps",
-        type=int,
-        default=None,
-        help="steps per path (default 365; csv: all rows)",
-    )
-    parser.add_argument(
-        "--model", choices=("gbm", "jump", "csv"), default="gbm", help="price model"
-    )
-    parser.add_argument(
-        "--csv", type=Path, help="price history for --model csv (date,<asset>,...)"
-    )
-    parser.add_argument(
-        "--block",
-        type=int,
-        default=20,
-        help="bootstrap block length for csv with --paths > 1",
-    )
-    parser.add_argument(
-        "--weights",
-        type=_ints,
-        help="target weights, bps, comma-separated (default 4000,3000,2000,1000)",
-    )
-    parser.add_argument(
-        "--vols",
-        type=_floats,
-        help="annual vols for gbm/jump (default 0.05,0.6,0.8,1.0)",
-    )
-    parser.add_argument(
-        "--cost-bps",
-        type=float,
-        default=30.0,
-        help="proportional cost, bps of value traded",
-    )
-    parser.add_argument(
-        "--gas-usd", type=float, default=10.0, help="fixed cost per rebalance, USD"
-    )
-    parser.add_argument(
-        "--value", type=float, default=100_000.0, help="initial portfolio value, USD"
-    )
+    parser.add_argument("--vols", type=_floats, help="annual vols for gbm/jump (default 0.05,0.6,0.8,1.0)")
+    parser.add_argument("--cost-bps", type=float, default=30.0, help="proportional cost, bps of value traded")
+    parser.add_argument("--gas-usd", type=float, default=10.0, help="fixed cost per rebalance, USD")
+    parser.add_argument("--value", type=float, default=100_000.0, help="initial portfolio value, USD")
     parser.add_argument("--band-bps", type=float, default=300.0, help="drift band, bps")
-    parser.add_argument(
-        "--outer-band-bps", type=float, help="hybrid outer band, bps (default 3x band)"
-    )
-    parser.add_argument(
-        "--interval-days", type=float, default=30.0, help="calendar interval, days"
-    )
-    parser.add_argument(
-        "--check-days", type=float, default=7.0, help="hybrid check interval, days"
-    )
-    parser.add_argument(
-        "--fraction",
-        type=float,
-        default=0.5,
-        help="share of drift removed in partial mode",
-    )
-    parser.add_argument(
-        "--vol-reference", type=float, default=0.6, help="hybrid reference volatility"
-    )
-    parser.add_argument(
-        "--plot-policy", default="threshold", help="policy whose weights are plotted"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=Path("backtest-out"), help="output directory"
-    )
+    parser.add_argument("--outer-band-bps", type=float, help="hybrid outer band, bps (default 3x band)")
+    parser.add_argument("--interval-days", type=float, default=30.0, help="calendar interval, days")
+    parser.add_argument("--check-days", type=float, default=7.0, help="hybrid check interval, days")
+    parser.add_argument("--fraction", type=float, default=0.5, help="share of drift removed in partial mode")
+    parser.add_argument("--vol-reference", type=float, default=0.6, help="hybrid reference volatility")
+    parser.add_argument("--plot-policy", default="threshold", help="policy whose weights are plotted")
+    parser.add_argument("--out", type=Path, default=Path("out/backtest"), help="output directory")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument(
-        "--chunk", type=int, default=5_000, help="paths simulated at once"
-    )
-    parser.add_argument(
-        "--sweep",
-        action="store_true",
-        help="also sweep bands / intervals and plot the frontier",
-    )
-    parser.add_argument(
-        "--bench",
-        action="store_true",
-        help="time 10,000 paths x 365 steps (threshold) and exit",
-    )
+    parser.add_argument("--chunk", type=int, default=5_000, help="paths simulated at once")
+    parser.add_argument("--sweep", action="store_true", help="also sweep bands / intervals and plot the frontier")
+    parser.add_argument("--bench", action="store_true", help="time 10,000 paths x 365 steps (threshold) and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -1338,9 +1138,7 @@ def _model(args: argparse.Namespace) -> tuple[PriceModel, tuple[str, ...], int]:
     steps = 365 if args.steps is None else args.steps
     vols = args.vols or DEFAULT_VOLS
     if len(vols) != len(DEFAULT_VOLS):
-        raise ValueError(
-            f"--vols needs {len(DEFAULT_VOLS)} values for the built-in models"
-        )
+        raise ValueError(f"--vols needs {len(DEFAULT_VOLS)} values for the built-in models")
     base = GBM(sigma=vols)
     model: PriceModel = base if args.model == "gbm" else JumpGBM(base=base)
     return model, DEFAULT_ASSETS, steps
@@ -1366,14 +1164,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         weights = args.weights
         if weights is None:
             weights = (
-                DEFAULT_WEIGHTS_BPS
-                if model.n_assets == len(DEFAULT_WEIGHTS_BPS)
-                else _equal_weights(model.n_assets)
+                DEFAULT_WEIGHTS_BPS if model.n_assets == len(DEFAULT_WEIGHTS_BPS) else _equal_weights(model.n_assets)
             )
         if len(weights) != model.n_assets:
-            raise ValueError(
-                f"--weights needs {model.n_assets} values, got {len(weights)}"
-            )
+            raise ValueError(f"--weights needs {model.n_assets} values, got {len(weights)}")
         config = BacktestConfig(
             weights_bps=weights,
             cost_bps=args.cost_bps,
@@ -1382,11 +1176,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             vol_reference=args.vol_reference,
         )
         policies = default_policies(
-            args.band_bps,
-            args.outer_band_bps,
-            args.interval_days,
-            args.check_days,
-            args.fraction,
+            args.band_bps, args.outer_band_bps, args.interval_days, args.check_days, args.fraction
         )
         if args.plot_policy not in {p.name for p in policies}:
             names_list = ", ".join(p.name for p in policies)
@@ -1395,9 +1185,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         parser.error(str(exc))
 
     progress = not args.quiet
-    result = run_backtest(
-        model, policies, config, args.paths, steps, args.seed, args.chunk, progress
-    )
+    result = run_backtest(model, policies, config, args.paths, steps, args.seed, args.chunk, progress)
     years = steps * result.dt_seconds / SECONDS_PER_YEAR
     print(
         f"{args.model}: {args.paths:,} path(s) x {steps} steps ({years:.2f} y), "
@@ -1419,9 +1207,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             names,
             config,
             args.out / "backtest_weights.png",
-            bands_bps=None
-            if plot_policy.kind in ("hold", "amm")
-            else plot_policy.bands_bps,
+            bands_bps=None if plot_policy.kind in ("hold", "amm") else plot_policy.bands_bps,
             dt_seconds=result.dt_seconds,
             title=f"Weights, path 0, policy {plot_name!r} (band {args.band_bps:g} bps)",
         )
@@ -1430,14 +1216,9 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     if args.sweep:
         families = frontier_policies(args.check_days)
         flat = [p for family in families.values() for p in family]
-        sweep = run_backtest(
-            model, flat, config, args.paths, steps, args.seed, args.chunk, progress
-        )
+        sweep = run_backtest(model, flat, config, args.paths, steps, args.seed, args.chunk, progress)
         by_name = {m.policy: m for m in sweep.metrics}
-        series = {
-            label: [by_name[p.name] for p in family]
-            for label, family in families.items()
-        }
+        series = {label: [by_name[p.name] for p in family] for label, family in families.items()}
         print()
         print(format_table(sweep.metrics))
         _write_metrics(sweep.metrics, args.out / "sweep.csv")
@@ -1446,9 +1227,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             f"cost {args.cost_bps:g} bps + {args.gas_usd:g} USD gas per rebalance, "
             f"on {args.value:,.0f} USD"
         )
-        written.append(
-            plot_frontier(series, args.out / "backtest_frontier.png", subtitle)
-        )
+        written.append(plot_frontier(series, args.out / "backtest_frontier.png", subtitle))
     for path in written:
         print(f"wrote {path}")
     return 0

@@ -34,13 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 try:
-    from ballast.constants import (
-        MAX_BPS,
-        SECONDS_PER_YEAR,
-        VOL_SCALE_MAX_BPS,
-        VOL_SCALE_MIN_BPS,
-        WAD,
-    )
+    from ballast.constants import MAX_BPS, SECONDS_PER_YEAR, VOL_SCALE_MAX_BPS, VOL_SCALE_MIN_BPS, WAD
 except ImportError:  # pragma: no cover - fallback until ballast.constants exists
     MAX_BPS = 10_000
     WAD = 10**18
@@ -123,9 +117,7 @@ def vol_scale_bps(vol: int, vol_reference: int) -> int:
     return min(max(scale, VOL_SCALE_MIN_BPS), VOL_SCALE_MAX_BPS)
 
 
-def effective_bands_bps(
-    bands_bps: Sequence[int], vols: Sequence[int], vol_reference: int
-) -> list[int]:
+def effective_bands_bps(bands_bps: Sequence[int], vols: Sequence[int], vol_reference: int) -> list[int]:
     """Hybrid (volatility-scaled) bands in bps: ``band_i * scale_i // MAX_BPS``.
 
     Args:
@@ -135,10 +127,7 @@ def effective_bands_bps(
     """
     bands = _ints("bands_bps", bands_bps)
     sigmas = _ints("vols", vols, len(bands))
-    return [
-        b * vol_scale_bps(v, vol_reference) // MAX_BPS
-        for b, v in zip(bands, sigmas, strict=True)
-    ]
+    return [b * vol_scale_bps(v, vol_reference) // MAX_BPS for b, v in zip(bands, sigmas, strict=True)]
 
 
 def needs_rebalance(
@@ -188,9 +177,7 @@ def needs_rebalance(
     d = _ints("drifts", drifts)
     n = len(d)
     bands = _ints("bands_bps", bands_bps, n)
-    clock_due = operator.index(now) >= operator.index(last_rebalance) + operator.index(
-        interval
-    )
+    clock_due = operator.index(now) >= operator.index(last_rebalance) + operator.index(interval)
 
     if kind is Trigger.CALENDAR:
         return (True, "calendar") if clock_due else (False, "")
@@ -315,9 +302,7 @@ class VolEstimator:
             if last != 0 and previous != 0:
                 ret = min(abs(price - previous) * WAD // previous, _MAX_RETURN)
                 sample = ret * ret * SECONDS_PER_YEAR // (now - last) // WAD
-                var = (
-                    self.variances[i] * (MAX_BPS - alpha) + sample * alpha
-                ) // MAX_BPS
+                var = (self.variances[i] * (MAX_BPS - alpha) + sample * alpha) // MAX_BPS
                 self.variances[i] = min(var, self.max_variance)
             self.prices[i] = price
         self.last_observation = now
@@ -410,11 +395,7 @@ def needs_rebalance_np(
 
 
 def update_variance_np(
-    variance: NDArray[np.float64],
-    returns: ArrayLike,
-    dt: float,
-    alpha_bps: float,
-    vol_reference: float,
+    variance: NDArray[np.float64], returns: ArrayLike, dt: float, alpha_bps: float, vol_reference: float
 ) -> NDArray[np.float64]:
     """One vectorised EWMA step of :class:`VolEstimator`, in floating point.
 
@@ -436,7 +417,5 @@ def update_variance_np(
     sample = r * r * (SECONDS_PER_YEAR / dt)
     variance *= 1.0 - alpha
     variance += alpha * sample
-    np.minimum(
-        variance, _MAX_VARIANCE_MULTIPLE * vol_reference * vol_reference, out=variance
-    )
+    np.minimum(variance, _MAX_VARIANCE_MULTIPLE * vol_reference * vol_reference, out=variance)
     return variance

@@ -9,10 +9,7 @@ import click
 from ballast.backtest import main
 
 
-@click.command(
-    add_help_option=False,
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-)
+@click.command(add_help_option=False, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def cli(args: tuple[str, ...]) -> None:
     """Backtest Ballast rebalance policies (options as python -m ballast.backtest)."""

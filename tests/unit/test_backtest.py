@@ -44,9 +44,7 @@ def test_rebalancing_every_step_at_zero_cost_is_the_constant_mix_closed_form() -
     policy = Policy("daily", "calendar", interval=DAY)
     result = simulate(policy, prices, config)
     relatives = prices[1:] / prices[:-1]
-    closed = config.initial_value * np.prod(
-        (relatives * config.targets).sum(axis=2), axis=0
-    )
+    closed = config.initial_value * np.prod((relatives * config.targets).sum(axis=2), axis=0)
     np.testing.assert_allclose(result.values[-1], closed, rtol=1e-12)
     np.testing.assert_allclose(result.values, ideal_values(prices, config), rtol=1e-12)
     assert (result.rebalances == prices.shape[0] - 1).all()
@@ -57,9 +55,7 @@ def test_buy_and_hold_is_the_price_relatives() -> None:
     prices = gbm_prices()
     config = BacktestConfig(**FREE)
     result = simulate(Policy("hold", "hold"), prices, config)
-    closed = config.initial_value * (config.targets * prices[-1] / prices[0]).sum(
-        axis=1
-    )
+    closed = config.initial_value * (config.targets * prices[-1] / prices[0]).sum(axis=1)
     np.testing.assert_allclose(result.values[-1], closed, rtol=1e-14)
     assert (result.rebalances == 0).all() and (result.traded == 0).all()
 
@@ -74,11 +70,7 @@ def test_amm_value_is_the_weighted_geometric_mean() -> None:
     # Same value from the invariant: K * prod (p_i / w_i) ** w_i.
     units = config.initial_value * t / prices[0]
     invariant = np.prod(units**t, axis=1)
-    np.testing.assert_allclose(
-        result.values[-1],
-        invariant * np.prod((prices[-1] / t) ** t, axis=1),
-        rtol=1e-12,
-    )
+    np.testing.assert_allclose(result.values[-1], invariant * np.prod((prices[-1] / t) ** t, axis=1), rtol=1e-12)
 
 
 @pytest.mark.parametrize("w", [0.5, 0.2])
@@ -94,9 +86,7 @@ def test_amm_loss_versus_rebalancing_matches_theory(w: float) -> None:
     sigma, paths, steps = 1.0, 2_000, 365
     model = GBM(mu=(0.0, 0.0), sigma=(0.0, sigma), corr=((1.0, 0.0), (0.0, 1.0)))
     prices = model.generate(np.random.default_rng(11), paths, steps)
-    config = BacktestConfig(
-        weights_bps=(round((1 - w) * MAX_BPS), round(w * MAX_BPS)), **FREE
-    )
+    config = BacktestConfig(weights_bps=(round((1 - w) * MAX_BPS), round(w * MAX_BPS)), **FREE)
     pool = simulate(Policy("amm", "amm"), prices, config).values
     ideal = ideal_values(prices, config)
     gap = (ideal[1:] / ideal[:-1]) - (pool[1:] / pool[:-1])
@@ -117,16 +107,12 @@ def test_amm_loss_versus_rebalancing_matches_theory(w: float) -> None:
 def two_asset_step(r: float) -> tuple[np.ndarray, BacktestConfig]:
     """One step: asset 1 moves by factor r, asset 0 flat; 50/50 targets."""
     prices = np.array([[[1.0, 1.0]], [[1.0, r]]])
-    return prices, BacktestConfig(
-        weights_bps=(5_000, 5_000), cost_bps=30.0, gas_usd=10.0, initial_value=100_000.0
-    )
+    return prices, BacktestConfig(weights_bps=(5_000, 5_000), cost_bps=30.0, gas_usd=10.0, initial_value=100_000.0)
 
 
 def test_costs_are_proportional_plus_gas() -> None:
     prices, config = two_asset_step(1.2)
-    result = simulate(
-        Policy("t", "threshold", bands_bps=100, outer_bands_bps=100), prices, config
-    )
+    result = simulate(Policy("t", "threshold", bands_bps=100, outer_bands_bps=100), prices, config)
     value = 50_000 + 60_000
     traded = 10_000 / value  # sell 5_000 of asset 1, buy 5_000 of asset 0
     fee = 0.003 * 5_000 + 10.0
@@ -140,10 +126,7 @@ def test_edge_mode_stops_at_the_band_edge() -> None:
     prices, config = two_asset_step(1.2)
     config = BacktestConfig(weights_bps=(5_000, 5_000), **FREE)
     result = simulate(
-        Policy("e", "threshold", "edge", bands_bps=200, outer_bands_bps=200),
-        prices,
-        config,
-        record_path=0,
+        Policy("e", "threshold", "edge", bands_bps=200, outer_bands_bps=200), prices, config, record_path=0
     )
     assert result.weights_before is not None and result.weights_after is not None
     assert result.weights_before[1] == pytest.approx([50 / 110, 60 / 110])
@@ -153,9 +136,7 @@ def test_edge_mode_stops_at_the_band_edge() -> None:
 def test_partial_mode_moves_a_fraction_of_the_way() -> None:
     prices, _ = two_asset_step(1.2)
     config = BacktestConfig(weights_bps=(5_000, 5_000), **FREE)
-    policy = Policy(
-        "p", "threshold", "partial", fraction=0.25, bands_bps=200, outer_bands_bps=200
-    )
+    policy = Policy("p", "threshold", "partial", fraction=0.25, bands_bps=200, outer_bands_bps=200)
     result = simulate(policy, prices, config, record_path=0)
     assert result.weights_after is not None
     before = 60 / 110
@@ -164,9 +145,7 @@ def test_partial_mode_moves_a_fraction_of_the_way() -> None:
 
 def test_no_trade_within_the_band() -> None:
     prices, config = two_asset_step(1.05)  # weight 51.2 %: inside a 200 bps band
-    result = simulate(
-        Policy("t", "threshold", bands_bps=200, outer_bands_bps=200), prices, config
-    )
+    result = simulate(Policy("t", "threshold", bands_bps=200, outer_bands_bps=200), prices, config)
     assert result.rebalances[0] == 0 and result.cost[0] == 0
 
 
@@ -179,42 +158,22 @@ def test_simulated_triggers_mirror_the_scalar_rule(kind: str) -> None:
     """
     config = BacktestConfig()
     mode = "target" if kind == "calendar" else "edge"
-    policy = Policy(
-        kind,
-        kind,
-        mode,
-        interval=5 * DAY,
-        bands_bps=(150, 200, 250, 300),
-        outer_bands_bps=600,
-    )  # type: ignore[arg-type]
+    policy = Policy(kind, kind, mode, interval=5 * DAY, bands_bps=(150, 200, 250, 300), outer_bands_bps=600)  # type: ignore[arg-type]
     prices = gbm_prices(paths=1, steps=200, seed=5)
     result = simulate(policy, prices, config, record_path=0)
     assert result.weights_before is not None and result.weights_after is not None
     t0 = 1_700_000_000
     targets = [w * 10**14 for w in config.weights_bps]
     bands, outer = (list(map(int, b)) for b in policy.bands(4))
-    estimator = VolEstimator(
-        round(config.vol_reference * WAD), int(config.vol_alpha_bps), DAY, 4
-    )
+    estimator = VolEstimator(round(config.vol_reference * WAD), int(config.vol_alpha_bps), DAY, 4)
     estimator.observe(t0, [round(p * WAD) for p in prices[0, 0]])
     last, count = t0, 0
     for k in range(1, prices.shape[0]):
         now = t0 + k * DAY
         estimator.observe(now, [round(p * WAD) for p in prices[k, 0]])
-        drifts = [
-            round(w * WAD) - t
-            for w, t in zip(result.weights_before[k], targets, strict=True)
-        ]
+        drifts = [round(w * WAD) - t for w, t in zip(result.weights_before[k], targets, strict=True)]
         due, _ = needs_rebalance(
-            Trigger[kind.upper()],
-            drifts,
-            bands,
-            outer,
-            now,
-            last,
-            5 * DAY,
-            estimator.sigmas,
-            estimator.vol_reference,
+            Trigger[kind.upper()], drifts, bands, outer, now, last, 5 * DAY, estimator.sigmas, estimator.vol_reference
         )
         traded = not np.array_equal(result.weights_before[k], result.weights_after[k])
         assert traded == due, k
@@ -229,9 +188,7 @@ def test_simulated_triggers_mirror_the_scalar_rule(kind: str) -> None:
 def test_metrics_ideal_has_no_tracking_error_and_hold_some() -> None:
     config = BacktestConfig(**FREE)
     policies = [Policy("daily", "calendar", interval=DAY), Policy("hold", "hold")]
-    result = run_backtest(
-        GBM(), policies, config, paths=200, steps=60, seed=2, chunk=64, progress=False
-    )
+    result = run_backtest(GBM(), policies, config, paths=200, steps=60, seed=2, chunk=64, progress=False)
     daily, hold = result.metrics
     assert daily.tracking_error < 1e-12 and abs(daily.gap) < 1e-12 and daily.cost == 0
     assert daily.rebalances == 60
@@ -243,26 +200,8 @@ def test_metrics_ideal_has_no_tracking_error_and_hold_some() -> None:
 
 def test_seed_reproducible_and_chunked() -> None:
     policies = default_policies()
-    a = run_backtest(
-        GBM(),
-        policies,
-        BacktestConfig(),
-        paths=60,
-        steps=30,
-        seed=9,
-        chunk=25,
-        progress=False,
-    )
-    b = run_backtest(
-        GBM(),
-        policies,
-        BacktestConfig(),
-        paths=60,
-        steps=30,
-        seed=9,
-        chunk=25,
-        progress=False,
-    )
+    a = run_backtest(GBM(), policies, BacktestConfig(), paths=60, steps=30, seed=9, chunk=25, progress=False)
+    b = run_backtest(GBM(), policies, BacktestConfig(), paths=60, steps=30, seed=9, chunk=25, progress=False)
     assert a.metrics == b.metrics
     assert set(a.weights) == {p.name for p in policies}
 
@@ -279,16 +218,11 @@ def test_gbm_moments_and_correlation() -> None:
     np.testing.assert_allclose(lr.std(axis=0) / math.sqrt(dt), sigma, rtol=0.01)
     np.testing.assert_allclose(np.corrcoef(lr.T), np.array(model.corr), atol=0.01)
     expected_mean = (np.array(model.mu) - sigma**2 / 2) * dt
-    assert np.all(
-        np.abs(lr.mean(axis=0) - expected_mean)
-        < 4 * sigma * math.sqrt(dt) / math.sqrt(lr.shape[0])
-    )
+    assert np.all(np.abs(lr.mean(axis=0) - expected_mean) < 4 * sigma * math.sqrt(dt) / math.sqrt(lr.shape[0]))
 
 
 def test_jump_model_crashes_risky_assets_only() -> None:
-    model = JumpGBM(
-        crash_start=10, crash_steps=20, crash_drift=-5.0, jump_intensity=0.0
-    )
+    model = JumpGBM(crash_start=10, crash_steps=20, crash_drift=-5.0, jump_intensity=0.0)
     prices = model.generate(np.random.default_rng(3), 2_000, 40)
     lr = np.log(prices[30] / prices[10]).mean(axis=0)
     assert abs(lr[0]) < 0.01  # stable: beta 0
@@ -304,10 +238,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-GOOD = (
-    "date,ETH,BTC\n2024-01-01,2000,40000\n2024-01-02,2100,41000\n"
-    "\n2024-01-03,2050,40500\n"
-)
+GOOD = "date,ETH,BTC\n2024-01-01,2000,40000\n2024-01-02,2100,41000\n\n2024-01-03,2050,40500\n"
 
 
 def test_csv_loads(tmp_path: Path) -> None:
@@ -325,36 +256,15 @@ def test_csv_loads(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("", "line 1: empty file"),
-        (
-            "day,ETH\n2024-01-01,1\n2024-01-02,2\n",
-            "line 1: first column must be 'date'",
-        ),
+        ("day,ETH\n2024-01-01,1\n2024-01-02,2\n", "line 1: first column must be 'date'"),
         ("date\n2024-01-01\n2024-01-02\n", "line 1: no asset columns"),
-        (
-            "date,ETH,ETH\n2024-01-01,1,1\n2024-01-02,2,2\n",
-            "line 1: duplicate asset column",
-        ),
-        (
-            "date,ETH,BTC\n2024-01-01,1,2\n2024-01-02,1\n",
-            "line 3: expected 3 fields, got 2",
-        ),
+        ("date,ETH,ETH\n2024-01-01,1,1\n2024-01-02,2,2\n", "line 1: duplicate asset column"),
+        ("date,ETH,BTC\n2024-01-01,1,2\n2024-01-02,1\n", "line 3: expected 3 fields, got 2"),
         ("date,ETH\n2024-01-01,1\n\n2024-13-02,2\n", "line 4: bad date '2024-13-02'"),
-        (
-            "date,ETH\n2024-01-01,1\n2024-01-02,abc\n",
-            "line 3: column 'ETH': not a number: 'abc'",
-        ),
-        (
-            "date,ETH\n2024-01-01,1\n2024-01-02,-5\n",
-            "line 3: column 'ETH': price must be positive",
-        ),
-        (
-            "date,ETH\n2024-01-01,1\n2024-01-02,nan\n",
-            "line 3: column 'ETH': price must be positive",
-        ),
-        (
-            "date,ETH\n2024-01-02,1\n2024-01-01,2\n",
-            "line 3: date 2024-01-01 is not after",
-        ),
+        ("date,ETH\n2024-01-01,1\n2024-01-02,abc\n", "line 3: column 'ETH': not a number: 'abc'"),
+        ("date,ETH\n2024-01-01,1\n2024-01-02,-5\n", "line 3: column 'ETH': price must be positive"),
+        ("date,ETH\n2024-01-01,1\n2024-01-02,nan\n", "line 3: column 'ETH': price must be positive"),
+        ("date,ETH\n2024-01-02,1\n2024-01-01,2\n", "line 3: date 2024-01-01 is not after"),
         ("date,ETH\n2024-01-01,1\n", "line 1: need at least 2 price rows"),
     ],
 )
@@ -367,75 +277,26 @@ def test_csv_errors_name_the_line(tmp_path: Path, text: str, message: str) -> No
 # ------------------------------------------------------------------------ CLI
 
 
-def test_cli_gbm_writes_table_and_plots(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_gbm_writes_table_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "--paths",
-                "40",
-                "--steps",
-                "30",
-                "--quiet",
-                "--out",
-                str(out),
-                "--sweep",
-                "--model",
-                "jump",
-            ]
-        )
-        == 0
-    )
+    assert main(["--paths", "40", "--steps", "30", "--quiet", "--out", str(out), "--sweep", "--model", "jump"]) == 0
     printed = capsys.readouterr().out
-    assert (
-        "threshold/edge" in printed
-        and "amm pool" in printed
-        and "calendar 7d" in printed
-    )
-    for name in (
-        "backtest_weights.png",
-        "backtest_frontier.png",
-        "metrics.csv",
-        "sweep.csv",
-    ):
+    assert "threshold/edge" in printed and "amm pool" in printed and "calendar 7d" in printed
+    for name in ("backtest_weights.png", "backtest_frontier.png", "metrics.csv", "sweep.csv"):
         assert (out / name).stat().st_size > 0
 
 
 def test_cli_csv_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, GOOD)
-    args = [
-        "--model",
-        "csv",
-        "--csv",
-        str(path),
-        "--paths",
-        "1",
-        "--quiet",
-        "--out",
-        str(tmp_path / "o"),
-    ]
+    args = ["--model", "csv", "--csv", str(path), "--paths", "1", "--quiet", "--out", str(tmp_path / "o")]
     assert main(args) == 0
     assert "2 steps" in capsys.readouterr().out
 
 
-def test_cli_csv_error_exits_with_the_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_csv_error_exits_with_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "date,ETH\n2024-01-01,1\n2024-01-02,x\n")
     with pytest.raises(SystemExit) as exc:
-        main(
-            [
-                "--model",
-                "csv",
-                "--csv",
-                str(path),
-                "--quiet",
-                "--out",
-                str(tmp_path / "o"),
-            ]
-        )
+        main(["--model", "csv", "--csv", str(path), "--quiet", "--out", str(tmp_path / "o")])
     assert exc.value.code == 2
     assert "line 3" in capsys.readouterr().err
 

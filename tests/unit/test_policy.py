@@ -43,15 +43,7 @@ def check(
     """needs_rebalance with bands 300 bps, outer 900 bps, vols at the reference."""
     n = len(drifts)
     return needs_rebalance(
-        trigger,
-        drifts,
-        bands or [300] * n,
-        outer or [900] * n,
-        now,
-        last,
-        interval,
-        vols or [ref] * n,
-        ref,
+        trigger, drifts, bands or [300] * n, outer or [900] * n, now, last, interval, vols or [ref] * n, ref
     )
 
 
@@ -79,14 +71,8 @@ def test_threshold_exactly_at_band_is_not_due() -> None:
 
 
 def test_threshold_one_wei_past_band_is_due() -> None:
-    assert check(Trigger.THRESHOLD, [300 * BPS + 1, -300 * BPS - 1]) == (
-        True,
-        "threshold",
-    )
-    assert check(Trigger.THRESHOLD, [-(300 * BPS + 1), 300 * BPS + 1]) == (
-        True,
-        "threshold",
-    )
+    assert check(Trigger.THRESHOLD, [300 * BPS + 1, -300 * BPS - 1]) == (True, "threshold")
+    assert check(Trigger.THRESHOLD, [-(300 * BPS + 1), 300 * BPS + 1]) == (True, "threshold")
 
 
 def test_threshold_per_asset_bands() -> None:
@@ -97,10 +83,7 @@ def test_threshold_per_asset_bands() -> None:
 
 def test_threshold_ignores_clock() -> None:
     assert check(Trigger.THRESHOLD, [0, 0], now=T0 + 10 * 365 * DAY) == (False, "")
-    assert check(Trigger.THRESHOLD, [301 * BPS, -301 * BPS], now=T0) == (
-        True,
-        "threshold",
-    )
+    assert check(Trigger.THRESHOLD, [301 * BPS, -301 * BPS], now=T0) == (True, "threshold")
 
 
 # --------------------------------------------------------------------- hybrid
@@ -135,36 +118,19 @@ def test_hybrid_band_scales_with_vol_and_clamps() -> None:
     now = T0 + 7 * DAY
     # Half the reference vol: 0.5x band = 150 bps.
     half = [REF // 2] * 2
-    assert check(Trigger.HYBRID, [150 * BPS, -150 * BPS], now=now, vols=half) == (
-        False,
-        "",
-    )
-    assert check(
-        Trigger.HYBRID, [150 * BPS + 1, -150 * BPS - 1], now=now, vols=half
-    ) == (True, "hybrid")
+    assert check(Trigger.HYBRID, [150 * BPS, -150 * BPS], now=now, vols=half) == (False, "")
+    assert check(Trigger.HYBRID, [150 * BPS + 1, -150 * BPS - 1], now=now, vols=half) == (True, "hybrid")
     # Far below the reference: clamped at 0.5x.
     tiny = [1, 1]
-    assert check(
-        Trigger.HYBRID, [150 * BPS + 1, -150 * BPS - 1], now=now, vols=tiny
-    ) == (True, "hybrid")
+    assert check(Trigger.HYBRID, [150 * BPS + 1, -150 * BPS - 1], now=now, vols=tiny) == (True, "hybrid")
     # Twice the reference: 2x band = 600 bps.
     double = [2 * REF] * 2
-    assert check(Trigger.HYBRID, [600 * BPS, -600 * BPS], now=now, vols=double) == (
-        False,
-        "",
-    )
-    assert check(
-        Trigger.HYBRID, [600 * BPS + 1, -600 * BPS - 1], now=now, vols=double
-    ) == (True, "hybrid")
+    assert check(Trigger.HYBRID, [600 * BPS, -600 * BPS], now=now, vols=double) == (False, "")
+    assert check(Trigger.HYBRID, [600 * BPS + 1, -600 * BPS - 1], now=now, vols=double) == (True, "hybrid")
     # Far above: clamped at 3x = 900 bps, the outer band; outer band takes over past it.
     huge = [100 * REF] * 2
-    assert check(Trigger.HYBRID, [900 * BPS, -900 * BPS], now=now, vols=huge) == (
-        False,
-        "",
-    )
-    assert check(
-        Trigger.HYBRID, [900 * BPS + 1, -900 * BPS - 1], now=now, vols=huge
-    ) == (True, "outer band")
+    assert check(Trigger.HYBRID, [900 * BPS, -900 * BPS], now=now, vols=huge) == (False, "")
+    assert check(Trigger.HYBRID, [900 * BPS + 1, -900 * BPS - 1], now=now, vols=huge) == (True, "outer band")
 
 
 def test_hybrid_effective_band_floors() -> None:
@@ -174,47 +140,18 @@ def test_hybrid_effective_band_floors() -> None:
     assert effective_bands_bps([333, 333], vols, REF) == [499, 499]
     now = T0 + 7 * DAY
     drifts = [499 * BPS + 1, -499 * BPS - 1]
-    assert check(
-        Trigger.HYBRID,
-        drifts,
-        bands=[333, 333],
-        outer=[2_000, 2_000],
-        now=now,
-        vols=vols,
-    ) == (
-        True,
-        "hybrid",
-    )
+    assert check(Trigger.HYBRID, drifts, bands=[333, 333], outer=[2_000, 2_000], now=now, vols=vols) == (True, "hybrid")
     drifts = [499 * BPS, -499 * BPS]
-    assert check(
-        Trigger.HYBRID,
-        drifts,
-        bands=[333, 333],
-        outer=[2_000, 2_000],
-        now=now,
-        vols=vols,
-    ) == (False, "")
+    assert check(Trigger.HYBRID, drifts, bands=[333, 333], outer=[2_000, 2_000], now=now, vols=vols) == (False, "")
 
 
 def test_hybrid_one_asset_is_enough() -> None:
     now = T0 + 7 * DAY
     vols = [REF // 10, 3 * REF]  # scales 0.5x and 3x
     # Asset 0 is past its 150 bps effective band; asset 1 within its 900.
-    assert check(
-        Trigger.HYBRID,
-        [151 * BPS, -151 * BPS],
-        now=now,
-        vols=vols,
-        outer=[2_000, 2_000],
-    ) == (True, "hybrid")
+    assert check(Trigger.HYBRID, [151 * BPS, -151 * BPS], now=now, vols=vols, outer=[2_000, 2_000]) == (True, "hybrid")
     vols = [3 * REF, 3 * REF]
-    assert check(
-        Trigger.HYBRID,
-        [151 * BPS, -151 * BPS],
-        now=now,
-        vols=vols,
-        outer=[2_000, 2_000],
-    ) == (False, "")
+    assert check(Trigger.HYBRID, [151 * BPS, -151 * BPS], now=now, vols=vols, outer=[2_000, 2_000]) == (False, "")
 
 
 def test_vol_scale_bps_floor_division_and_clamps() -> None:
@@ -250,12 +187,8 @@ def test_trigger_values_match_the_vault() -> None:
 # -------------------------------------------------------------- vol estimator
 
 
-def make_estimator(
-    n: int = 2, alpha: int = 1_000, min_interval: int = DAY
-) -> VolEstimator:
-    return VolEstimator(
-        vol_reference=REF, alpha_bps=alpha, min_interval=min_interval, n_assets=n
-    )
+def make_estimator(n: int = 2, alpha: int = 1_000, min_interval: int = DAY) -> VolEstimator:
+    return VolEstimator(vol_reference=REF, alpha_bps=alpha, min_interval=min_interval, n_assets=n)
 
 
 def test_estimator_starts_at_the_reference() -> None:
@@ -278,9 +211,7 @@ def test_estimator_skips_observations_inside_min_interval() -> None:
     est.observe(T0, [WAD, WAD])
     assert not est.observe(T0 + DAY - 1, [2 * WAD, 2 * WAD])
     assert est.prices == [WAD, WAD] and est.last_observation == T0
-    assert est.observe(
-        T0 + DAY, [2 * WAD, 2 * WAD]
-    )  # exactly min_interval later is used
+    assert est.observe(T0 + DAY, [2 * WAD, 2 * WAD])  # exactly min_interval later is used
     assert est.last_observation == T0 + DAY
 
 
@@ -347,15 +278,11 @@ def test_estimator_validates_like_set_trigger() -> None:
     with pytest.raises(ValueError):
         VolEstimator(vol_reference=0, alpha_bps=500, min_interval=DAY, n_assets=1)
     with pytest.raises(ValueError):
-        VolEstimator(
-            vol_reference=10 * WAD + 1, alpha_bps=500, min_interval=DAY, n_assets=1
-        )
+        VolEstimator(vol_reference=10 * WAD + 1, alpha_bps=500, min_interval=DAY, n_assets=1)
     with pytest.raises(ValueError):
         VolEstimator(vol_reference=REF, alpha_bps=0, min_interval=DAY, n_assets=1)
     with pytest.raises(ValueError):
-        VolEstimator(
-            vol_reference=REF, alpha_bps=MAX_BPS + 1, min_interval=DAY, n_assets=1
-        )
+        VolEstimator(vol_reference=REF, alpha_bps=MAX_BPS + 1, min_interval=DAY, n_assets=1)
     with pytest.raises(ValueError):
         VolEstimator(vol_reference=REF, alpha_bps=500, min_interval=0, n_assets=1)
 
@@ -370,16 +297,12 @@ def test_vectorised_trigger_matches_scalar() -> None:
     outer = 3 * bands
     ref = 0.6
     interval = 7 * DAY
-    drift_bps = (
-        rng.integers(-1_500, 1_500, size=(paths, n)).astype(np.float64) + 0.5
-    )  # never on a band
+    drift_bps = rng.integers(-1_500, 1_500, size=(paths, n)).astype(np.float64) + 0.5  # never on a band
     vols_frac = rng.choice([0.1, 0.45, 0.6, 0.9, 1.2, 2.5], size=(paths, n))
     last = T0 - rng.choice([0, 6 * DAY, 7 * DAY, 8 * DAY], size=paths)
     drifts_frac = drift_bps / MAX_BPS
     for trigger in Trigger:
-        due, reason = needs_rebalance_np(
-            trigger, drifts_frac, bands, outer, T0, last, interval, vols_frac, ref
-        )
+        due, reason = needs_rebalance_np(trigger, drifts_frac, bands, outer, T0, last, interval, vols_frac, ref)
         for i in range(paths):
             expected = needs_rebalance(
                 trigger,
@@ -410,12 +333,6 @@ def test_vectorised_variance_matches_estimator() -> None:
     est.observe(T0, prices_wad[0])
     for k in range(1, 60):
         est.observe(T0 + k * DAY, prices_wad[k])
-        update_variance_np(
-            var,
-            np.array(prices_wad[k]) / np.array(prices_wad[k - 1]) - 1,
-            DAY,
-            700,
-            0.6,
-        )
+        update_variance_np(var, np.array(prices_wad[k]) / np.array(prices_wad[k - 1]) - 1, DAY, 700, 0.6)
     assert np.allclose(var, np.array(est.variances) / WAD, rtol=1e-9)
     assert np.allclose(np.sqrt(var), np.array(est.sigmas) / WAD, rtol=1e-9)

@@ -1,0 +1,40 @@
+# Ballast: the two commands of the README, and their helpers.
+# Every target sets up the virtual environment first (pinned packages; no compiler download:
+# Vyper 0.4.3 comes from pip).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint fuzz backtest clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## The main job: the end-to-end demo on ape's embedded local chain.
+demo: setup
+	$(BIN)/ape run demo
+
+## The whole test suite (unit, stateful fuzz CI profile, backtester).
+test: setup
+	$(BIN)/ape test tests -q -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff format --check ballast scripts tests
+	$(BIN)/ruff check ballast scripts tests
+
+## The long fuzz profile (hours); see tests/stateful/README.md.
+fuzz: setup
+	BALLAST_FUZZ_PROFILE=long $(BIN)/pytest tests/stateful -q -p no:cacheprovider -p no:ape_test -s
+
+backtest: setup
+	$(BIN)/python -m ballast.backtest
+
+clean:
+	rm -rf $(VENV) .build .hypothesis

@@ -1,0 +1,211 @@
+"""Shared ape fixtures: named actors and builders that return fresh vault stacks.
+
+Builders are session-scoped and return functions (Yearn V3 style); ape's isolation
+snapshots and restores the chain around every test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, WAD
+from ballast.deploy import asset_configs, feed_answer, spec_from_dict
+from ballast.market import arbitrage, snapshot_market
+from ballast.planner import plan_rebalance
+from ballast.state import read_state
+
+FEED_DECIMALS = 8
+FEED_DECIMAL_SCALE = 10**FEED_DECIMALS
+
+
+@pytest.fixture(scope="session")
+def owner(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def keeper(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def guardian(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def alice(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def bob(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def attacker(accounts):
+    return accounts[5]
+
+
+def spec_dict(decimals, prices, weights, trigger="threshold", bands=None, **overrides):
+    n = len(decimals)
+    bands = bands or [300] * n
+    data = {
+        "name": "Ballast Test",
+        "symbol": "BTEST",
+        "entry_haircut_bps": 30,
+        "trigger": {
+            "type": trigger,
+            "interval": 86_400,
+            "vol_reference": 0.5,
+            "vol_alpha_bps": 2_000,
+            "vol_min_interval": 3_600,
+        },
+        "limits": {
+            "max_slippage_bps": 150,
+            "max_cost_bps": 100,
+            "turnover_cap_bps": 10_000,
+            "turnover_period": 86_400,
+            "cooldown": 3_600,
+        },
+        "assets": [
+            {
+                "symbol": f"T{i}",
+                "decimals": decimals[i],
+                "price": prices[i],
+                "target_bps": weights[i],
+                "band_bps": bands[i],
+                "outer_band_bps": bands[i] * 3,
+            }
+            for i in range(n)
+        ],
+    }
+    for key, value in overrides.items():
+        if key in data["limits"]:
+            data["limits"][key] = value
+        elif key in data["trigger"]:
+            data["trigger"][key] = value
+        else:
+            data[key] = value
+    return data
+
+
+class Stack:
+    """A deployed vault with its tokens, feeds and venue, plus helpers for tests."""
+
+    def __init__(self, project, owner, spec, tokens, feeds, venue, vault):
+        self.project = project
+        self.owner = owner
+        self.spec = spec
+        self.tokens = tokens
+        self.feeds = feeds
+        self.venue = venue
+        self.vault = vault
+        self.prices = [a.price for a in spec.assets]
+
+    def fund(self, account, amounts):
+        """Mint and approve ``amounts`` (base units) of every token for ``account``."""
+        for token, amount in zip(self.tokens, amounts):
+            token.mint(account, amount, sender=self.owner)
+            token.approve(self.vault, amount, sender=account)
+
+    def units(self, usd_each):
+        """Base units worth ``usd_each`` USD of every asset at its spec price."""
+        return [int(usd_each / a.price * 10**a.decimals) for a in self.spec.assets]
+
+    def weighted_units(self, usd_total):
+        """Base units of a deposit of ``usd_total`` USD split at target weights."""
+        return [int(usd_total * a.target_bps / 10_000 / a.price * 10**a.decimals) for a in self.spec.assets]
+
+    def seed(self, account, usd_total=1_000_000):
+        """First join at target weights; returns the shares minted."""
+        amounts = self.weighted_units(usd_total)
+        self.fund(account, amounts)
+        self.vault.join(0, amounts, account, sender=account)
+        return self.vault.balanceOf(account)
+
+    def set_price(self, i, price):
+        """Set asset ``i``'s oracle price only (the pools do not follow)."""
+        self.feeds[i].set_answer(feed_answer(price, FEED_DECIMALS), sender=self.owner)
+        self.prices[i] = price
+
+    def move_price(self, i, price, trader):
+        """Set asset ``i``'s oracle price and arbitrage the pools to it."""
+        self.set_price(i, price)
+        for token in self.tokens:
+            token.mint(trader, 2**200, sender=self.owner)
+            token.approve(self.venue, 2**256 - 1, sender=trader)
+        prices = [feed_answer(p, FEED_DECIMALS) * 10 ** (18 - FEED_DECIMALS) for p in self.prices]
+        arbitrage(self.venue, self.tokens, prices, [a.decimals for a in self.spec.assets], trader)
+
+    def state(self):
+        return read_state(self.vault, self.project.MockERC20.at, self.project.provider.get_block("latest").timestamp)
+
+    def plan(self, **kwargs):
+        return plan_rebalance(self.state(), snapshot_market([self.venue], self.tokens), **kwargs)
+
+
+@pytest.fixture(scope="session")
+def make_stack(project, owner, keeper, guardian):
+    """Builder: ``make_stack(decimals=[6, 8, 18, 18], ...)`` deploys tokens, feeds, AMM and vault."""
+
+    def build(
+        decimals=(6, 8, 18, 18),
+        prices=(1.0, 60_000.0, 3_000.0, 15.0),
+        weights=(4_000, 3_000, 2_000, 1_000),
+        trigger="threshold",
+        no_return=(),
+        depth_usd=50_000_000,
+        **overrides,
+    ):
+        spec = spec_from_dict(spec_dict(list(decimals), list(prices), list(weights), trigger, **overrides))
+        tokens, feeds = [], []
+        for i, asset in enumerate(spec.assets):
+            kind = project.NoReturnToken if i in no_return else project.MockERC20
+            tokens.append(kind.deploy(asset.symbol, asset.symbol, asset.decimals, sender=owner))
+            feeds.append(
+                project.MockPriceFeed.deploy(FEED_DECIMALS, feed_answer(asset.price, FEED_DECIMALS), sender=owner)
+            )
+        venue = project.ConstantProductAMM.deploy(30, sender=owner)
+        for i in range(len(tokens)):
+            for j in range(i + 1, len(tokens)):
+                a, b = spec.assets[i], spec.assets[j]
+                amount_a = int(depth_usd / a.price * 10**a.decimals)
+                amount_b = int(depth_usd / b.price * 10**b.decimals)
+                tokens[i].mint(owner, amount_a, sender=owner)
+                tokens[j].mint(owner, amount_b, sender=owner)
+                tokens[i].approve(venue, amount_a, sender=owner)
+                tokens[j].approve(venue, amount_b, sender=owner)
+                venue.add_liquidity(tokens[i], tokens[j], amount_a, amount_b, sender=owner)
+        trigger_cfg = (spec.trigger_type, spec.interval, spec.vol_reference, spec.vol_alpha_bps, spec.vol_min_interval)
+        limits = (spec.max_slippage_bps, spec.max_cost_bps, spec.turnover_cap_bps, spec.turnover_period, spec.cooldown)
+        vault = project.Vault.deploy(
+            spec.name,
+            spec.symbol,
+            asset_configs(spec, tokens, feeds),
+            trigger_cfg,
+            limits,
+            spec.entry_haircut_bps,
+            sender=owner,
+        )
+        vault.set_venue(venue, True, sender=owner)
+        vault.set_role(keeper, ROLE_KEEPER, sender=owner)
+        vault.set_role(guardian, ROLE_GUARDIAN, sender=owner)
+        return Stack(project, owner, spec, tokens, feeds, venue, vault)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def stack(make_stack):
+    """The default 4-asset vault: 6/8/18/18 decimals at 40/30/20/10, threshold trigger."""
+    return make_stack()
+
+
+@pytest.fixture
+def seeded(stack, alice):
+    """The default vault with $1M joined by alice at target weights."""
+    stack.seed(alice)
+    return stack
+

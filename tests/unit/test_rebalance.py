@@ -1,0 +1,41 @@
+"""rebalance(): the success path, its event, and every revert reason."""
+
+import ape
+import pytest
+
+from ballast.constants import WAD
+
+
+@pytest.fixture
+def drifted(seeded, keeper, attacker, chain):
+    """WBTC rallies 40%: it is overweight beyond its band and the trigger holds."""
+    seeded.move_price(1, 84_000.0, attacker)
+    chain.pending_timestamp += 3_601
+    return seeded
+
+
+def test_rebalance__planned_trades__reduce_drift_and_emit(drifted, keeper):
+    vault = drifted.vault
+    due, reason = vault.needs_rebalance()
+    assert due and reason == "threshold"
+    before = vault.max_drift()
+    plan = drifted.plan()
+    assert plan.trades, plan.reason
+    tx = vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
+    after = vault.max_drift()
+    assert after < before
+    assert after < 3 * 10**14 * 100  # inside the 3% band
+    events = tx.events.filter(vault.Rebalanced)
+    assert len(events) == 1
+    ev = events[0]
+    assert ev.reason == "threshold"
+    assert ev.total_drift_after < ev.total_drift_before
+    assert ev.cost * 10_000 <= ev.value_before * vault.max_cost_bps()
+    assert len(tx.events.filter(vault.TradeExecuted)) == len(plan.trades)
+    assert vault.last_rebalance() == tx.timestamp
+
+
+def test_rebalance__not_keeper__reverts(drifted, alice):
+    plan = drifted.plan()
+    with ape.reverts("vault: not keeper"):
+        drifted.vault.rebalance([t.as_tuple() for t in plan.trades], sender=alice)
