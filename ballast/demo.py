@@ -51,8 +51,10 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     vault = deploy_vault(project, deployer, spec, market.tokens, market.feeds, [market.venue], keeper=keeper)
     tokens, feeds, venue = market.tokens, market.feeds, market.venue
     decimals = [a.decimals for a in spec.assets]
-    echo(f"Deployed vault {vault.address} over {', '.join(a.symbol for a in spec.assets)} at "
-         f"{'/'.join(str(a.target_bps // 100) for a in spec.assets)}; venue {venue.address}")
+    echo(
+        f"Deployed vault {vault.address} over {', '.join(a.symbol for a in spec.assets)} at "
+        f"{'/'.join(str(a.target_bps // 100) for a in spec.assets)}; venue {venue.address}"
+    )
 
     gas: dict[str, int] = {}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, WAD
+from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER
 from ballast.deploy import asset_configs, feed_answer, spec_from_dict
 from ballast.market import arbitrage, snapshot_market
 from ballast.planner import plan_rebalance
@@ -208,4 +208,3 @@ def seeded(stack, alice):
     """The default vault with $1M joined by alice at target weights."""
     stack.seed(alice)
     return stack
-

@@ -1,0 +1,41 @@
+"""ape run keeper: one keeper decision. Dry run by default; --send executes the rebalance."""
+
+import click
+from ape import Contract, chain, project
+from ape.cli import ConnectedProviderCommand, account_option
+
+from ballast.keeper import decide, format_decision
+from ballast.market import snapshot_market
+from ballast.state import read_state
+
+
+@click.command(cls=ConnectedProviderCommand)
+@account_option()
+@click.option("--vault", "vault_address", required=True, help="Vault address.")
+@click.option("--venue", "venue_addresses", multiple=True, help="Venue(s) to plan on (repeatable).")
+@click.option("--slippage-bps", type=int, default=None, help="Tighter slippage bound than the vault's.")
+@click.option("--send", is_flag=True, help="Send the rebalance (default: preview only).")
+def cli(network, account, vault_address, venue_addresses, slippage_bps, send):
+    """Check VAULT's trigger, plan a rebalance and preview it."""
+    vault = project.Vault.at(vault_address)
+    tokens = [Contract(a, contract_type=project.MockERC20.contract_type) for a in vault.get_assets()]
+    venues = [project.ConstantProductAMM.at(v) for v in venue_addresses]
+    state = read_state(
+        vault,
+        lambda a: Contract(a, contract_type=project.MockERC20.contract_type),
+        chain.pending_timestamp,
+        list(venue_addresses),
+    )
+    decision = decide(vault, state, snapshot_market(venues, tokens), slippage_bps=slippage_bps)
+    gas = None
+    if decision.actionable:
+        trades = [t.as_tuple() for t in decision.plan.trades]
+        gas = vault.rebalance.estimate_gas_cost(trades, sender=account)
+    click.echo(format_decision(decision, gas))
+    if not decision.actionable:
+        return
+    if not send:
+        click.echo("dry run: pass --send to execute")
+        return
+    tx = vault.rebalance(trades, sender=account)
+    click.echo(f"rebalanced in {tx.txn_hash}, gas {tx.gas_used:,}")

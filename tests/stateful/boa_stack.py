@@ -1,0 +1,301 @@
+"""Deploy a Ballast stack (tokens, feeds, AMM, vault) in titanoboa and read it for the planner.
+
+Everything here talks to contracts through titanoboa directly, no ape: a call costs
+well under a millisecond, so a fuzz run can afford thousands of them per second.
+
+The vault imports ``from contracts.modules import ...``, ``from interfaces import ...``
+and snekmate, so contracts are compiled with the repository root on the search path.
+Compiled deployers are cached per process (titanoboa also caches on disk).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boa
+import boa.interpret
+from boa.contracts.base_evm_contract import BoaError
+
+from ballast import amm as amm_math
+from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, WAD
+from ballast.planner import Market, Plan, Pool, plan_rebalance
+from ballast.state import VaultState, read_state
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACTS = ROOT / "contracts"
+
+FEED_DECIMALS = 8
+FEED_TO_WAD = 10 ** (18 - FEED_DECIMALS)
+MAX_UINT = 2**256 - 1
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+@contextlib.contextmanager
+def repo_search_path():
+    """Compile with the repository root on titanoboa's import search path, then restore it."""
+    previous = boa.interpret._search_path
+    boa.interpret.set_search_paths([str(ROOT)])
+    try:
+        yield
+    finally:
+        boa.interpret.set_search_paths(previous)
+
+
+@dataclass(frozen=True)
+class Deployers:
+    vault: object
+    token: object
+    no_return_token: object
+    feed: object
+    amm: object
+
+
+@functools.cache
+def deployers() -> Deployers:
+    """Compiled (not deployed) contracts; compiled once per process."""
+    with repo_search_path():
+        return Deployers(
+            vault=boa.load_partial(str(CONTRACTS / "Vault.vy")),
+            token=boa.load_partial(str(CONTRACTS / "test" / "MockERC20.vy")),
+            no_return_token=boa.load_partial(str(CONTRACTS / "test" / "NoReturnToken.vy")),
+            feed=boa.load_partial(str(CONTRACTS / "test" / "MockPriceFeed.vy")),
+            amm=boa.load_partial(str(CONTRACTS / "venues" / "ConstantProductAMM.vy")),
+        )
+
+
+def revert_reason(err: BoaError) -> str:
+    """The revert string of the innermost failing frame (``""`` when there is none)."""
+    frame = err.stack_trace.last_frame
+    if isinstance(frame, str):
+        return frame
+    try:
+        reason = frame.pretty_vm_reason
+    except Exception:  # noqa: BLE001 - no vm error on this frame
+        return str(getattr(frame, "error_detail", "") or "")
+    return reason if isinstance(reason, str) else ""
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass
+class AssetParams:
+    decimals: int
+    answer: int  # initial feed answer, FEED_DECIMALS decimals (USD per whole token)
+    target_bps: int
+    band_bps: int
+    outer_band_bps: int
+    no_return: bool = False  # USDT-like token that returns nothing
+    heartbeat: int = 86_400
+    min_answer: int = 0  # exclusive sane bounds of the feed answer
+    max_answer: int = 2**128 - 1
+
+
+@dataclass
+class StackConfig:
+    assets: list[AssetParams]
+    trigger_type: int = 1
+    rebalance_interval: int = 86_400
+    vol_reference: int = WAD // 2
+    vol_alpha_bps: int = 2_000
+    vol_min_interval: int = 3_600
+    max_slippage_bps: int = 150
+    max_cost_bps: int = 100
+    turnover_cap_bps: int = 10_000
+    turnover_period: int = 86_400
+    cooldown: int = 3_600
+    entry_haircut_bps: int = 30
+    fee_bps: int = 30
+    depth_usd: int = 10_000_000  # USD per side of every pair's pool
+
+    @property
+    def trigger(self) -> tuple:
+        return (self.trigger_type, self.rebalance_interval, self.vol_reference, self.vol_alpha_bps, self.vol_min_interval)
+
+    @property
+    def limits(self) -> tuple:
+        return (self.max_slippage_bps, self.max_cost_bps, self.turnover_cap_bps, self.turnover_period, self.cooldown)
+
+
+def units_for_usd(usd: int, answer: int, decimals: int) -> int:
+    """Base units of a token worth ``usd`` whole USD at feed ``answer`` (rounded down)."""
+    return usd * 10**FEED_DECIMALS * 10**decimals // answer
+
+
+# --------------------------------------------------------------------------- the stack
+
+
+@dataclass
+class BoaStack:
+    """A deployed vault with its tokens, feeds and one constant-product venue."""
+
+    config: StackConfig
+    owner: str
+    keeper: str
+    guardian: str
+    lp: str
+    tokens: list
+    feeds: list
+    amm: object
+    vault: object
+    _by_address: dict = field(default_factory=dict)
+
+    @classmethod
+    def deploy(cls, config: StackConfig, keeper: str, guardian: str, lp: str | None = None) -> BoaStack:
+        """Deploy tokens, feeds, an AMM with a pool for every pair, and the vault (owner: ``boa.env.eoa``)."""
+        d = deployers()
+        owner = boa.env.eoa
+        lp = lp or owner
+        tokens, feeds = [], []
+        for i, a in enumerate(config.assets):
+            kind = d.no_return_token if a.no_return else d.token
+            tokens.append(kind.deploy(f"Token {i}", f"T{i}", a.decimals))
+            feeds.append(d.feed.deploy(FEED_DECIMALS, a.answer))
+        venue = d.amm.deploy(config.fee_bps)
+        for token, a in zip(tokens, config.assets):
+            per_pool = units_for_usd(config.depth_usd, a.answer, a.decimals)
+            token.mint(lp, per_pool * (len(tokens) - 1))
+            with boa.env.prank(lp):
+                token.approve(venue.address, MAX_UINT)
+        with boa.env.prank(lp):
+            for i, j in itertools.combinations(range(len(tokens)), 2):
+                a, b = config.assets[i], config.assets[j]
+                venue.add_liquidity(
+                    tokens[i],
+                    tokens[j],
+                    units_for_usd(config.depth_usd, a.answer, a.decimals),
+                    units_for_usd(config.depth_usd, b.answer, b.decimals),
+                )
+        asset_configs = [
+            (
+                token.address,
+                feed.address,
+                a.heartbeat,
+                a.min_answer,
+                a.max_answer,
+                a.target_bps,
+                a.band_bps,
+                a.outer_band_bps,
+            )
+            for token, feed, a in zip(tokens, feeds, config.assets)
+        ]
+        vault = d.vault.deploy(
+            "Ballast Fuzz", "BFUZZ", asset_configs, config.trigger, config.limits, config.entry_haircut_bps
+        )
+        vault.set_venue(venue.address, True)
+        vault.set_role(keeper, ROLE_KEEPER)
+        vault.set_role(guardian, ROLE_GUARDIAN)
+        stack = cls(config, owner, keeper, guardian, lp, tokens, feeds, venue, vault)
+        stack._by_address = {str(t.address).lower(): t for t in tokens}
+        return stack
+
+    # ---------------------------------------------------------------- tokens
+
+    @property
+    def n(self) -> int:
+        return len(self.tokens)
+
+    def token_at(self, address):
+        return self._by_address[str(address).lower()]
+
+    def fund(self, account: str, amounts: list[int], spender=None) -> None:
+        """Mint ``amounts`` (base units, in basket order) to ``account`` and approve ``spender`` (the vault)."""
+        spender = spender or self.vault
+        for token, amount in zip(self.tokens, amounts):
+            if amount:
+                token.mint(account, amount)
+            with boa.env.prank(account):
+                token.approve(spender.address, amount)
+
+    def token_balances(self, account) -> list[int]:
+        return [int(t.balanceOf(account)) for t in self.tokens]
+
+    # ---------------------------------------------------------------- oracles
+
+    def answers(self) -> list[int]:
+        """Raw feed answers (no validation: a stale or broken feed still has one)."""
+        return [int(f.latest_answer()) for f in self.feeds]
+
+    def prices_wad(self) -> list[int]:
+        return [a * FEED_TO_WAD for a in self.answers()]
+
+    def set_answer(self, i: int, answer: int) -> None:
+        self.feeds[i].set_answer(answer)
+
+    # ---------------------------------------------------------------- market
+
+    def pool_pairs(self):
+        return itertools.combinations(range(self.n), 2)
+
+    def market(self) -> Market:
+        """A planner :class:`Market` snapshot of every pool's reserves."""
+        fee = int(self.amm.fee_bps())
+        pools = []
+        for i, j in self.pool_pairs():
+            ra, rb = self.amm.get_reserves(self.tokens[i], self.tokens[j])
+            if ra and rb:
+                pools.append(
+                    Pool(str(self.amm.address), str(self.tokens[i].address), str(self.tokens[j].address), ra, rb, fee)
+                )
+        return Market(pools)
+
+    def swap(self, trader: str, i: int, j: int, amount_in: int, min_out: int = 0) -> int:
+        """``trader`` swaps ``amount_in`` of asset ``i`` for ``j`` on the AMM (minting what it needs)."""
+        token = self.tokens[i]
+        token.mint(trader, amount_in)
+        with boa.env.prank(trader):
+            token.approve(self.amm.address, amount_in)
+            return self.amm.swap(token, self.tokens[j], amount_in, min_out, trader)
+
+    def arbitrage(self, trader: str, answers: list[int] | None = None) -> int:
+        """Swap every pool back to the oracle price ratio (as ``ballast.market.arbitrage``); returns swaps made."""
+        answers = answers or self.answers()
+        decimals = [a.decimals for a in self.config.assets]
+        fee = int(self.amm.fee_bps())
+        swaps = 0
+        for i, j in self.pool_pairs():
+            ra, rb = self.amm.get_reserves(self.tokens[i], self.tokens[j])
+            if not (ra and rb):
+                continue
+            unit_i = answers[i] * 10 ** (36 - decimals[i])
+            unit_j = answers[j] * 10 ** (36 - decimals[j])
+            amount_i = amm_math.arbitrage_input(ra, rb, unit_i, unit_j, fee)
+            amount_j = amm_math.arbitrage_input(rb, ra, unit_j, unit_i, fee)
+            try:
+                if amount_i * 10_000 > ra * max(fee, 1):
+                    self.swap(trader, i, j, amount_i)
+                    swaps += 1
+                elif amount_j * 10_000 > rb * max(fee, 1):
+                    self.swap(trader, j, i, amount_j)
+                    swaps += 1
+            except BoaError:
+                pass  # a pool drained to dust cannot be moved with a nonzero output; leave it
+        return swaps
+
+    # ---------------------------------------------------------------- vault reads
+
+    def state(self) -> VaultState:
+        """A :class:`ballast.state.VaultState` of the vault now. Raises ``BoaError`` on a bad price."""
+        return read_state(self.vault, self.token_at, boa.env.timestamp, [str(self.amm.address)])
+
+    def plan(self, **kwargs) -> Plan:
+        """What ``ballast.planner.plan_rebalance`` proposes against the live reserves."""
+        return plan_rebalance(self.state(), self.market(), **kwargs)
+
+    def tracked(self) -> list[int]:
+        return [int(self.vault.balances(t)) for t in self.tokens]
+
+    def rebalance(self, trades: list[tuple]) -> int:
+        """Submit ``trades`` (``Trade`` tuples) as the keeper; returns the vault's reported cost."""
+        with boa.env.prank(self.keeper):
+            return self.vault.rebalance(trades)
+
+
+def plan_trades(plan: Plan) -> list[tuple]:
+    return [t.as_tuple() for t in plan.trades]

@@ -1,0 +1,778 @@
+"""Stateful fuzzing of the Ballast vault: hypothesis drives titanoboa directly.
+
+Each example deploys a fresh basket (2..8 assets, 6/8/18 decimals, some USDT-like tokens,
+random weights, bands, trigger type and limits) inside a ``boa.env.anchor()`` that is
+rolled back when the example ends, then runs random steps against the contracts and a
+Python model side by side:
+
+* the model knows every holder's shares, the total supply, the vault's tracked balances,
+  the feeds (answer, timestamp, broken flag) and, per holder, the USD value (at the oracle
+  prices of the moment) that went in and came out, plus the share of the vault's passive
+  gains and losses that the holder earned by holding (see ``no_profit_round_trip``);
+* the rules join, deposit, exit, transfer shares, move prices (small, large, to near zero),
+  trade on the AMM, arbitrage it back, rebalance with ``ballast.planner.plan_rebalance``,
+  submit random keeper trades, pass time, break and heal oracles, pause, ramp targets,
+  observe volatility and donate tokens;
+* the invariants are checked after every step.
+
+Profiles (``BALLAST_FUZZ_PROFILE``): ``ci`` (default, derandomized, < 3 min on 2 cores)
+and ``long``. See README.md beside this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import boa
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+if __package__:
+    from .boa_stack import (
+        FEED_TO_WAD,
+        AssetParams,
+        BoaError,
+        BoaStack,
+        StackConfig,
+        plan_trades,
+        revert_reason,
+        units_for_usd,
+    )
+else:  # run as a script: python tests/stateful/test_vault_stateful.py
+    sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
+    from boa_stack import (  # type: ignore[no-redef]
+        FEED_TO_WAD,
+        AssetParams,
+        BoaError,
+        BoaStack,
+        StackConfig,
+        plan_trades,
+        revert_reason,
+        units_for_usd,
+    )
+
+from ballast.constants import BPS_TO_WAD, DEAD_SHARES, MAX_BPS, WAD
+from ballast.planner import plan_rebalance, simulate
+from ballast.state import VaultState
+
+# --------------------------------------------------------------------------- profiles
+
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=_SUPPRESS,
+    derandomize=True,  # the same examples on every CI run: a red run reproduces
+    database=None,
+    print_blob=True,
+)
+settings.register_profile(
+    "long",
+    max_examples=100_000,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=_SUPPRESS,
+    print_blob=True,
+)
+PROFILE = os.environ.get("BALLAST_FUZZ_PROFILE", "ci")
+
+# --------------------------------------------------------------------------- actors
+
+N_HOLDERS = 4
+HOLDERS = [str(boa.env.generate_address(f"holder{i}")) for i in range(N_HOLDERS)]
+KEEPER = str(boa.env.generate_address("keeper"))
+GUARDIAN = str(boa.env.generate_address("guardian"))
+TRADER = str(boa.env.generate_address("trader"))
+ARBITRAGEUR = str(boa.env.generate_address("arbitrageur"))
+DONOR = str(boa.env.generate_address("donor"))
+LP = str(boa.env.generate_address("lp"))
+
+# Allowed excess of a holder's value out over value in, in WAD-USD (1e-18 USD) per share-moving
+# action of that holder. The model is exact (fractions) and every vault conversion rounds in
+# the vault's favour, so the excess should never be positive; one wei per action is slack for
+# nothing but the model's own conventions.
+ROUNDING_TOLERANCE_WEI = 1
+
+# --------------------------------------------------------------------------- speed counters
+
+
+@dataclass
+class Stats:
+    steps: int = 0
+    examples: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    rules: collections.Counter = field(default_factory=collections.Counter)
+    outcomes: collections.Counter = field(default_factory=collections.Counter)
+
+    def reset(self) -> None:
+        self.__init__()
+
+    def summary(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        rate = self.steps / elapsed if elapsed else 0.0
+        return (
+            f"ballast stateful fuzz [{PROFILE}]: {self.examples} examples, {self.steps} steps "
+            f"in {elapsed:.1f}s = {rate:.1f} steps/s; rebalances ok/reverted: "
+            f"{self.outcomes['rebalance_ok']}/{self.outcomes['rebalance_reverted']}"
+        )
+
+
+STATS = Stats()
+
+# --------------------------------------------------------------------------- strategies
+
+PRICES = [10**8, 15 * 10**8, 3_000 * 10**8, 60_000 * 10**8, 10**6, 42 * 10**6]  # feed answers, 8 decimals
+
+
+def weights_st(n: int):
+    """``n`` target weights in bps summing to 10_000 (zeros allowed)."""
+    cuts = st.lists(st.integers(0, MAX_BPS), min_size=n - 1, max_size=n - 1).map(sorted)
+    return cuts.map(lambda c: [b - a for a, b in zip([0, *c], [*c, MAX_BPS])])
+
+
+@st.composite
+def stack_configs(draw) -> StackConfig:
+    n = draw(st.integers(2, 8))
+    weights = draw(weights_st(n))
+    assets = []
+    for i in range(n):
+        answer = draw(st.one_of(st.sampled_from(PRICES), st.integers(10**6, 10**13)))
+        band = draw(st.sampled_from([50, 100, 300, 1_000]))
+        assets.append(
+            AssetParams(
+                decimals=draw(st.sampled_from([6, 8, 18])),
+                answer=answer,
+                target_bps=weights[i],
+                band_bps=band,
+                outer_band_bps=min(band * draw(st.integers(1, 3)), MAX_BPS),
+                no_return=draw(st.sampled_from([False, False, False, True])),
+                heartbeat=draw(st.sampled_from([3_600, 86_400])),
+                min_answer=answer // 10**5,
+                max_answer=answer * 10**5,
+            )
+        )
+    return StackConfig(
+        assets=assets,
+        trigger_type=draw(st.sampled_from([0, 1, 2])),
+        rebalance_interval=draw(st.sampled_from([3_600, 86_400])),
+        vol_alpha_bps=draw(st.sampled_from([2_000, 10_000])),
+        vol_min_interval=draw(st.sampled_from([60, 3_600])),
+        max_slippage_bps=draw(st.sampled_from([50, 150, 1_000])),
+        max_cost_bps=draw(st.sampled_from([10, 100, 500])),
+        turnover_cap_bps=draw(st.sampled_from([500, 10_000, 100_000])),
+        turnover_period=86_400,
+        cooldown=draw(st.sampled_from([0, 3_600])),
+        entry_haircut_bps=draw(st.sampled_from([0, 30, 1_000])),
+        fee_bps=draw(st.sampled_from([0, 30, 100])),
+        depth_usd=draw(st.sampled_from([10**5, 10**7, 10**9])),
+    )
+
+
+holder_st = st.integers(0, N_HOLDERS - 1)
+asset_st = st.integers(0, 7)  # taken modulo the basket size
+usd_st = st.sampled_from([1, 100, 10_000, 1_000_000, 100_000_000])
+# ("abs", base units / shares) for dust, or ("bps", of the relevant total)
+share_size_st = st.one_of(
+    st.tuples(st.just("abs"), st.integers(1, 10**6)),
+    st.tuples(st.just("bps"), st.integers(1, 30_000)),
+)
+fraction_bps_st = st.one_of(st.just(MAX_BPS), st.integers(1, MAX_BPS))
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def feed_error(answer: int, updated: int, broken: bool, a: AssetParams, now: int) -> str | None:
+    """The revert reason ``pricing._price`` gives for this feed state, or None if the price is good."""
+    if broken:
+        return "feed: broken"
+    if answer <= 0:
+        return "pricing: bad answer"
+    if answer <= a.min_answer or answer >= a.max_answer:
+        return "pricing: answer at bound"
+    if updated > now:
+        return "pricing: future answer"
+    if now - updated > a.heartbeat:
+        return "pricing: stale"
+    return None
+
+
+@dataclass
+class RebalanceRecord:
+    """What an accepted rebalance did, for ``rebalance_never_grows_drift``."""
+
+    before: VaultState
+    after: VaultState
+    reported_cost: int
+    max_cost_bps: int
+    source: str
+
+
+# --------------------------------------------------------------------------- the machine
+
+
+class VaultMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self._anchor = boa.env.anchor()
+        self._anchor.__enter__()
+        STATS.examples += 1
+        self.s: BoaStack | None = None
+        self.record: RebalanceRecord | None = None
+
+    def teardown(self):
+        self._anchor.__exit__(None, None, None)
+
+    # ---------------------------------------------------------------- model helpers
+
+    @property
+    def n(self) -> int:
+        return self.s.n
+
+    @property
+    def cfg(self) -> StackConfig:
+        return self.s.config
+
+    def now(self) -> int:
+        return boa.env.timestamp
+
+    def price_wad(self, i: int) -> int:
+        return self.answers[i] * FEED_TO_WAD
+
+    def value(self, i: int, amount: int) -> Fraction:
+        """Exact USD value (WAD) of ``amount`` of asset ``i`` at the current oracle answer."""
+        return Fraction(amount * self.price_wad(i), 10 ** self.cfg.assets[i].decimals)
+
+    def basket_value(self, amounts: list[int]) -> Fraction:
+        return sum((self.value(i, a) for i, a in enumerate(amounts)), Fraction(0))
+
+    def nav(self) -> Fraction:
+        """Exact oracle value of one share (WAD USD per share unit); 0 with no shares."""
+        if self.supply == 0:
+            return Fraction(0)
+        return self.basket_value(self.bal) / self.supply
+
+    def price_error(self) -> str | None:
+        """The revert reason of the first bad price in basket order, or None."""
+        now = self.now()
+        for i, a in enumerate(self.cfg.assets):
+            err = feed_error(self.answers[i], self.updated[i], self.broken[i], a, now)
+            if err:
+                return err
+        return None
+
+    def accrue(self, balances: dict[str, int]) -> None:
+        """Credit each account its pro-rata share of the NAV change since the last accrual."""
+        nav = self.nav()
+        delta = nav - self.last_nav
+        if delta:
+            for who, shares in balances.items():
+                if shares:
+                    self.pnl[who] += shares * delta
+        self.last_nav = nav
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        """Every rule runs inside: counts the step and accrues NAV changes on the pre-step balances."""
+        STATS.steps += 1
+        STATS.rules[name] += 1
+        self.accrue(self.shares)
+        before = dict(self.shares)
+        yield
+        self.accrue(before)
+
+    def send(self, sender: str, fn, *args):
+        """Call ``fn`` as ``sender``; returns (True, result) or (False, revert reason)."""
+        with boa.env.prank(sender):
+            try:
+                return True, fn(*args)
+            except BoaError as err:
+                return False, revert_reason(err)
+
+    @staticmethod
+    def expect(outcome: tuple, reason: str | None, what: str):
+        ok, result = outcome
+        if reason is None:
+            assert ok, f"{what} reverted unexpectedly: {result!r}"
+        else:
+            assert not ok, f"{what} should revert with {reason!r} but returned {result!r}"
+            assert result == reason, f"{what} reverted with {result!r}, expected {reason!r}"
+        return result
+
+    def mint_shares(self, who: str, shares: int) -> None:
+        self.shares[who] += shares
+        self.supply += shares
+
+    # ---------------------------------------------------------------- setup
+
+    @initialize(config=stack_configs(), seed=st.sampled_from(["join", "join", "join", "deposit", "none"]), usd=usd_st)
+    def deploy(self, config: StackConfig, seed: str, usd: int):
+        self.s = BoaStack.deploy(config, KEEPER, GUARDIAN, lp=LP)
+        self.answers = [a.answer for a in config.assets]
+        self.good = list(self.answers)  # last in-bounds answer per feed, for recovery
+        self.updated = [self.now()] * self.n
+        self.broken = [False] * self.n
+        self.bal = [0] * self.n
+        vault = str(self.s.vault.address)
+        self.shares = {who: 0 for who in [*HOLDERS, vault]}
+        self.supply = 0
+        self.v_in = {who: Fraction(0) for who in HOLDERS}
+        self.v_out = {who: Fraction(0) for who in HOLDERS}
+        self.pnl = {who: Fraction(0) for who in self.shares}
+        self.actions = collections.Counter()
+        self.last_nav = Fraction(0)
+        self.paused = False
+        if seed == "join":
+            self.join(0, ("bps", 0), False, usd=max(usd, 10_000))
+        elif seed == "deposit":
+            self.deposit(0, 0, usd=max(usd, 10_000))
+
+    # ---------------------------------------------------------------- depositors
+
+    @rule(h=holder_st, size=share_size_st, short=st.sampled_from([False, False, False, True]), usd=usd_st)
+    def join(self, h: int, size: tuple, short: bool, usd: int):
+        """Join in kind: the first join sets the basket (``usd`` at target weights), later ones buy ``size`` shares."""
+        with self.step("join"):
+            who = HOLDERS[h]
+            if self.supply == 0:
+                self._first_join(who, usd)
+                return
+            kind, amount = size
+            shares = amount if kind == "abs" else max(1, self.supply * amount // MAX_BPS)
+            amounts = [ceil_div(shares * b, self.supply) for b in self.bal]
+            maxima = list(amounts)
+            if short and any(amounts):
+                k = next(i for i, a in enumerate(amounts) if a)
+                maxima[k] -= 1
+            self.s.fund(who, maxima)
+            if self.paused:
+                reason = "vault: paused"
+            elif not any(amounts):
+                reason = "vault: empty basket"
+            elif maxima != amounts:
+                reason = "vault: amount above maximum"
+            else:
+                reason = None
+            paid = self.expect(self.send(who, self.s.vault.join, shares, maxima, who), reason, "join")
+            if reason:
+                return
+            assert list(paid) == amounts, f"join paid {paid}, model {amounts}"
+            self.bal = [b + a for b, a in zip(self.bal, amounts)]
+            self.mint_shares(who, shares)
+            self.v_in[who] += self.basket_value(amounts)
+            self.actions[who] += 1
+
+    def _first_join(self, who: str, usd: int) -> None:
+        amounts = [
+            units_for_usd(usd * a.target_bps, self.answers[i], a.decimals) // MAX_BPS
+            for i, a in enumerate(self.cfg.assets)
+        ]
+        self.s.fund(who, amounts)
+        usd_value = sum(a * self.price_wad(i) // 10 ** self.cfg.assets[i].decimals for i, a in enumerate(amounts))
+        reason = (
+            "vault: paused"
+            if self.paused
+            else self.price_error() or (None if usd_value > DEAD_SHARES else "vault: first join too small")
+        )
+        paid = self.expect(self.send(who, self.s.vault.join, 0, amounts, who), reason, "first join")
+        if reason:
+            return
+        assert list(paid) == amounts
+        self.bal = amounts
+        self.mint_shares(str(self.s.vault.address), DEAD_SHARES)
+        self.mint_shares(who, usd_value - DEAD_SHARES)
+        self.v_in[who] += self.basket_value(amounts)
+        self.actions[who] += 1
+
+    @rule(h=holder_st, i=asset_st, usd=usd_st, dust=st.sampled_from([0, 0, 0, 1, 1_000]))
+    def deposit(self, h: int, i: int, usd: int, dust: int = 0):
+        """Single-asset deposit at the oracle price minus the haircut (``dust`` base units instead, if set)."""
+        with self.step("deposit"):
+            who, i = HOLDERS[h], i % self.n
+            a = self.cfg.assets[i]
+            amount = dust or max(1, units_for_usd(usd, self.answers[i], a.decimals))
+            expected = self._deposit_shares(i, amount)
+            self.s.fund(who, [amount if k == i else 0 for k in range(self.n)])
+            if self.paused:
+                reason = "vault: paused"
+            else:
+                reason = self.price_error() or (None if expected > 0 else "vault: zero shares")
+            token = self.s.tokens[i]
+            minted = self.expect(self.send(who, self.s.vault.deposit, token, amount, expected, who), reason, "deposit")
+            if reason:
+                return
+            assert minted == expected, f"deposit minted {minted}, model {expected}"
+            if self.supply == 0:
+                self.mint_shares(str(self.s.vault.address), DEAD_SHARES)
+            self.bal[i] += amount
+            self.mint_shares(who, minted)
+            self.v_in[who] += self.value(i, amount)
+            self.actions[who] += 1
+
+    def _deposit_shares(self, i: int, amount: int) -> int:
+        """The vault's documented share formula: oracle value less haircut, over the value rounded up."""
+        total = sum(ceil_div(b * self.price_wad(k), 10**a.decimals) for k, (b, a) in enumerate(zip(self.bal, self.cfg.assets)))
+        usd_value = amount * self.price_wad(i) // 10 ** self.cfg.assets[i].decimals
+        net = usd_value * (MAX_BPS - self.cfg.entry_haircut_bps) // MAX_BPS
+        if self.supply == 0:
+            return net - DEAD_SHARES if net > DEAD_SHARES else 0
+        if total == 0:
+            return net
+        return net * self.supply // total
+
+    @rule(h=holder_st, frac=fraction_bps_st, strict=st.sampled_from([False, False, False, True]))
+    def exit(self, h: int, frac: int, strict: bool):
+        """Exit a fraction of a holder's shares in kind (``strict``: ask for one unit too many)."""
+        with self.step("exit"):
+            who = HOLDERS[h]
+            held = self.shares[who]
+            if held == 0:
+                ok, _ = self.send(who, self.s.vault.exit, 1, [0] * self.n, who)
+                assert not ok, "exit of shares not held succeeded"
+                return
+            shares = max(1, held * frac // MAX_BPS)
+            amounts = [shares * b // self.supply for b in self.bal]
+            minima = list(amounts)
+            if strict:
+                minima[0] += 1
+            before = self.s.token_balances(who)
+            out = self.expect(
+                self.send(who, self.s.vault.exit, shares, minima, who),
+                "vault: amount below minimum" if strict else None,
+                "exit",
+            )
+            if strict:
+                return
+            assert list(out) == amounts, f"exit paid {out}, model {amounts}"
+            after = self.s.token_balances(who)
+            assert [y - x for x, y in zip(before, after)] == amounts, "exit: tokens received differ from amounts"
+            self.bal = [b - a for b, a in zip(self.bal, amounts)]
+            self.shares[who] -= shares
+            self.supply -= shares
+            self.v_out[who] += self.basket_value(amounts)
+            self.actions[who] += 1
+
+    @rule(src=holder_st, dst=holder_st, frac=fraction_bps_st)
+    def transfer_shares(self, src: int, dst: int, frac: int):
+        """Share transfer: value leaves the sender and reaches the receiver at the current NAV."""
+        with self.step("transfer"):
+            a, b = HOLDERS[src], HOLDERS[dst]
+            shares = self.shares[a] * frac // MAX_BPS
+            ok = self.expect(self.send(a, self.s.vault.transfer, b, shares), None, "transfer")
+            assert ok is True
+            moved = shares * self.last_nav
+            self.shares[a] -= shares
+            self.shares[b] += shares
+            self.v_out[a] += moved
+            self.v_in[b] += moved
+
+    # ---------------------------------------------------------------- market and oracles
+
+    @rule(
+        i=asset_st,
+        kind=st.sampled_from(["small", "small", "large", "near_zero", "back"]),
+        bps=st.integers(1, 500),
+        factor=st.integers(2, 20),
+        up=st.booleans(),
+        arb=st.booleans(),
+    )
+    def move_price(self, i: int, kind: str, bps: int, factor: int, up: bool, arb: bool):
+        """Publish a new answer within the feed's sane bounds; ``arb``: arbitrage the pools to it."""
+        with self.step("price"):
+            i = i % self.n
+            a, old = self.cfg.assets[i], self.good[i]
+            if kind == "small":
+                new = old * (MAX_BPS + bps) // MAX_BPS if up else old * (MAX_BPS - bps) // MAX_BPS
+            elif kind == "large":
+                new = old * factor if up else old // factor
+            elif kind == "near_zero":
+                new = a.min_answer + 1 + bps
+            else:
+                new = a.answer
+            new = min(max(new, a.min_answer + 1), a.max_answer - 1)
+            self.s.set_answer(i, new)
+            self.answers[i] = self.good[i] = new
+            self.updated[i] = self.now()
+            if arb:
+                self.s.arbitrage(ARBITRAGEUR, self.good)
+
+    @rule()
+    def arbitrage(self):
+        with self.step("arbitrage"):
+            self.s.arbitrage(ARBITRAGEUR, self.good)
+
+    @rule(i=asset_st, j=asset_st, frac=st.integers(1, 5_000))
+    def external_trade(self, i: int, j: int, frac: int):
+        """Someone else swaps up to half a pool's reserve, pushing it off the oracle price."""
+        with self.step("trader"):
+            i, j = i % self.n, j % self.n
+            if i == j:
+                j = (i + 1) % self.n
+            r_in, _ = self.s.amm.get_reserves(self.s.tokens[i], self.s.tokens[j])
+            amount = max(1, r_in * frac // MAX_BPS)
+            with contextlib.suppress(BoaError):  # dust can round to a zero output
+                self.s.swap(TRADER, i, j, amount)
+
+    @rule(seconds=st.sampled_from([1, 60, 600, 3_600, 3_601, 4 * 3_600, 86_400, 86_401, 3 * 86_400]))
+    def pass_time(self, seconds: int):
+        with self.step("time"):
+            boa.env.time_travel(seconds=seconds)
+
+    @rule(i=asset_st, kind=st.sampled_from(["stale", "broken", "at_bound", "future"]))
+    def oracle_fails(self, i: int, kind: str):
+        with self.step("oracle_fails"):
+            i, now = i % self.n, self.now()
+            feed, a = self.s.feeds[i], self.cfg.assets[i]
+            if kind == "stale":
+                feed.set_round(self.answers[i], now - a.heartbeat - 1)
+                self.updated[i] = now - a.heartbeat - 1
+            elif kind == "broken":
+                feed.set_reverting(True)
+                self.broken[i] = True
+            elif kind == "at_bound":
+                feed.set_answer(a.min_answer)
+                self.answers[i], self.updated[i] = a.min_answer, now
+            else:
+                feed.set_round(self.answers[i], now + 600)
+                self.updated[i] = now + 600
+
+    @rule()
+    def oracles_recover(self):
+        """Every feed publishes its last good answer now and stops reverting."""
+        with self.step("oracle_recovers"):
+            for i, feed in enumerate(self.s.feeds):
+                if self.broken[i]:
+                    feed.set_reverting(False)
+                    self.broken[i] = False
+                feed.set_answer(self.good[i])
+                self.answers[i], self.updated[i] = self.good[i], self.now()
+
+    # ---------------------------------------------------------------- keeper
+
+    def _submit(self, trades: list[tuple], source: str, before: VaultState | None) -> bool:
+        """Send a rebalance; on success record before/after for the invariant. Returns success."""
+        ok, result = self.send(KEEPER, self.s.vault.rebalance, trades)
+        STATS.outcomes["rebalance_ok" if ok else "rebalance_reverted"] += 1
+        if not ok:
+            return False
+        assert not self.paused, "rebalance succeeded while paused"
+        assert before is not None, "rebalance succeeded with a bad price"
+        after = self.s.state()
+        self.bal = [a.balance for a in after.assets]
+        self.record = RebalanceRecord(before, after, int(result), self.cfg.max_cost_bps, source)
+        return True
+
+    @rule()
+    def keeper_rebalance(self):
+        """The keeper plans with ``ballast.planner.plan_rebalance`` when the trigger holds; the vault must accept."""
+        with self.step("keeper_rebalance"):
+            if self.paused or self.price_error():
+                return
+            due, _ = self.s.vault.needs_rebalance()
+            if not due or self.now() < self.s.vault.last_rebalance() + self.cfg.cooldown:
+                return
+            before = self.s.state()
+            plan = plan_rebalance(before, self.s.market())
+            if not plan.trades:
+                return
+            ok = self._submit(plan_trades(plan), "planner", before)
+            assert ok, f"the vault rejected a planner plan on an unchanged market: {self._last_reason(plan)}"
+            expected = simulate(before, plan.trades)
+            assert self.bal == [a.balance for a in expected.assets], "planned fills differ from the AMM's"
+
+    def _last_reason(self, plan) -> str:
+        ok, reason = self.send(KEEPER, self.s.vault.rebalance, plan_trades(plan))
+        return reason
+
+    @rule(
+        legs=st.lists(
+            st.tuples(asset_st, asset_st, st.integers(1, 12_000), st.sampled_from(["zero", "quote", "above"])),
+            min_size=1,
+            max_size=3,
+        ),
+        bogus_venue=st.sampled_from([False, False, False, False, True]),
+    )
+    def random_rebalance(self, legs: list, bogus_venue: bool):
+        """Arbitrary keeper trades: the vault must revert, or accept only what satisfies the invariants."""
+        with self.step("random_rebalance"):
+            before = None if self.price_error() else self.s.state()
+            venue = TRADER if bogus_venue else self.s.amm.address
+            trades = []
+            for i, j, frac, min_kind in legs:
+                i, j = i % self.n, j % self.n
+                amount = self.bal[i] * frac // MAX_BPS
+                quote = self.s.amm.get_amount_out(self.s.tokens[i], self.s.tokens[j], amount) if i != j else 0
+                min_out = {"zero": 0, "quote": quote, "above": quote + 1}[min_kind]
+                trades.append((venue, self.s.tokens[i].address, self.s.tokens[j].address, amount, min_out))
+            self._submit(trades, "random", before)
+
+    # ---------------------------------------------------------------- owner and guardian
+
+    @rule()
+    def toggle_pause(self):
+        with self.step("pause"):
+            fn = self.s.vault.unpause if self.paused else self.s.vault.pause
+            self.expect(self.send(GUARDIAN, fn), None, "pause toggle")
+            self.paused = not self.paused
+
+    @rule(data=st.data(), ramp=st.sampled_from([3_600, 86_400]))
+    def retarget(self, data, ramp: int):
+        """The owner ramps the targets to new weights."""
+        with self.step("retarget"):
+            weights = data.draw(weights_st(self.n), label="weights")
+            self.expect(self.send(self.s.owner, self.s.vault.set_target_weights, weights, ramp), None, "retarget")
+
+    @rule()
+    def observe(self):
+        with self.step("observe"):
+            self.expect(self.send(DONOR, self.s.vault.observe), self.price_error(), "observe")
+
+    @rule(i=asset_st, usd=usd_st)
+    def donate(self, i: int, usd: int):
+        """A plain transfer to the vault: neither tracked nor priced in."""
+        with self.step("donate"):
+            i = i % self.n
+            token = self.s.tokens[i]
+            amount = max(1, units_for_usd(usd, self.answers[i], self.cfg.assets[i].decimals))
+            token.mint(DONOR, amount)
+            with boa.env.prank(DONOR):
+                token.transfer(self.s.vault.address, amount)
+
+    # ---------------------------------------------------------------- invariants
+
+    @invariant()
+    def shares_match_model(self):
+        vault = self.s.vault
+        assert vault.totalSupply() == self.supply, f"totalSupply {vault.totalSupply()} != model {self.supply}"
+        for who, shares in self.shares.items():
+            assert vault.balanceOf(who) == shares, f"balanceOf({who}) {vault.balanceOf(who)} != model {shares}"
+
+    @invariant()
+    def tracked_le_real(self):
+        vault = self.s.vault
+        for i, token in enumerate(self.s.tokens):
+            tracked = vault.balances(token)
+            assert tracked == self.bal[i], f"asset {i}: tracked {tracked} != model {self.bal[i]}"
+            assert tracked <= token.balanceOf(vault), f"asset {i}: tracked {tracked} > real {token.balanceOf(vault)}"
+
+    @invariant()
+    def every_holder_can_exit(self):
+        """Everyone leaves (whatever the oracles, pause or trigger say) at exactly pro-rata amounts; rolled back."""
+        with boa.env.anchor():
+            supply, bal = self.supply, list(self.bal)
+            for who in HOLDERS:
+                shares = self.shares[who]
+                if not shares:
+                    continue
+                amounts = [shares * b // supply for b in bal]
+                ok, out = self.send(who, self.s.vault.exit, shares, amounts, who)
+                assert ok, f"holder {who} cannot exit {shares} shares: {out!r}"
+                assert list(out) == amounts
+                supply -= shares
+                bal = [b - a for b, a in zip(bal, amounts)]
+            vault = self.s.vault
+            assert vault.totalSupply() == supply == self.shares[str(vault.address)]
+
+    @invariant()
+    def no_profit_round_trip(self):
+        """value out + shares x NAV <= value in + earned NAV changes (+ rounding), per holder.
+
+        Value in and out are exact oracle values at the time of each flow; a share transfer
+        counts as value out of the sender and into the receiver at the NAV. ``pnl`` is the
+        holder's pro-rata share of every NAV change (price moves, rebalances, other holders'
+        entry haircuts and rounding), credited on the balances held before each step. In exact
+        arithmetic the residual of a holder is the sum of what each of its own joins, deposits
+        and exits took from the other holders, which the vault's rounding keeps <= 0.
+        """
+        for who in HOLDERS:
+            residual = self.v_out[who] + self.shares[who] * self.last_nav - self.v_in[who] - self.pnl[who]
+            tolerance = ROUNDING_TOLERANCE_WEI * self.actions[who]
+            assert residual <= tolerance, (
+                f"holder {who} took {float(residual):.6g} wei-USD more than it put in "
+                f"(in {float(self.v_in[who]):.6g}, out {float(self.v_out[who]):.6g}, tolerance {tolerance})"
+            )
+
+    @invariant()
+    def rebalance_never_grows_drift(self):
+        """After an accepted rebalance: total drift fell, no |drift| grew beyond the cost tolerance, cost capped."""
+        rec, self.record = self.record, None
+        if rec is None:
+            return
+        b, a = rec.before, rec.after
+        value_before, value_after = b.total_value, a.total_value
+        cost = max(value_before - value_after, 0)
+        assert rec.reported_cost == cost, f"reported cost {rec.reported_cost} != {cost}"
+        assert cost * MAX_BPS <= value_before * rec.max_cost_bps, f"cost {cost} over {rec.max_cost_bps} bps"
+        tolerance = ceil_div(cost * WAD, value_after)
+        d0, d1 = b.drifts, a.drifts
+        assert sum(map(abs, d1)) < sum(map(abs, d0)), f"{rec.source}: total drift {d0} -> {d1} did not fall"
+        for k, (x, y) in enumerate(zip(d0, d1)):
+            assert abs(y) <= abs(x) + tolerance, f"{rec.source}: asset {k} drift {x} -> {y} (tolerance {tolerance})"
+            band = b.assets[k].band_bps * BPS_TO_WAD
+            assert not (x > 0 and y < -band) and not (x < 0 and y > band), f"asset {k} overshot: {x} -> {y}"
+
+
+# --------------------------------------------------------------------------- runners
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _speed_report(request):
+    STATS.reset()
+    yield
+    line = STATS.summary()
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line)
+    else:
+        print(line)
+
+
+def test_vault_stateful():
+    run_state_machine_as_test(VaultMachine, settings=settings.get_profile(PROFILE))
+
+
+def main(argv: list[str] | None = None) -> None:
+    global PROFILE
+    parser = argparse.ArgumentParser(description="Run the Ballast vault state machine outside pytest.")
+    parser.add_argument("--profile", default=PROFILE, choices=["ci", "long"])
+    parser.add_argument("--examples", type=int, help="examples to run (default: the profile's)")
+    parser.add_argument("--steps", type=int, help="most steps per example (default: the profile's)")
+    parser.add_argument("--random", action="store_true", help="fresh random examples (not derandomized)")
+    args = parser.parse_args(argv)
+    PROFILE = args.profile
+    overrides = {}
+    if args.examples:
+        overrides["max_examples"] = args.examples
+    if args.steps:
+        overrides["stateful_step_count"] = args.steps
+    if args.random:
+        overrides["derandomize"] = False
+    STATS.reset()
+    try:
+        run_state_machine_as_test(VaultMachine, settings=settings(settings.get_profile(PROFILE), **overrides))
+    finally:
+        print(STATS.summary())
+        print("steps per rule:", dict(sorted(STATS.rules.items())))
+
+
+if __name__ == "__main__":
+    main()
