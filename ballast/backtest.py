@@ -33,13 +33,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
+from ballast.constants import MAX_BPS, SECONDS_PER_YEAR
 from ballast.policy import Trigger, needs_rebalance_np, update_variance_np, vol_scale_np
-
-try:
-    from ballast.constants import MAX_BPS, SECONDS_PER_YEAR
-except ImportError:  # pragma: no cover - fallback until ballast.constants exists
-    MAX_BPS = 10_000
-    SECONDS_PER_YEAR = 31_536_000
 
 __all__ = [
     "DAY",

@@ -33,14 +33,7 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-try:
-    from ballast.constants import MAX_BPS, SECONDS_PER_YEAR, VOL_SCALE_MAX_BPS, VOL_SCALE_MIN_BPS, WAD
-except ImportError:  # pragma: no cover - fallback until ballast.constants exists
-    MAX_BPS = 10_000
-    WAD = 10**18
-    SECONDS_PER_YEAR = 31_536_000
-    VOL_SCALE_MIN_BPS = 5_000
-    VOL_SCALE_MAX_BPS = 30_000
+from ballast.constants import MAX_BPS, SECONDS_PER_YEAR, VOL_SCALE_MAX_BPS, VOL_SCALE_MIN_BPS, WAD
 
 __all__ = [
     "REASONS",
