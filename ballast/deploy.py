@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from ballast.constants import TRIGGER_CALENDAR, TRIGGER_HYBRID, TRIGGER_THRESHOLD, WAD
+from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, TRIGGER_CALENDAR, TRIGGER_HYBRID, TRIGGER_THRESHOLD, WAD
 
 TRIGGERS = {"calendar": TRIGGER_CALENDAR, "threshold": TRIGGER_THRESHOLD, "hybrid": TRIGGER_HYBRID}
 
@@ -216,8 +216,6 @@ def deploy_vault(project, sender, spec: PortfolioSpec, tokens: list, feeds: list
     )
     for venue in venues:
         vault.set_venue(venue, True, sender=sender)
-    from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER
-
     keeper_address = keeper or spec.keeper
     if keeper_address:
         vault.set_role(keeper_address, ROLE_KEEPER, sender=sender)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER
-from ballast.deploy import asset_configs, feed_answer, spec_from_dict
+from ballast.constants import ROLE_GUARDIAN
+from ballast.deploy import deploy_vault, feed_answer, spec_from_dict
 from ballast.market import arbitrage, snapshot_market
 from ballast.planner import plan_rebalance
 from ballast.state import read_state
@@ -178,19 +178,7 @@ def make_stack(project, owner, keeper, guardian):
                 tokens[i].approve(venue, amount_a, sender=owner)
                 tokens[j].approve(venue, amount_b, sender=owner)
                 venue.add_liquidity(tokens[i], tokens[j], amount_a, amount_b, sender=owner)
-        trigger_cfg = (spec.trigger_type, spec.interval, spec.vol_reference, spec.vol_alpha_bps, spec.vol_min_interval)
-        limits = (spec.max_slippage_bps, spec.max_cost_bps, spec.turnover_cap_bps, spec.turnover_period, spec.cooldown)
-        vault = project.Vault.deploy(
-            spec.name,
-            spec.symbol,
-            asset_configs(spec, tokens, feeds),
-            trigger_cfg,
-            limits,
-            spec.entry_haircut_bps,
-            sender=owner,
-        )
-        vault.set_venue(venue, True, sender=owner)
-        vault.set_role(keeper, ROLE_KEEPER, sender=owner)
+        vault = deploy_vault(project, owner, spec, tokens, feeds, [venue], keeper=keeper)
         vault.set_role(guardian, ROLE_GUARDIAN, sender=owner)
         return Stack(project, owner, spec, tokens, feeds, venue, vault)
 
