@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint fuzz backtest clean
+.PHONY: setup demo test lint fuzz backtest bench clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,14 @@ lint: setup
 ## The long fuzz profile (hours); see tests/stateful/README.md.
 fuzz: setup
 	BALLAST_FUZZ_PROFILE=long $(BIN)/pytest tests/stateful -q -p no:cacheprovider -p no:ape_test -s
+
+## Gas and throughput benchmark on anvil (npm's @foundry-rs/anvil); writes BENCHMARKS.md.
+bench: setup node_modules/.bin/anvil
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/ape run bench --network ethereum:local:foundry
+
+node_modules/.bin/anvil: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 backtest: setup
 	$(BIN)/python -m ballast.backtest

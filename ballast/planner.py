@@ -109,6 +109,7 @@ class Plan:
     value_after: int
     drifts_before: list[int]
     drifts_after: list[int]
+    gas_cost_usd: int = 0  # estimated gas of the rebalance, USD (WAD)
 
     @property
     def value_traded(self) -> int:
@@ -117,6 +118,11 @@ class Plan:
     @property
     def expected_cost(self) -> int:
         return max(self.value_before - self.value_after, 0)
+
+    @property
+    def total_cost(self) -> int:
+        """Fees and price impact (value lost at oracle prices) plus gas, USD (WAD)."""
+        return self.expected_cost + self.gas_cost_usd
 
     @property
     def max_drift_before(self) -> int:
@@ -177,18 +183,145 @@ def check(state: VaultState, trades: list[PlannedTrade]) -> str:
     return ""
 
 
-def _pair_trades(
-    state: VaultState, market: Market, scale_bps: int, slippage_bps: int, min_trade_value: int
-) -> list[PlannedTrade]:
+def target_deltas(state: VaultState, mode: str = "target", fraction_bps: int = MAX_BPS) -> list[int]:
+    """USD (WAD) to buy (+) or sell (-) of each asset for a target mode.
+
+    * ``"target"``: every asset all the way back to its target;
+    * ``"edge"``: only assets outside their band, and only back to the band edge (the optimum
+      with purely proportional costs); buys and sells are then matched by scaling the larger
+      side down, so every asset still moves toward its target;
+    * ``"partial"``: every asset ``fraction_bps`` of the way to its target (with a fixed cost per
+      rebalance, trading into the band beats stopping at its edge).
+    """
     total = state.total_value
-    deltas = []  # USD to buy (+) or sell (-) per asset, WAD
+    deltas = []
     for asset in state.assets:
-        deltas.append((asset.target * total // WAD - asset.value) * scale_bps // MAX_BPS)
-    sellers = sorted(((-d, i) for i, d in enumerate(deltas) if d < 0), reverse=True)
-    buyers = sorted(((d, i) for i, d in enumerate(deltas) if d > 0), reverse=True)
+        gap = asset.target * total // WAD - asset.value
+        if mode == "target":
+            deltas.append(gap)
+        elif mode == "partial":
+            deltas.append(gap * fraction_bps // MAX_BPS)
+        elif mode == "edge":
+            band_value = asset.band_bps * BPS_TO_WAD * total // WAD
+            if abs(gap) <= band_value:
+                deltas.append(0)
+            else:
+                deltas.append(gap - band_value if gap > 0 else gap + band_value)
+        else:
+            raise ValueError(f"unknown target mode {mode!r}: use target, edge or partial")
+    buys = sum(d for d in deltas if d > 0)
+    sells = -sum(d for d in deltas if d < 0)
+    if buys and sells and buys != sells:
+        # Match the two sides; the scaled side still moves toward target, just less far.
+        if buys > sells:
+            deltas = [d * sells // buys if d > 0 else d for d in deltas]
+        else:
+            deltas = [d * buys // sells if d < 0 else d for d in deltas]
+    elif not (buys and sells):
+        deltas = [0] * len(deltas)
+    return deltas
+
+
+def split_across_venues(pools: list[tuple[str, int, int, int]], amount_in: int) -> list[tuple[str, int]]:
+    """Split ``amount_in`` across constant-product pools so their marginal prices end equal.
+
+    ``pools`` holds ``(venue, reserve_in, reserve_out, fee_bps)``. With ``g = 1 - fee`` the
+    marginal output after putting ``x`` into a pool is ``g R_in R_out / (R_in + g x)^2``; equal
+    marginals across the active pools give ``x_k = (s_k t - R_in_k) / g_k`` with
+    ``s_k = sqrt(g_k R_in_k R_out_k)`` and ``t`` fixed by ``sum x_k = amount_in``. Pools that would
+    get a negative share drop out and ``t`` is solved again.
+    """
+    active = [p for p in pools if p[1] > 0 and p[2] > 0]
+    while active:
+        g = [(MAX_BPS - fee) / MAX_BPS for _, _, _, fee in active]
+        s_k = [(gk * r_in * r_out) ** 0.5 for gk, (_, r_in, r_out, _) in zip(g, active)]
+        t = (amount_in + sum(r_in / gk for gk, (_, r_in, _, _) in zip(g, active))) / sum(
+            sk / gk for sk, gk in zip(s_k, g)
+        )
+        shares = [(sk * t - r_in) / gk for sk, gk, (_, r_in, _, _) in zip(s_k, g, active)]
+        if all(x > 0 for x in shares):
+            amounts = [int(x) for x in shares]
+            amounts[-1] += amount_in - sum(amounts)  # integer remainder to the last pool
+            return [(venue, a) for (venue, _, _, _), a in zip(active, amounts) if a > 0]
+        active = [p for p, x in zip(active, shares) if x > 0]
+    return []
+
+
+def _direct_pools(market: Market, token_in: str, token_out: str) -> list[tuple[str, int, int, int]]:
+    pools = []
+    for venue in sorted({p.venue for p in market.pools}):
+        found = market._find(venue, token_in, token_out)
+        if found:
+            pool, forward = found
+            r_in, r_out = (pool.reserve_a, pool.reserve_b) if forward else (pool.reserve_b, pool.reserve_a)
+            pools.append((venue, r_in, r_out, pool.fee_bps))
+    return pools
+
+
+def _leg(
+    state: VaultState, market: Market, s: int, b: int, amount_in: int, slippage_bps: int
+) -> list[PlannedTrade] | None:
+    """Trades selling ``amount_in`` of asset ``s`` for asset ``b`` across every direct pool."""
+    sold, bought = state.assets[s], state.assets[b]
+    trades = []
+    for venue, amount in split_across_venues(_direct_pools(market, sold.address, bought.address), amount_in):
+        expected_out = market.quote(venue, sold.address, bought.address, amount)
+        value_in = _value(amount, sold.price, sold.decimals, True)
+        oracle_out = value_in * 10**bought.decimals // bought.price
+        min_out = oracle_out * (MAX_BPS - slippage_bps) // MAX_BPS
+        if expected_out < min_out or expected_out == 0:
+            return None  # too shallow or off-price at this size
+        market.apply(venue, sold.address, bought.address, amount)
+        fee = next(p.fee_bps for p in market.pools if p.venue == venue)
+        trades.append(
+            PlannedTrade(
+                venue=venue,
+                token_in=sold.address,
+                token_out=bought.address,
+                amount_in=amount,
+                min_amount_out=min_out,
+                expected_out=expected_out,
+                value_in=value_in,
+                expected_value_out=_value(expected_out, bought.price, bought.decimals, False),
+                fee_value=value_in * fee // MAX_BPS,
+            )
+        )
+    return trades or None
+
+
+def _route(
+    state: VaultState, market: Market, s: int, b: int, amount_in: int, slippage_bps: int, hub: int | None
+) -> list[PlannedTrade]:
+    """A direct trade if any venue has the pair, else two legs through the hub asset."""
+    trial = copy.deepcopy(market)
+    direct = _leg(state, trial, s, b, amount_in, slippage_bps)
+    if direct:
+        market.pools = trial.pools
+        return direct
+    if hub is None or hub in (s, b):
+        return []
+    trial = copy.deepcopy(market)
+    first = _leg(state, trial, s, hub, amount_in, slippage_bps)
+    if not first:
+        return []
+    second = _leg(state, trial, hub, b, sum(t.expected_out for t in first), slippage_bps)
+    if not second:
+        return []
+    market.pools = trial.pools
+    return first + second
+
+
+def _pair_trades(
+    state: VaultState,
+    market: Market,
+    deltas: list[int],
+    slippage_bps: int,
+    min_trade_value: int,
+    hub: int | None,
+) -> list[PlannedTrade]:
     trades: list[PlannedTrade] = []
-    sell_left = {i: v for v, i in sellers}
-    buy_left = {i: v for v, i in buyers}
+    sell_left = {i: -d for i, d in enumerate(deltas) if d < 0}
+    buy_left = {i: d for i, d in enumerate(deltas) if d > 0}
     while sell_left and buy_left and len(trades) < MAX_TRADES:
         s = max(sell_left, key=sell_left.get)
         b = max(buy_left, key=buy_left.get)
@@ -200,33 +333,28 @@ def _pair_trades(
         if buy_left[b] < min_trade_value:
             del buy_left[b]
         if usd < min_trade_value:
-            continue
-        sold, bought = state.assets[s], state.assets[b]
+            continue  # dust: never worth a swap
+        sold = state.assets[s]
         amount_in = min(usd * 10**sold.decimals // sold.price, sold.balance)
-        venue, expected_out = market.best_venue(sold.address, bought.address, amount_in)
-        if venue is None or amount_in == 0:
+        if amount_in == 0:
             continue
-        value_in = _value(amount_in, sold.price, sold.decimals, True)
-        oracle_out = value_in * 10**bought.decimals // bought.price
-        min_out = oracle_out * (MAX_BPS - slippage_bps) // MAX_BPS
-        if expected_out < min_out:
-            continue  # this pool is too shallow or off-price for this size: leave it to the next plan
-        market.apply(venue, sold.address, bought.address, amount_in)
-        fee = next(p.fee_bps for p in market.pools if p.venue == venue)
-        trades.append(
-            PlannedTrade(
-                venue=venue,
-                token_in=sold.address,
-                token_out=bought.address,
-                amount_in=amount_in,
-                min_amount_out=min_out,
-                expected_out=expected_out,
-                value_in=value_in,
-                expected_value_out=_value(expected_out, bought.price, bought.decimals, False),
-                fee_value=value_in * fee // MAX_BPS,
-            )
-        )
-    return trades
+        trades.extend(_route(state, market, s, b, amount_in, slippage_bps, hub))
+    return trades[:MAX_TRADES]
+
+
+def benefit(state: VaultState, after: VaultState, drift_aversion_bps: int) -> int:
+    """USD (WAD) a rebalance is worth: the fall in the drift penalty it buys.
+
+    The penalty of holding drifts ``d`` (WAD fractions) is ``V * kappa * sum(d_i^2)`` with
+    ``kappa = drift_aversion_bps / MAX_BPS`` per unit of squared weight: the tracking-error
+    cost, quadratic as in the no-trade-band literature, that the vault pays until the next
+    check. With ``kappa = 1`` (10_000 bps), two assets 5% off cost 0.5% of value; two assets
+    0.5% off cost 0.005%.
+    """
+    before_sq = sum(d * d for d in state.drifts)
+    after_sq = sum(d * d for d in after.drifts)
+    gain_wad = max(before_sq - after_sq, 0) // WAD  # WAD-scaled sum of squares
+    return state.total_value * gain_wad // WAD * drift_aversion_bps // MAX_BPS
 
 
 def plan_rebalance(
@@ -234,27 +362,59 @@ def plan_rebalance(
     market: Market,
     slippage_bps: int | None = None,
     min_trade_value: int = WAD,
+    mode: str = "target",
+    fraction_bps: int = MAX_BPS,
+    gas_cost_usd: int = 0,
+    drift_aversion_bps: int | None = None,
+    hub: str | None = None,
 ) -> Plan:
-    """Plan the swaps that bring every asset back to its target weight.
+    """Plan the swaps that bring the vault back toward its targets.
 
     ``slippage_bps`` bounds each trade's realised price against the oracle (defaults to the
-    vault's own bound); ``min_trade_value`` (USD, WAD) keeps dust trades out. If the full
-    plan would break the cost or turnover limit, it is scaled down until it fits.
+    vault's own bound); ``min_trade_value`` (USD, WAD) keeps dust trades out; ``mode`` and
+    ``fraction_bps`` choose how far to trade (:func:`target_deltas`). Orders are split across
+    venues by equal marginal prices and routed through ``hub`` (a basket asset; default: the
+    asset with the most pools) when no venue has the pair. If the full plan would break the
+    cost or turnover limit, it is scaled down until it fits. With ``drift_aversion_bps`` set,
+    the plan is dropped when its :func:`benefit` is below its cost (fees, impact and
+    ``gas_cost_usd``), and the plan's ``reason`` says so.
     """
     slippage = state.max_slippage_bps if slippage_bps is None else min(slippage_bps, state.max_slippage_bps)
     empty = Plan([], "", state.total_value, state.total_value, state.drifts, state.drifts)
     if state.total_value == 0:
         empty.reason = "vault is empty"
         return empty
-    reason = ""
+    hub_index = _hub(state, market) if hub is None else state.index(hub)
+    base = target_deltas(state, mode, fraction_bps)
+    reason = "nothing to trade in this mode"
     for scale_bps in (10_000, 7_500, 5_000, 2_500, 1_000):
-        trades = _pair_trades(state, copy.deepcopy(market), scale_bps, slippage, min_trade_value)
+        deltas = [d * scale_bps // MAX_BPS for d in base]
+        if not any(deltas):
+            break
+        trades = _pair_trades(state, copy.deepcopy(market), deltas, slippage, min_trade_value, hub_index)
         if not trades:
             reason = "no trade worth making (dust, or no pool at a fair price)"
             continue
         reason = check(state, trades)
-        if not reason:
-            after = simulate(state, trades)
-            return Plan(trades, "", state.total_value, after.total_value, state.drifts, after.drifts)
+        if reason:
+            continue
+        after = simulate(state, trades)
+        plan = Plan(trades, "", state.total_value, after.total_value, state.drifts, after.drifts, gas_cost_usd)
+        if drift_aversion_bps is not None:
+            worth = benefit(state, after, drift_aversion_bps)
+            if worth < plan.total_cost:
+                empty.reason = f"not worth it: benefit ${worth / WAD:,.2f} < cost ${plan.total_cost / WAD:,.2f}"
+                return empty
+        return plan
     empty.reason = reason
     return empty
+
+
+def _hub(state: VaultState, market: Market) -> int | None:
+    """The basket asset that appears in the most pools: the natural routing hub."""
+    counts = [0] * len(state.assets)
+    for pool in market.pools:
+        for i, asset in enumerate(state.assets):
+            if asset.address.lower() in (pool.token_a.lower(), pool.token_b.lower()):
+                counts[i] += 1
+    return max(range(len(counts)), key=counts.__getitem__) if any(counts) else None

@@ -102,7 +102,6 @@ class Stack:
         self.feeds = feeds
         self.venue = venue
         self.vault = vault
-        self.prices = [a.price for a in spec.assets]
 
     def fund(self, account, amounts):
         """Mint and approve ``amounts`` (base units) of every token for ``account``."""
@@ -125,10 +124,14 @@ class Stack:
         self.vault.join(0, amounts, account, sender=account)
         return self.vault.balanceOf(account)
 
+    @property
+    def prices(self):
+        """Current oracle prices as floats, read from the feeds (chain state, so test isolation holds)."""
+        return [int(feed.latest_answer()) / FEED_DECIMAL_SCALE for feed in self.feeds]
+
     def set_price(self, i, price):
         """Set asset ``i``'s oracle price only (the pools do not follow)."""
         self.feeds[i].set_answer(feed_answer(price, FEED_DECIMALS), sender=self.owner)
-        self.prices[i] = price
 
     def move_price(self, i, price, trader):
         """Set asset ``i``'s oracle price and arbitrage the pools to it."""
@@ -136,7 +139,7 @@ class Stack:
         for token in self.tokens:
             token.mint(trader, 2**200, sender=self.owner)
             token.approve(self.venue, 2**256 - 1, sender=trader)
-        prices = [feed_answer(p, FEED_DECIMALS) * 10 ** (18 - FEED_DECIMALS) for p in self.prices]
+        prices = [int(feed.latest_answer()) * 10 ** (18 - FEED_DECIMALS) for feed in self.feeds]
         arbitrage(self.venue, self.tokens, prices, [a.decimals for a in self.spec.assets], trader)
 
     def state(self):

@@ -1,0 +1,45 @@
+"""ape run bench: the gas and throughput benchmark (ballast/bench.py); writes BENCHMARKS.md.
+
+Needs anvil on PATH (``npm install`` puts it in node_modules/.bin). ape-foundry starts it;
+this script asks for the Cancun hardfork (the vault's compile target) and a free local port,
+unless ape-config.yaml or APE_FOUNDRY_HOST say otherwise.
+"""
+
+import os
+import socket
+from pathlib import Path
+
+import click
+from ape import accounts, chain, networks, project
+from ape.logging import logger
+
+from ballast.bench import ROOT, run
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _provider_settings(network: str) -> dict:
+    if not network.endswith(":foundry"):
+        return {}
+    configured = networks.ethereum.local.get_provider("foundry").config
+    settings = {}
+    if not configured.evm_version:
+        settings["evm_version"] = "cancun"
+    if not configured.host and "APE_FOUNDRY_HOST" not in os.environ:
+        settings["host"] = f"http://127.0.0.1:{_free_port()}"
+    return settings
+
+
+@click.command()
+@click.option("--network", default="ethereum:local:foundry", show_default=True, help="ape network choice.")
+@click.option("--output", default=str(ROOT / "BENCHMARKS.md"), show_default=True, type=click.Path(path_type=Path))
+@click.option("--no-stateful", is_flag=True, help="Skip the titanoboa state machine's steps/s (saves ~3 minutes).")
+def cli(network, output, no_stateful):
+    """Measure gas (join, deposit, exit, rebalance; 2, 4, 8 assets) and throughput on anvil."""
+    logger.set_level("WARNING")  # one line per transaction would bury the tables
+    with networks.parse_network_choice(network, provider_settings=_provider_settings(network)) as provider:
+        run(project, chain, accounts.test_accounts, provider, output, echo=click.echo, stateful=not no_stateful)
