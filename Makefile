@@ -21,9 +21,9 @@ $(STAMP): requirements.txt pyproject.toml
 demo: setup
 	$(BIN)/ape run demo
 
-## The whole test suite (unit, stateful fuzz CI profile, backtester).
-test: setup
-	$(BIN)/ape test tests -q -p no:cacheprovider
+## The whole test suite (unit, adversarial, stateful fuzz CI profile, backtester, keeper bot on anvil).
+test: setup node_modules/.bin/anvil
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/ape test tests -q -p no:cacheprovider
 
 lint: setup
 	$(BIN)/ruff format --check ballast scripts tests

@@ -57,6 +57,13 @@ exports: (
 )
 
 
+# @dev Bits of `_status`.
+_PAUSED: constant(uint256) = 1
+_SHUTDOWN: constant(uint256) = 2
+_CLOSED: constant(uint256) = 3
+_FLAGS: constant(uint256) = 255
+
+
 struct AssetConfig:
     asset: address
     feed: address
@@ -100,8 +107,6 @@ balances: public(HashMap[address, uint256])
 roles: public(HashMap[address, uint256])
 # @dev Venues the keeper may trade on.
 venue_allowed: public(HashMap[address, bool])
-# @dev Haircut on single-asset deposits, bps, covering oracle lag.
-entry_haircut_bps: public(uint256)
 # @dev Worst accepted realised price of a trade against the oracle, bps.
 max_slippage_bps: public(uint256)
 # @dev Most value a rebalance may lose, bps of vault value.
@@ -116,10 +121,10 @@ turnover_period_start: public(uint256)
 turnover_used: public(uint256)
 # @dev Shortest time between two rebalances, seconds.
 cooldown: public(uint256)
-# @dev Joins, deposits and rebalances stop while paused; exits never do.
-paused: public(bool)
-# @dev After shutdown only exits work, for good.
-is_shutdown: public(bool)
+# @dev One slot read by every entry: paused (bit 0), shut down (bit 1) and the
+#      single-asset deposit haircut in bps (bits 8 and up). Joins, deposits and
+#      rebalances stop while paused or shut down; exits never do.
+_status: uint256
 
 
 event Join:
@@ -262,7 +267,7 @@ def join(
     @return The amounts paid, in `assets` order.
     """
     self._check_open()
-    assert receiver != empty(address), "vault: zero receiver"
+    self._check_receiver(receiver)
     assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     assert len(max_amounts_in) == len(assets), "vault: amounts length"
     supply: uint256 = erc20.totalSupply
@@ -307,7 +312,7 @@ def deposit(asset: address, amount: uint256, min_shares: uint256, receiver: addr
     @return The shares minted.
     """
     self._check_open()
-    assert receiver != empty(address), "vault: zero receiver"
+    self._check_receiver(receiver)
     assert amount > 0, "vault: zero amount"
     assert self.balances[asset] > 0 or self._is_asset(asset), "vault: unknown asset"
     shares: uint256 = 0
@@ -338,7 +343,7 @@ def exit(
     @return The amounts sent, in `assets` order.
     """
     assert shares > 0, "vault: zero shares"
-    assert receiver != empty(address), "vault: zero receiver"
+    self._check_receiver(receiver)
     assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     assert len(min_amounts_out) == len(assets), "vault: amounts length"
     amounts: DynArray[uint256, constants.MAX_ASSETS] = self._exit_amounts(assets, shares, erc20.totalSupply)
@@ -408,8 +413,8 @@ def rebalance(trades: DynArray[Trade, constants.MAX_TRADES]) -> uint256:
         after: uint256 = convert(abs(drifts_after[i]), uint256)
         assert after <= before + tolerance, "vault: drift grew"
         band: int256 = convert(basket._band(assets[i]) * constants.BPS_TO_WAD, int256)
-        assert not (drifts_before[i] > 0 and drifts_after[i] < -band), "vault: overshoot"
-        assert not (drifts_before[i] < 0 and drifts_after[i] > band), "vault: overshoot"
+        crossed: bool = (drifts_before[i] > 0 and drifts_after[i] < -band) or (drifts_before[i] < 0 and drifts_after[i] > band)
+        assert not crossed, "vault: overshoot"
         total_before += before
         total_after += after
     assert total_after < total_before, "vault: drift not reduced"
@@ -454,6 +459,33 @@ def get_assets() -> DynArray[address, constants.MAX_ASSETS]:
     @notice The basket, in the order of every array argument and result.
     """
     return self.assets
+
+
+@view
+@external
+def paused() -> bool:
+    """
+    @notice True while joins, deposits and rebalances are paused (exits never are).
+    """
+    return self._status & _PAUSED != 0
+
+
+@view
+@external
+def is_shutdown() -> bool:
+    """
+    @notice True once the vault is shut down: only exits work, for good.
+    """
+    return self._status & _SHUTDOWN != 0
+
+
+@view
+@external
+def entry_haircut_bps() -> uint256:
+    """
+    @notice Haircut on single-asset deposits, bps, covering oracle lag.
+    """
+    return self._status >> 8
 
 
 @view
@@ -545,7 +577,7 @@ def needs_rebalance() -> (bool, String[16]):
             "outer band", "hybrid" or "" when not due. False while paused
             or shut down.
     """
-    if self.paused or self.is_shutdown:
+    if self._status & _CLOSED != 0:
         return False, ""
     assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     usd_value: uint256 = 0
@@ -560,7 +592,7 @@ def asset_config(asset: address) -> (uint256, uint256, uint256):
     """
     @notice Final target weight, band and outer band of `asset`, in bps.
     """
-    assert self._is_asset(asset), "vault: unknown asset"
+    self._check_asset(asset)
     return (basket.asset_params[asset] >> 64) & 65535, basket._band(asset), basket._outer_band(asset)
 
 
@@ -570,7 +602,7 @@ def vol_scale_bps(asset: address) -> uint256:
     """
     @notice Hybrid band multiplier of `asset` from its volatility estimate, bps.
     """
-    assert self._is_asset(asset), "vault: unknown asset"
+    self._check_asset(asset)
     return basket._vol_scale_bps(asset)
 
 
@@ -599,7 +631,7 @@ def preview_deposit(asset: address, amount: uint256) -> uint256:
     """
     @notice Shares `deposit(asset, amount, ...)` would mint now (rounded down).
     """
-    assert self._is_asset(asset), "vault: unknown asset"
+    self._check_asset(asset)
     shares: uint256 = 0
     usd_value: uint256 = 0
     shares, usd_value = self._deposit_shares(asset, amount)
@@ -694,7 +726,7 @@ def set_bands(asset: address, band_bps: uint256, outer_band_bps: uint256):
     @notice Sets the drift band and the hybrid trigger's hard outer band of `asset`.
     """
     ownable._check_owner()
-    assert self._is_asset(asset), "vault: unknown asset"
+    self._check_asset(asset)
     basket._set_bands(asset, band_bps, outer_band_bps)
 
 
@@ -704,7 +736,7 @@ def set_feed(asset: address, feed: address, heartbeat: uint256, min_answer: uint
     @notice Replaces the price feed of `asset`.
     """
     ownable._check_owner()
-    assert self._is_asset(asset), "vault: unknown asset"
+    self._check_asset(asset)
     pricing._set_feed(asset, feed, heartbeat, min_answer, max_answer)
 
 
@@ -717,7 +749,7 @@ def pause():
     @notice Stops joins, deposits and rebalances. Exits continue.
     """
     self._check_guardian()
-    self.paused = True
+    self._status |= _PAUSED
     log Paused(account=msg.sender, paused=True)
 
 
@@ -727,7 +759,7 @@ def unpause():
     @notice Resumes joins, deposits and rebalances.
     """
     self._check_guardian()
-    self.paused = False
+    self._status &= ~_PAUSED
     log Paused(account=msg.sender, paused=False)
 
 
@@ -737,7 +769,7 @@ def shutdown():
     @notice Stops everything but exits, irreversibly.
     """
     self._check_guardian()
-    self.is_shutdown = True
+    self._status |= _SHUTDOWN
     log Shutdown(account=msg.sender)
 
 
@@ -747,8 +779,9 @@ def shutdown():
 @internal
 @view
 def _check_open():
-    assert not self.is_shutdown, "vault: shut down"
-    assert not self.paused, "vault: paused"
+    status: uint256 = self._status
+    assert status & _SHUTDOWN == 0, "vault: shut down"
+    assert status & _PAUSED == 0, "vault: paused"
 
 
 @internal
@@ -761,6 +794,18 @@ def _check_guardian():
 @view
 def _is_asset(asset: address) -> bool:
     return asset in self.assets
+
+
+@internal
+@view
+def _check_asset(asset: address):
+    assert self._is_asset(asset), "vault: unknown asset"
+
+
+@internal
+@pure
+def _check_receiver(receiver: address):
+    assert receiver != empty(address), "vault: zero receiver"
 
 
 @internal
@@ -796,7 +841,7 @@ def _set_limits(limits: Limits):
 @internal
 def _set_entry_haircut(entry_haircut_bps: uint256):
     assert entry_haircut_bps <= constants.MAX_ENTRY_HAIRCUT_BPS, "vault: haircut too high"
-    self.entry_haircut_bps = entry_haircut_bps
+    self._status = (self._status & _FLAGS) | (entry_haircut_bps << 8)
     log EntryHaircutSet(entry_haircut_bps=entry_haircut_bps)
 
 
@@ -959,7 +1004,7 @@ def _deposit_shares(asset: address, amount: uint256) -> (uint256, uint256):
         if assets[i] == asset:
             price = prices[i]
     usd_value: uint256 = pricing._value(asset, amount, price, False)
-    net: uint256 = math._mul_div(usd_value, constants.MAX_BPS - self.entry_haircut_bps, constants.MAX_BPS, False)
+    net: uint256 = math._mul_div(usd_value, constants.MAX_BPS - (self._status >> 8), constants.MAX_BPS, False)
     supply: uint256 = erc20.totalSupply
     if supply == 0:
         if net <= constants.DEAD_SHARES:

@@ -83,8 +83,7 @@ def _price(asset: address) -> uint256:
     assert answer > 0, "pricing: bad answer"
     bounds: uint256 = self.feed_bounds[asset]
     raw: uint256 = convert(answer, uint256)
-    assert raw > bounds & convert(max_value(uint128), uint256), "pricing: answer at bound"
-    assert raw < bounds >> 128, "pricing: answer at bound"
+    assert raw > bounds & convert(max_value(uint128), uint256) and raw < bounds >> 128, "pricing: answer at bound"
     assert updated_at <= block.timestamp, "pricing: future answer"
     assert block.timestamp - updated_at <= heartbeat, "pricing: stale"
     # feed_decimals <= 18, so the scale is at most 1e18 and raw < 2**128: no overflow.
