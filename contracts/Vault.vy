@@ -574,8 +574,8 @@ def max_drift() -> uint256:
 def needs_rebalance() -> (bool, String[16]):
     """
     @notice Whether the trigger holds now, and why: "calendar", "threshold",
-            "outer band", "hybrid" or "" when not due. False while paused
-            or shut down.
+            "outer band", "hybrid" or "" when not due. False while paused,
+            shut down or empty.
     """
     if self._status & _CLOSED != 0:
         return False, ""
@@ -583,6 +583,8 @@ def needs_rebalance() -> (bool, String[16]):
     usd_value: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
     usd_value, weights = self._weights(assets, self._prices(assets))
+    if usd_value == 0:
+        return False, ""  # an empty vault has nothing to rebalance
     return basket._needs_rebalance(assets, self._drifts(weights, basket._targets(assets)))
 
 

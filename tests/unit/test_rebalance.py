@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from ballast.constants import WAD
+from ballast.constants import BPS_TO_WAD
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def test_rebalance__planned_trades__reduce_drift_and_emit(drifted, keeper):
     tx = vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
     after = vault.max_drift()
     assert after < before
-    assert after < 3 * 10**14 * 100  # inside the 3% band
+    assert after < 300 * BPS_TO_WAD  # inside the 3% band
     events = tx.events.filter(vault.Rebalanced)
     assert len(events) == 1
     ev = events[0]
@@ -39,3 +39,7 @@ def test_rebalance__not_keeper__reverts(drifted, alice):
     plan = drifted.plan()
     with ape.reverts("vault: not keeper"):
         drifted.vault.rebalance([t.as_tuple() for t in plan.trades], sender=alice)
+
+
+def test_needs_rebalance__empty_vault__not_due(stack):
+    assert tuple(stack.vault.needs_rebalance()) == (False, "")
