@@ -22,9 +22,7 @@ E18 = 10**18
 E6 = 10**6
 
 
-def amm_out(
-    amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int = FEE_BPS
-) -> int:
+def amm_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int = FEE_BPS) -> int:
     """Python reference of the AMM's Uniswap V2 output (rounded down)."""
     in_with_fee = amount_in * (BPS - fee_bps)
     return in_with_fee * reserve_out // (reserve_in * BPS + in_with_fee)
@@ -365,9 +363,7 @@ def test_zero_fee_venue(token_a, token_b, owner):
     for t in (token_a, token_b):
         t.approve(venue, MAX)
     venue.add_liquidity(token_a, token_b, 100 * E18, 100 * E6)
-    assert venue.swap(token_a, token_b, E18, 0, owner) == amm_out(
-        E18, 100 * E18, 100 * E6, 0
-    )
+    assert venue.swap(token_a, token_b, E18, 0, owner) == amm_out(E18, 100 * E18, 100 * E6, 0)
 
 
 # --------------------------------------------------------------------------- AMM: odd tokens
@@ -590,18 +586,14 @@ def test_reentrant_token_basics(rtoken, feed, alice, owner):
 
 def test_reentrant_swap_blocked_on_pull(amm, re_pool, alice):
     rtoken, token_a = re_pool
-    rtoken.arm(
-        amm, amm.swap.prepare_calldata(token_a.address, rtoken.address, 1, 0, alice)
-    )
+    rtoken.arm(amm, amm.swap.prepare_calldata(token_a.address, rtoken.address, 1, 0, alice))
     with boa.env.prank(alice), boa.reverts():
         amm.swap(rtoken, token_a, E18, 0, alice)
 
 
 def test_reentrant_swap_blocked_on_send(amm, re_pool, alice):
     rtoken, token_a = re_pool
-    rtoken.arm(
-        amm, amm.swap.prepare_calldata(token_a.address, rtoken.address, 1, 0, alice)
-    )
+    rtoken.arm(amm, amm.swap.prepare_calldata(token_a.address, rtoken.address, 1, 0, alice))
     with boa.env.prank(alice), boa.reverts():
         amm.swap(token_a, rtoken, E18, 0, alice)
 
@@ -611,9 +603,7 @@ def test_reentrant_liquidity_and_view_calls_blocked(amm, re_pool, owner):
     rtoken.arm(amm, amm.get_reserves.prepare_calldata(rtoken.address, token_a.address))
     with boa.reverts():
         amm.add_liquidity(rtoken, token_a, E18, E18)
-    rtoken.arm(
-        amm, amm.get_amount_out.prepare_calldata(rtoken.address, token_a.address, E18)
-    )
+    rtoken.arm(amm, amm.get_amount_out.prepare_calldata(rtoken.address, token_a.address, E18))
     with boa.reverts():
         amm.remove_liquidity(rtoken, token_a, E18, E18, owner)
 
@@ -649,11 +639,7 @@ def test_read_only_reentrancy_blocked(amm, re_pool, alice):
     assert rtoken.last_static_ok() is True
     assert rtoken.last_static_result() == FEE_BPS.to_bytes(32, "big")
     # outside a swap the same locked view is readable
-    rtoken.arm_static(
-        amm, amm.get_reserves.prepare_calldata(rtoken.address, token_a.address)
-    )
+    rtoken.arm_static(amm, amm.get_reserves.prepare_calldata(rtoken.address, token_a.address))
     rtoken.transfer(alice, 1)
     assert rtoken.last_static_ok() is True
-    assert rtoken.last_static_result()[:32] == amm.get_reserves(rtoken, token_a)[
-        0
-    ].to_bytes(32, "big")
+    assert rtoken.last_static_result()[:32] == amm.get_reserves(rtoken, token_a)[0].to_bytes(32, "big")
