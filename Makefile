@@ -26,8 +26,8 @@ test: setup node_modules/.bin/anvil
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/ape test tests -q -p no:cacheprovider
 
 lint: setup
-	$(BIN)/ruff format --check ballast scripts tests
-	$(BIN)/ruff check ballast scripts tests
+	$(BIN)/ruff format --check ballast scripts tests bots
+	$(BIN)/ruff check ballast scripts tests bots
 
 ## The long fuzz profile (hours); see tests/stateful/README.md.
 fuzz: setup

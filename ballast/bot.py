@@ -1,0 +1,417 @@
+"""The long-running keeper: decide on every block and clock tick, send at most once per state.
+
+:class:`KeeperLoop` is the whole bot without Silverback (``bots/keeper.py`` only wires it to
+Silverback's block and cron handlers), so it is driven the same way by the bot, by a test over
+real JSON-RPC, or by hand in ``ape console``::
+
+    loop = KeeperLoop(vault, keeper, venues, token_at=project.MockERC20.at)
+    loop.on_block(chain.blocks.head)  # or loop.on_tick(datetime.now(timezone.utc))
+
+Each call reads the vault, reuses the one-shot logic of :mod:`ballast.keeper` (``decide``:
+trigger, cooldown, plan) and returns an :class:`Outcome` whose ``action`` is one of:
+
+* ``wait``: nothing to do (paused, cooldown, not due, no worthwhile plan), with the reason;
+* ``skip``: a rebalance was already sent for this very state (see below), or the block is old,
+  or another decision is in flight;
+* ``sent``: the rebalance was mined; ``dry-run``: it would have been sent (no keeper account);
+* ``failed``: the rebalance reverted or could not be sent; logged, remembered, and the loop
+  carries on;
+* ``error``: the vault or the venues could not be read (RPC failure, stale oracle, ...).
+
+Every outcome is logged with its reason.
+
+**At most one rebalance per state.** The state is keyed on what a rebalance depends on and
+changes: ``(vault, last_rebalance, tracked balances, oracle prices, oracle rounds)``, the
+rounds being each feed's ``(roundId, updatedAt)`` when the feeds are known. The key is
+remembered *before* the transaction is sent, so a rebalance that reverts (or whose receipt
+never arrives) is not sent again while the state is unchanged: the next attempt waits for a new
+state, such as a new oracle round, a join or exit, or a price move. A rebalance that succeeds
+changes ``last_rebalance`` and the balances, and the vault's cooldown then holds the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ballast.constants import TRIGGER_HYBRID, WAD
+from ballast.keeper import Decision, decide, format_decision
+from ballast.market import snapshot_market
+from ballast.state import read_state
+
+StateKey = tuple
+
+WAIT, SKIP, SENT, DRY_RUN, FAILED, ERROR = "wait", "skip", "sent", "dry-run", "failed", "error"
+
+
+@dataclass
+class Outcome:
+    """What one block or tick led to."""
+
+    trigger: str  # "block 123" or "tick 2025-01-01T00:05:00+00:00"
+    action: str  # wait | skip | sent | dry-run | failed | error
+    reason: str
+    key: StateKey | None = None
+    txn_hash: str | None = None
+    decision: Decision | None = None
+
+    def __str__(self) -> str:
+        tx = f" [{self.txn_hash}]" if self.txn_hash else ""
+        return f"{self.trigger}: {self.action} ({self.reason}){tx}"
+
+
+@dataclass
+class Sent:
+    """A rebalance sent for one state, and what became of it."""
+
+    trigger: str
+    txn_hash: str | None = None
+    status: str = "pending"  # pending | mined | failed
+    error: str = ""
+
+
+@dataclass
+class _Token:
+    """Just what :func:`ballast.state.read_state` asks of a token, read once."""
+
+    address: str
+    _symbol: str
+    _decimals: int
+
+    def symbol(self) -> str:
+        return self._symbol
+
+    def decimals(self) -> int:
+        return self._decimals
+
+
+def error_message(err: BaseException) -> str:
+    """A one-line reason for a failed call: the revert message when there is one."""
+    message = getattr(err, "revert_message", None) or getattr(err, "message", None) or str(err)
+    message = str(message).strip().splitlines()[0] if str(message).strip() else repr(err)
+    return f"{type(err).__name__}: {message}"
+
+
+@dataclass
+class KeeperLoop:
+    """The keeper bot's logic, testable without Silverback.
+
+    ``vault`` is an ape contract instance of ``Vault``; ``keeper`` the account that holds the
+    keeper role (``None``: dry run, decisions are logged and nothing is sent); ``venues`` the
+    AMM instances to plan on; ``token_at`` maps an address to an ERC-20 instance; ``feeds`` the
+    assets' price feeds in basket order (optional, see the module docstring); ``clock`` returns
+    the chain's current timestamp (default: the head block's). ``before_send`` is called with
+    the decision just before the transaction goes out (a test seam, or a place for alerts).
+    """
+
+    vault: Any
+    keeper: Any
+    venues: list
+    token_at: Callable[[str], Any]
+    feeds: list | None = None
+    slippage_bps: int | None = None
+    min_trade_value: int = WAD
+    observe: bool = False  # on ticks, record a volatility observation when one is due (hybrid trigger)
+    clock: Callable[[], int] | None = None
+    before_send: Callable[[Decision], None] | None = None
+    tx_kwargs: dict = field(default_factory=dict)
+    logger: Any = None
+    max_remembered: int = 4096
+
+    def __post_init__(self):
+        self.logger = self.logger or logging.getLogger("ballast.bot")
+        self.sent: OrderedDict[StateKey, Sent] = OrderedDict()
+        self.outcomes: deque[Outcome] = deque(maxlen=1024)
+        self.last_block: int | None = None
+        self._lock = threading.Lock()
+        self._tokens: list | None = None
+        self._cached: dict[str, _Token] = {}
+
+    # ------------------------------------------------------------ entry points
+
+    def on_block(self, block) -> Outcome:
+        """Handle a new block (anything with ``number`` and ``timestamp``)."""
+        number = int(block.number)
+        trigger = f"block {number}"
+
+        def run() -> Outcome:
+            if self.last_block is not None and number <= self.last_block:
+                return Outcome(trigger, SKIP, f"block {number} is not newer than block {self.last_block}")
+            self.last_block = number
+            return self._step(trigger, int(block.timestamp))
+
+        return self._guarded(trigger, run)
+
+    def on_tick(self, now: datetime | int | float | None = None) -> Outcome:
+        """Handle a clock tick; ``now`` is the wall-clock time, the chain's own clock decides."""
+        label = now.isoformat() if isinstance(now, datetime) else str(now if now is not None else "")
+        trigger = f"tick {label}".strip()
+
+        def run() -> Outcome:
+            timestamp = self._now()
+            if self.observe:
+                self._maybe_observe(trigger, timestamp)
+            return self._step(trigger, timestamp)
+
+        return self._guarded(trigger, run)
+
+    # ------------------------------------------------------------ the decision
+
+    def _guarded(self, trigger: str, run: Callable[[], Outcome]) -> Outcome:
+        # Silverback runs handlers concurrently; one decision at a time, and never two sends.
+        if not self._lock.acquire(blocking=False):
+            return self._record(Outcome(trigger, SKIP, "another decision is in flight"))
+        try:
+            return self._record(run())
+        except Exception as err:  # a keeper that dies on one bad read is no keeper
+            return self._record(Outcome(trigger, ERROR, f"unexpected: {error_message(err)}"))
+        finally:
+            self._lock.release()
+
+    def _step(self, trigger: str, timestamp: int) -> Outcome:
+        vault = self.vault
+        try:
+            # Cheap checks first: most blocks end here, after four calls.
+            if vault.is_shutdown():
+                return Outcome(trigger, WAIT, "vault is shut down")
+            if vault.paused():
+                return Outcome(trigger, WAIT, "vault is paused")
+            last, cooldown = int(vault.last_rebalance()), int(vault.cooldown())
+            if timestamp < last + cooldown:
+                return Outcome(trigger, WAIT, f"cooldown: next rebalance allowed at {last + cooldown}")
+            state = read_state(vault, self._token_at, timestamp, [str(v.address) for v in self.venues])
+            key = self.state_key(state)
+        except Exception as err:
+            return Outcome(trigger, ERROR, f"cannot read the vault: {error_message(err)}")
+
+        previous = self.sent.get(key)
+        if previous is not None:
+            what = f"{previous.status}" + (f": {previous.error}" if previous.error else "")
+            return Outcome(
+                trigger,
+                SKIP,
+                f"already sent a rebalance for this state at {previous.trigger} ({what}); waiting for a new state",
+                key,
+                previous.txn_hash,
+            )
+
+        try:
+            market = snapshot_market(self.venues, self.tokens())
+            decision = decide(
+                vault, state, market, slippage_bps=self.slippage_bps, min_trade_value=self.min_trade_value
+            )
+        except Exception as err:
+            return Outcome(trigger, ERROR, f"cannot decide: {error_message(err)}", key)
+        if not decision.actionable:
+            return Outcome(trigger, WAIT, decision.reason, key, decision=decision)
+        return self._send(trigger, key, decision)
+
+    def _send(self, trigger: str, key: StateKey, decision: Decision) -> Outcome:
+        plan = decision.plan
+        summary = (
+            f"{decision.reason}: {len(plan.trades)} trades, ${plan.value_traded / WAD:,.2f} traded, "
+            f"expected cost ${plan.expected_cost / WAD:,.2f}"
+        )
+        self.logger.info(f"{trigger}: REBALANCE ({summary})\n{format_decision(decision)}")
+        if self.keeper is None:
+            return Outcome(trigger, DRY_RUN, f"{summary}; no keeper account, nothing sent", key, decision=decision)
+
+        # Remembered before sending: whatever happens next, this state gets no second rebalance.
+        record = Sent(trigger)
+        self._remember(key, record)
+        try:
+            if self.before_send is not None:
+                self.before_send(decision)
+            receipt = self.vault.rebalance([t.as_tuple() for t in plan.trades], sender=self.keeper, **self.tx_kwargs)
+        except Exception as err:
+            record.status, record.error = "failed", error_message(err)
+            record.txn_hash = _txn_hash(err)
+            return Outcome(
+                trigger,
+                FAILED,
+                f"rebalance reverted or not sent: {record.error}; carrying on",
+                key,
+                record.txn_hash,
+                decision,
+            )
+        record.status, record.txn_hash = "mined", str(receipt.txn_hash)
+        return Outcome(trigger, SENT, f"{summary}; {self._describe(receipt)}", key, record.txn_hash, decision)
+
+    def _describe(self, receipt) -> str:
+        try:
+            event = receipt.events.filter(self.vault.Rebalanced)[0]
+            return (
+                f"Rebalanced ({event.reason}): cost ${int(event.cost) / WAD:,.2f}, "
+                f"drift {int(event.total_drift_before) / 1e16:.2f}% -> {int(event.total_drift_after) / 1e16:.2f}%, "
+                f"gas {receipt.gas_used:,}"
+            )
+        except Exception:  # the receipt is what counts; the summary is a nicety
+            return f"gas {getattr(receipt, 'gas_used', '?')}"
+
+    def _maybe_observe(self, trigger: str, timestamp: int) -> None:
+        """Feed the hybrid trigger's volatility estimate; the vault ignores early calls anyway."""
+        try:
+            if int(self.vault.trigger_type()) != TRIGGER_HYBRID or self.keeper is None:
+                return
+            last = int(self.vault.last_observation())
+            if last and timestamp < last + int(self.vault.vol_min_interval()):
+                return
+            receipt = self.vault.observe(sender=self.keeper, **self.tx_kwargs)
+            self.logger.info(f"{trigger}: observe() sent [{receipt.txn_hash}]")
+        except Exception as err:
+            self.logger.warning(f"{trigger}: observe() failed: {error_message(err)}; carrying on")
+
+    # ------------------------------------------------------------ state
+
+    def state_key(self, state) -> StateKey:
+        """What a rebalance depends on; one rebalance at most is sent per distinct key."""
+        rounds: tuple = ()
+        if self.feeds:
+            rounds = tuple(_round(feed) for feed in self.feeds)
+        return (
+            state.address.lower(),
+            state.last_rebalance,
+            tuple(a.balance for a in state.assets),
+            tuple(a.price for a in state.assets),
+            rounds,
+        )
+
+    def tokens(self) -> list:
+        """The basket's token instances, in the vault's order (the basket never changes)."""
+        if self._tokens is None:
+            self._tokens = [self.token_at(str(a)) for a in self.vault.get_assets()]
+        return self._tokens
+
+    def _token_at(self, address: str) -> _Token:
+        key = str(address).lower()
+        if key not in self._cached:
+            token = self.token_at(str(address))
+            self._cached[key] = _Token(str(address), token.symbol(), int(token.decimals()))
+        return self._cached[key]
+
+    def _now(self) -> int:
+        if self.clock is not None:
+            return int(self.clock())
+        return int(self.vault.chain_manager.blocks.head.timestamp)
+
+    def _remember(self, key: StateKey, record: Sent) -> None:
+        self.sent[key] = record
+        while len(self.sent) > self.max_remembered:
+            self.sent.popitem(last=False)
+
+    def _record(self, outcome: Outcome) -> Outcome:
+        self.outcomes.append(outcome)
+        if outcome.action in (FAILED, ERROR):
+            self.logger.error(str(outcome))
+        else:
+            self.logger.info(str(outcome))
+        return outcome
+
+    # ------------------------------------------------------------ for reports and tests
+
+    def count(self, action: str) -> int:
+        return sum(1 for o in self.outcomes if o.action == action)
+
+    def history(self, actions: Iterable[str] | None = None) -> list[Outcome]:
+        wanted = set(actions) if actions else None
+        return [o for o in self.outcomes if wanted is None or o.action in wanted]
+
+
+def _round(feed) -> tuple[int, int]:
+    round_id, _, _, updated_at, _ = feed.latestRoundData()
+    return int(round_id), int(updated_at)
+
+
+def _txn_hash(err: BaseException) -> str | None:
+    """The hash of the transaction that reverted, when it was mined (ape attaches it)."""
+    try:
+        value = getattr(getattr(err, "txn", None), "txn_hash", None)
+    except Exception:  # an unsigned transaction has no hash
+        return None
+    if not value:
+        return None
+    return "0x" + value.hex().removeprefix("0x") if isinstance(value, bytes) else str(value)
+
+
+# ---------------------------------------------------------------- wiring from the environment
+
+
+def _addresses(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def load_account(alias: str):
+    """An ape account by alias; ``TEST::n`` is the n-th test account (as in Silverback)."""
+    from ape import accounts
+
+    if alias.startswith("TEST::"):
+        return accounts.test_accounts[int(alias.removeprefix("TEST::"))]
+    account = accounts.load(alias)
+    if hasattr(account, "set_autosign"):
+        # The passphrase comes from APE_ACCOUNTS_<alias>_PASSPHRASE, as ape reads it.
+        account.set_autosign(True)
+    return account
+
+
+def loop_from_env(project, env, signer=None, logger=None, **overrides) -> KeeperLoop:
+    """A :class:`KeeperLoop` from environment variables (what ``bots/keeper.py`` does).
+
+    * ``BALLAST_VAULT``: the vault's address (required);
+    * ``BALLAST_VENUES``: the venues to plan on, comma-separated (required);
+    * ``BALLAST_KEEPER``: the keeper account's ape alias, or ``TEST::n``; default ``signer``
+      (Silverback's ``--account``); with neither, a dry run that only logs;
+    * ``BALLAST_FEEDS``: the assets' price feeds, comma-separated in basket order (optional:
+      oracle rounds join the state key, so a new round, even at the same price, is a new state);
+    * ``BALLAST_SLIPPAGE_BPS``: a slippage bound tighter than the vault's (optional);
+    * ``BALLAST_MIN_TRADE_USD``: smallest trade worth making, USD (default 1);
+    * ``BALLAST_OBSERVE``: ``1`` to feed the hybrid trigger's volatility estimate on ticks.
+    """
+    vault_address = env.get("BALLAST_VAULT", "").strip()
+    venue_addresses = _addresses(env.get("BALLAST_VENUES"))
+    if not vault_address:
+        raise ValueError("BALLAST_VAULT is not set: the address of the vault to keep")
+    if not venue_addresses:
+        raise ValueError("BALLAST_VENUES is not set: the venues to trade on, comma-separated")
+    alias = env.get("BALLAST_KEEPER", "").strip()
+    keeper = load_account(alias) if alias else signer
+    token_type = project.MockERC20.contract_type
+    feed_type = project.MockPriceFeed.contract_type
+
+    def token_at(address: str):
+        from ape import Contract
+
+        return Contract(address, contract_type=token_type)
+
+    def feed_at(address: str):
+        from ape import Contract
+
+        return Contract(address, contract_type=feed_type)
+
+    settings = dict(
+        vault=project.Vault.at(vault_address),
+        keeper=keeper,
+        venues=[project.ConstantProductAMM.at(v) for v in venue_addresses],
+        token_at=token_at,
+        feeds=[feed_at(f) for f in _addresses(env.get("BALLAST_FEEDS"))] or None,
+        slippage_bps=int(env["BALLAST_SLIPPAGE_BPS"]) if env.get("BALLAST_SLIPPAGE_BPS") else None,
+        min_trade_value=int(float(env.get("BALLAST_MIN_TRADE_USD") or 1) * WAD),
+        observe=env.get("BALLAST_OBSERVE", "").strip().lower() in ("1", "true", "yes"),
+        logger=logger,
+    )
+    settings.update(overrides)
+    return KeeperLoop(**settings)
+
+
+def metrics(outcome: Outcome, loop: KeeperLoop) -> dict[str, int]:
+    """Scalar metrics for Silverback's recorder: this outcome and the running totals."""
+    return {
+        "rebalance_sent": int(outcome.action == SENT),
+        "rebalance_failed": int(outcome.action == FAILED),
+        "read_error": int(outcome.action == ERROR),
+        "states_sent_for": len(loop.sent),
+    }

@@ -1,0 +1,1 @@
+"""Silverback bots (``silverback run keeper`` or ``silverback run bots.keeper:bot``)."""
