@@ -291,9 +291,13 @@ def join(
             paid |= amounts[i]
         # Amounts round up, so this only fails when the vault holds nothing.
         assert paid != 0, "vault: empty basket"
+    # Pull everything first, then credit: while a token calls out mid-join,
+    # `balances` and `totalSupply` still agree (read-only reentrancy).
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         if amounts[i] > 0:
             self._pull(assets[i], amounts[i])
+    for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
+        self.balances[assets[i]] += amounts[i]
     erc20._mint(receiver, minted)
     log Join(sender=msg.sender, receiver=receiver, shares=minted, amounts=amounts)
     return amounts
@@ -320,9 +324,10 @@ def deposit(asset: address, amount: uint256, min_shares: uint256, receiver: addr
     shares, usd_value = self._deposit_shares(asset, amount)
     assert shares > 0, "vault: zero shares"
     assert shares >= min_shares, "vault: shares below minimum"
+    self._pull(asset, amount)
+    self.balances[asset] += amount
     if erc20.totalSupply == 0:
         erc20._mint(self, constants.DEAD_SHARES)
-    self._pull(asset, amount)
     erc20._mint(receiver, shares)
     log Deposit(sender=msg.sender, receiver=receiver, asset=asset, amount=amount, shares=shares, usd_value=usd_value)
     return shares
@@ -348,10 +353,13 @@ def exit(
     assert len(min_amounts_out) == len(assets), "vault: amounts length"
     amounts: DynArray[uint256, constants.MAX_ASSETS] = self._exit_amounts(assets, shares, erc20.totalSupply)
     erc20._burn(msg.sender, shares)
+    # Debit everything before the first transfer, so that `balances` and
+    # `totalSupply` agree while a token calls out (read-only reentrancy).
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         assert amounts[i] >= min_amounts_out[i], "vault: amount below minimum"
+        self.balances[assets[i]] -= amounts[i]
+    for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         if amounts[i] > 0:
-            self.balances[assets[i]] -= amounts[i]
             assert extcall IERC20(assets[i]).transfer(receiver, amounts[i], default_return_value=True)
     log Exit(sender=msg.sender, receiver=receiver, shares=shares, amounts=amounts)
     return amounts
@@ -850,13 +858,12 @@ def _set_entry_haircut(entry_haircut_bps: uint256):
 @internal
 def _pull(asset: address, amount: uint256):
     """
-    @dev Pulls `amount` and credits exactly what arrived. Fee-on-transfer
+    @dev Pulls exactly `amount`; the caller credits it. Fee-on-transfer
          tokens are rejected: the vault must receive what it credits.
     """
     before: uint256 = staticcall IERC20(asset).balanceOf(self)
     assert extcall IERC20(asset).transferFrom(msg.sender, self, amount, default_return_value=True)
     assert staticcall IERC20(asset).balanceOf(self) - before == amount, "vault: fee-on-transfer token"
-    self.balances[asset] += amount
 
 
 @internal

@@ -1,0 +1,302 @@
+"""Governance inputs an owner could fat-finger (or an attacker could try): every invalid
+configuration reverts with its reason, at deployment and through the setters, and only
+the owner (or a guardian, for the brakes) may call them."""
+
+import ape
+import pytest
+
+from ballast.constants import (
+    BPS_TO_WAD,
+    MAX_BPS,
+    MAX_COST_BPS,
+    MAX_ENTRY_HAIRCUT_BPS,
+    MAX_SLIPPAGE_BPS,
+    MIN_RAMP_DURATION,
+    ROLE_GUARDIAN,
+    ROLE_KEEPER,
+    TRIGGER_HYBRID,
+    WAD,
+)
+from ballast.deploy import asset_configs
+
+ZERO = "0x0000000000000000000000000000000000000000"
+NOT_OWNER = "ownable: caller is not the owner"
+# AssetConfig field positions.
+ASSET, FEED, HEARTBEAT, MIN_ANSWER, MAX_ANSWER, TARGET, BAND, OUTER = range(8)
+
+
+# ---------------------------------------------------------------- target weights
+
+
+@pytest.mark.parametrize(
+    "weights, reason",
+    [
+        ([4_000, 3_000, 2_000, 999], "basket: weights sum"),
+        ([4_000, 3_000, 2_000, 1_001], "basket: weights sum"),
+        ([0, 0, 0, 0], "basket: weights sum"),
+        ([5_000, 5_000], "basket: weights length"),
+        ([2_000, 2_000, 2_000, 2_000, 2_000], "basket: weights length"),
+    ],
+    ids=["sum-low", "sum-high", "all-zero", "too-short", "too-long"],
+)
+def test_set_target_weights__invalid_weights__reverts(stack, owner, weights, reason):
+    with ape.reverts(reason):
+        stack.vault.set_target_weights(weights, MIN_RAMP_DURATION, sender=owner)
+
+
+@pytest.mark.parametrize("ramp", [0, 1, MIN_RAMP_DURATION - 1], ids=["zero", "one-second", "just-short"])
+def test_set_target_weights__ramp_too_short__reverts(stack, owner, ramp):
+    with ape.reverts("vault: ramp too short"):
+        stack.vault.set_target_weights([2_500] * 4, ramp, sender=owner)
+
+
+def test_set_target_weights__minimum_ramp__starts_from_current_targets(stack, owner):
+    vault = stack.vault
+    before = list(vault.target_weights())
+    tx = vault.set_target_weights([2_500] * 4, MIN_RAMP_DURATION, sender=owner)
+    assert vault.ramp_end() - vault.ramp_start() == MIN_RAMP_DURATION
+    assert vault.ramp_start() == tx.timestamp
+    # A view in the next block is at most a second or so into the ramp: no jump.
+    for t0, t in zip(before, vault.target_weights()):
+        assert abs(t - t0) * MIN_RAMP_DURATION <= 2 * WAD
+
+
+def test_set_target_weights__new_ramp_mid_ramp__restarts_from_effective_targets(stack, owner, chain):
+    """Changing course mid-ramp cannot make the targets jump either."""
+    vault = stack.vault
+    vault.set_target_weights([1_000, 1_000, 1_000, 7_000], MIN_RAMP_DURATION, sender=owner)
+    chain.pending_timestamp += MIN_RAMP_DURATION // 2
+    chain.mine()
+    midway = list(vault.target_weights())
+    vault.set_target_weights([7_000, 1_000, 1_000, 1_000], MIN_RAMP_DURATION, sender=owner)
+    largest_move = 6_000 * BPS_TO_WAD  # no target moves more than 60 points over a ramp
+    for t0, t in zip(midway, vault.target_weights()):
+        assert abs(t - t0) * MIN_RAMP_DURATION <= 2 * largest_move  # two seconds of ramp at most
+
+
+# ---------------------------------------------------------------- bands
+
+
+@pytest.mark.parametrize(
+    "band, outer, reason",
+    [
+        (0, 900, "basket: zero band"),
+        (0, 0, "basket: zero band"),
+        (300, 299, "basket: bad outer band"),
+        (300, MAX_BPS + 1, "basket: bad outer band"),
+    ],
+    ids=["zero-band", "both-zero", "outer-below-band", "outer-above-100pct"],
+)
+def test_set_bands__invalid__reverts(stack, owner, band, outer, reason):
+    with ape.reverts(reason):
+        stack.vault.set_bands(stack.tokens[0], band, outer, sender=owner)
+
+
+def test_set_bands__unknown_asset__reverts(project, stack, owner):
+    stranger = project.MockERC20.deploy("Stranger", "STR", 18, sender=owner)
+    with ape.reverts("vault: unknown asset"):
+        stack.vault.set_bands(stranger, 300, 900, sender=owner)
+
+
+# ---------------------------------------------------------------- deployment
+
+
+def _deploy_args(stack):
+    spec = stack.spec
+    configs = [list(c) for c in asset_configs(spec, stack.tokens, stack.feeds)]
+    trigger = (spec.trigger_type, spec.interval, spec.vol_reference, spec.vol_alpha_bps, spec.vol_min_interval)
+    limits = (spec.max_slippage_bps, spec.max_cost_bps, spec.turnover_cap_bps, spec.turnover_period, spec.cooldown)
+    return configs, trigger, limits
+
+
+def _duplicate(configs):
+    configs[3][ASSET] = configs[0][ASSET]
+
+
+def _weights_off(configs):
+    configs[0][TARGET] += 1
+
+
+def _zero_band(configs):
+    configs[2][BAND] = 0
+
+
+def _one_asset(configs):
+    del configs[1:]
+    configs[0][TARGET] = MAX_BPS
+
+
+def _zero_asset(configs):
+    configs[1][ASSET] = ZERO
+
+
+def _zero_feed(configs):
+    configs[1][FEED] = ZERO
+
+
+def _inverted_bounds(configs):
+    configs[1][MIN_ANSWER], configs[1][MAX_ANSWER] = 10**12, 10**6
+
+
+def _zero_heartbeat(configs):
+    configs[1][HEARTBEAT] = 0
+
+
+@pytest.mark.parametrize(
+    "corrupt, reason",
+    [
+        (_duplicate, "vault: duplicate asset"),
+        (_weights_off, "basket: weights sum"),
+        (_zero_band, "basket: zero band"),
+        (_one_asset, "vault: too few assets"),
+        (_zero_asset, "vault: zero address"),
+        (_zero_feed, "pricing: zero feed"),
+        (_inverted_bounds, "pricing: bad bounds"),
+        (_zero_heartbeat, "pricing: bad heartbeat"),
+    ],
+    ids=lambda v: v.__name__.strip("_") if callable(v) else None,
+)
+def test_deploy__invalid_asset_config__reverts(project, stack, owner, corrupt, reason):
+    configs, trigger, limits = _deploy_args(stack)
+    corrupt(configs)
+    with ape.reverts(reason):
+        project.Vault.deploy("Bad", "BAD", [tuple(c) for c in configs], trigger, limits, 30, sender=owner)
+
+
+def test_deploy__valid_config__succeeds(project, stack, owner):
+    """Control for the cases above: the uncorrupted arguments deploy."""
+    configs, trigger, limits = _deploy_args(stack)
+    vault = project.Vault.deploy("Good", "GOOD", [tuple(c) for c in configs], trigger, limits, 30, sender=owner)
+    assert list(vault.get_assets()) == [t.address for t in stack.tokens]
+
+
+# ---------------------------------------------------------------- limits, trigger, roles
+
+
+def _limits(vault, **changes):
+    current = {
+        "max_slippage_bps": vault.max_slippage_bps(),
+        "max_cost_bps": vault.max_cost_bps(),
+        "turnover_cap_bps": vault.turnover_cap_bps(),
+        "turnover_period": vault.turnover_period(),
+        "cooldown": vault.cooldown(),
+    }
+    current.update(changes)
+    return tuple(current.values())
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"max_slippage_bps": MAX_SLIPPAGE_BPS + 1}, "vault: slippage too high"),
+        ({"max_cost_bps": MAX_COST_BPS + 1}, "vault: cost too high"),
+        ({"turnover_cap_bps": 0}, "vault: bad turnover cap"),
+        ({"turnover_cap_bps": 10 * MAX_BPS + 1}, "vault: bad turnover cap"),
+        ({"turnover_period": 0}, "vault: zero turnover period"),
+    ],
+    ids=["slippage", "cost", "zero-turnover-cap", "huge-turnover-cap", "zero-period"],
+)
+def test_set_limits__beyond_caps__reverts(stack, owner, changes, reason):
+    with ape.reverts(reason):
+        stack.vault.set_limits(_limits(stack.vault, **changes), sender=owner)
+
+
+def test_set_entry_haircut__beyond_cap__reverts(stack, owner):
+    with ape.reverts("vault: haircut too high"):
+        stack.vault.set_entry_haircut(MAX_ENTRY_HAIRCUT_BPS + 1, sender=owner)
+
+
+@pytest.mark.parametrize(
+    "index, value, reason",
+    [
+        (0, TRIGGER_HYBRID + 1, "basket: bad trigger"),
+        (1, 0, "basket: zero interval"),
+        (2, 0, "basket: bad vol reference"),
+        (2, 10 * WAD + 1, "basket: bad vol reference"),
+        (3, 0, "basket: bad vol alpha"),
+        (3, MAX_BPS + 1, "basket: bad vol alpha"),
+        (4, 0, "basket: zero vol interval"),
+    ],
+    ids=["type", "interval", "vol-ref-zero", "vol-ref-huge", "alpha-zero", "alpha-huge", "vol-interval"],
+)
+def test_set_trigger__invalid__reverts(stack, owner, index, value, reason):
+    spec = stack.spec
+    trigger = [spec.trigger_type, spec.interval, spec.vol_reference, spec.vol_alpha_bps, spec.vol_min_interval]
+    trigger[index] = value
+    with ape.reverts(reason):
+        stack.vault.set_trigger(tuple(trigger), sender=owner)
+
+
+def test_set_role__invalid__reverts(stack, owner, attacker):
+    with ape.reverts("vault: bad roles"):
+        stack.vault.set_role(attacker, (ROLE_GUARDIAN | ROLE_KEEPER) + 1, sender=owner)
+    with ape.reverts("vault: zero address"):
+        stack.vault.set_role(ZERO, ROLE_KEEPER, sender=owner)
+
+
+def test_set_feed__invalid__reverts(stack, owner):
+    vault, token, feed = stack.vault, stack.tokens[1], stack.feeds[1]
+    with ape.reverts("pricing: bad bounds"):
+        vault.set_feed(token, feed, 3_600, 5, 5, sender=owner)
+    with ape.reverts("pricing: bad bounds"):
+        vault.set_feed(token, feed, 3_600, 0, 2**128, sender=owner)
+    with ape.reverts("pricing: bad heartbeat"):
+        vault.set_feed(token, feed, 2**32, 0, 2**128 - 1, sender=owner)
+    with ape.reverts("pricing: zero feed"):
+        vault.set_feed(token, ZERO, 3_600, 0, 2**128 - 1, sender=owner)
+
+
+# ---------------------------------------------------------------- who may call
+
+
+def _owner_calls(stack, attacker):
+    vault, token, feed = stack.vault, stack.tokens[0], stack.feeds[0]
+    spec = stack.spec
+    return {
+        "set_target_weights": lambda: vault.set_target_weights([2_500] * 4, MIN_RAMP_DURATION, sender=attacker),
+        "set_bands": lambda: vault.set_bands(token, 300, 900, sender=attacker),
+        "set_feed": lambda: vault.set_feed(token, feed, 3_600, 0, 2**128 - 1, sender=attacker),
+        "set_venue": lambda: vault.set_venue(attacker, True, sender=attacker),
+        "set_role": lambda: vault.set_role(attacker, ROLE_KEEPER, sender=attacker),
+        "set_limits": lambda: vault.set_limits(_limits(vault, max_slippage_bps=MAX_SLIPPAGE_BPS), sender=attacker),
+        "set_entry_haircut": lambda: vault.set_entry_haircut(0, sender=attacker),
+        "set_trigger": lambda: vault.set_trigger(
+            (spec.trigger_type, spec.interval, spec.vol_reference, spec.vol_alpha_bps, spec.vol_min_interval),
+            sender=attacker,
+        ),
+        "transfer_ownership": lambda: vault.transfer_ownership(attacker, sender=attacker),
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "set_target_weights",
+        "set_bands",
+        "set_feed",
+        "set_venue",
+        "set_role",
+        "set_limits",
+        "set_entry_haircut",
+        "set_trigger",
+        "transfer_ownership",
+    ],
+)
+def test_owner_setter__called_by_attacker__reverts(stack, attacker, name):
+    with ape.reverts(NOT_OWNER):
+        _owner_calls(stack, attacker)[name]()
+
+
+def test_owner_setter__called_by_keeper_or_guardian__reverts(stack, keeper, guardian):
+    for account in (keeper, guardian):
+        with ape.reverts(NOT_OWNER):
+            stack.vault.set_venue(account, True, sender=account)
+        with ape.reverts(NOT_OWNER):
+            stack.vault.set_limits(_limits(stack.vault, max_slippage_bps=MAX_SLIPPAGE_BPS), sender=account)
+
+
+def test_guardian_functions__called_by_attacker_or_keeper__revert(stack, attacker, keeper):
+    for account in (attacker, keeper):
+        for fn in (stack.vault.pause, stack.vault.unpause, stack.vault.shutdown):
+            with ape.reverts("vault: not guardian"):
+                fn(sender=account)
