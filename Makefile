@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# ape-vyper finds the pip-installed compiler with `which vyper`: the venv must be on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: setup demo test lint fuzz backtest bench clean
 
@@ -23,7 +25,7 @@ demo: setup
 
 ## The whole test suite (unit, adversarial, stateful fuzz CI profile, backtester, keeper bot on anvil).
 test: setup node_modules/.bin/anvil
-	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/ape test tests -q -p no:cacheprovider
+	$(BIN)/ape test tests -q -p no:cacheprovider
 
 lint: setup
 	$(BIN)/ruff format --check ballast scripts tests bots
@@ -35,7 +37,7 @@ fuzz: setup
 
 ## Gas and throughput benchmark on anvil (npm's @foundry-rs/anvil); writes BENCHMARKS.md.
 bench: setup node_modules/.bin/anvil
-	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(BIN)/ape run bench --network ethereum:local:foundry
+	$(BIN)/ape run bench --network ethereum:local:foundry
 
 node_modules/.bin/anvil: package.json package-lock.json
 	npm ci --no-audit --no-fund
