@@ -139,6 +139,16 @@ def _value(amount: int, price: int, decimals: int, roundup: bool) -> int:
     return -(-numerator // scale) if roundup else numerator // scale
 
 
+def min_amount_out(value_in: int, price_out: int, decimals_out: int, slippage_bps: int) -> int:
+    """Fewest base units out that pass the vault's slippage check, rounded up.
+
+    The vault accepts ``floor(out * price / 10^dec) * MAX_BPS >= value_in * (MAX_BPS - slippage)``;
+    this is the smallest ``out`` that satisfies it, so the venue's own min-out binds first.
+    """
+    need = -(-value_in * (MAX_BPS - slippage_bps) // MAX_BPS)
+    return -(-need * 10**decimals_out // price_out)
+
+
 def simulate(state: VaultState, trades: list[PlannedTrade]) -> VaultState:
     """The vault state after ``trades`` fill at their expected outputs."""
     after = copy.deepcopy(state)
@@ -267,8 +277,7 @@ def _leg(
     for venue, amount in split_across_venues(_direct_pools(market, sold.address, bought.address), amount_in):
         expected_out = market.quote(venue, sold.address, bought.address, amount)
         value_in = _value(amount, sold.price, sold.decimals, True)
-        oracle_out = value_in * 10**bought.decimals // bought.price
-        min_out = oracle_out * (MAX_BPS - slippage_bps) // MAX_BPS
+        min_out = min_amount_out(value_in, bought.price, bought.decimals, slippage_bps)
         if expected_out < min_out or expected_out == 0:
             return None  # too shallow or off-price at this size
         market.apply(venue, sold.address, bought.address, amount)
