@@ -45,17 +45,12 @@ def events(contract, name: str, emitter=None) -> list:
 
 @pytest.fixture(scope="module", autouse=True)
 def _search_paths():
+    # titanoboa's pytest plugin already anchors (snapshots and rolls back) every fixture and
+    # test; nesting our own anchors on top of it broke its checkpoint bookkeeping.
     previous = boa.interpret._search_path
     boa.interpret.set_search_paths([str(ROOT)])
-    with boa.env.anchor():
-        yield
+    yield
     boa.interpret.set_search_paths(previous)
-
-
-@pytest.fixture(autouse=True)
-def _isolate():
-    with boa.env.anchor():
-        yield
 
 
 @pytest.fixture(scope="module")
