@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import boa
 import boa.interpret
 from boa.contracts.base_evm_contract import BoaError
+from boa.contracts.vyper.vyper_contract import VyperContract
 
 from ballast import amm as amm_math
 from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, WAD
@@ -47,6 +49,68 @@ def repo_search_path():
         boa.interpret.set_search_paths(previous)
 
 
+_DEPLOY_SOURCE_MAPS: dict[int, object] = {}
+
+
+class _Contract(VyperContract):
+    """A ``VyperContract`` whose deployment source map is computed once per compiled contract.
+
+    titanoboa recomputes it (re-assembling the init code) on every deployment, which is
+    most of the cost of deploying the vault; the map only depends on the compiler output.
+    """
+
+    @property
+    def _deployment_source_map(self):
+        key = id(self.compiler_data)
+        if key not in _DEPLOY_SOURCE_MAPS:
+            _DEPLOY_SOURCE_MAPS[key] = VyperContract._deployment_source_map.func(self)
+        return _DEPLOY_SOURCE_MAPS[key]
+
+
+class FastDeployer:
+    """Deploys a compiled contract like ``VyperDeployer.deploy``, reusing its deployment source map."""
+
+    def __init__(self, deployer):
+        self.deployer = deployer
+
+    def deploy(self, *args):
+        return _Contract(self.deployer.compiler_data, *args, filename=self.deployer.filename)
+
+
+# One call that reads what the invariants check after every step (a titanoboa call costs far
+# more in Python than a staticcall inside the EVM).
+LENS_SOURCE = """
+# pragma version 0.4.3
+from ethereum.ercs import IERC20
+
+interface IVault:
+    def balances(asset: address) -> uint256: view
+
+@view
+@external
+def read(
+    vault: address, tokens: DynArray[address, 8], holders: DynArray[address, 16]
+) -> (uint256, DynArray[uint256, 16], DynArray[uint256, 8], DynArray[uint256, 8]):
+    shares: DynArray[uint256, 16] = []
+    for holder: address in holders:
+        shares.append(staticcall IERC20(vault).balanceOf(holder))
+    tracked: DynArray[uint256, 8] = []
+    real: DynArray[uint256, 8] = []
+    for token: address in tokens:
+        tracked.append(staticcall IVault(vault).balances(token))
+        real.append(staticcall IERC20(token).balanceOf(vault))
+    return staticcall IERC20(vault).totalSupply(), shares, tracked, real
+
+@view
+@external
+def token_balances(tokens: DynArray[address, 8], holder: address) -> DynArray[uint256, 8]:
+    out: DynArray[uint256, 8] = []
+    for token: address in tokens:
+        out.append(staticcall IERC20(token).balanceOf(holder))
+    return out
+"""
+
+
 @dataclass(frozen=True)
 class Deployers:
     vault: object
@@ -54,18 +118,25 @@ class Deployers:
     no_return_token: object
     feed: object
     amm: object
+    lens: object
 
 
 @functools.cache
 def deployers() -> Deployers:
-    """Compiled (not deployed) contracts; compiled once per process."""
+    """Compiled (not deployed) contracts; compiled once per process.
+
+    ``BALLAST_FUZZ_VAULT`` names another vault source to fuzz instead of ``contracts/Vault.vy``
+    (e.g. a deliberately broken copy, to check that the suite notices).
+    """
+    vault_source = os.environ.get("BALLAST_FUZZ_VAULT") or str(CONTRACTS / "Vault.vy")
     with repo_search_path():
         return Deployers(
-            vault=boa.load_partial(str(CONTRACTS / "Vault.vy")),
-            token=boa.load_partial(str(CONTRACTS / "test" / "MockERC20.vy")),
-            no_return_token=boa.load_partial(str(CONTRACTS / "test" / "NoReturnToken.vy")),
-            feed=boa.load_partial(str(CONTRACTS / "test" / "MockPriceFeed.vy")),
-            amm=boa.load_partial(str(CONTRACTS / "venues" / "ConstantProductAMM.vy")),
+            vault=FastDeployer(boa.load_partial(vault_source)),
+            token=FastDeployer(boa.load_partial(str(CONTRACTS / "test" / "MockERC20.vy"))),
+            no_return_token=FastDeployer(boa.load_partial(str(CONTRACTS / "test" / "NoReturnToken.vy"))),
+            feed=FastDeployer(boa.load_partial(str(CONTRACTS / "test" / "MockPriceFeed.vy"))),
+            amm=FastDeployer(boa.load_partial(str(CONTRACTS / "venues" / "ConstantProductAMM.vy"))),
+            lens=FastDeployer(boa.loads_partial(LENS_SOURCE, name="Lens")),
         )
 
 
@@ -116,7 +187,13 @@ class StackConfig:
 
     @property
     def trigger(self) -> tuple:
-        return (self.trigger_type, self.rebalance_interval, self.vol_reference, self.vol_alpha_bps, self.vol_min_interval)
+        return (
+            self.trigger_type,
+            self.rebalance_interval,
+            self.vol_reference,
+            self.vol_alpha_bps,
+            self.vol_min_interval,
+        )
 
     @property
     def limits(self) -> tuple:
@@ -139,19 +216,21 @@ class BoaStack:
     owner: str
     keeper: str
     guardian: str
-    lp: str
     tokens: list
     feeds: list
     amm: object
     vault: object
+    lens: object
     _by_address: dict = field(default_factory=dict)
 
     @classmethod
-    def deploy(cls, config: StackConfig, keeper: str, guardian: str, lp: str | None = None) -> BoaStack:
-        """Deploy tokens, feeds, an AMM with a pool for every pair, and the vault (owner: ``boa.env.eoa``)."""
+    def deploy(cls, config: StackConfig, keeper: str, guardian: str) -> BoaStack:
+        """Deploy tokens, feeds, an AMM with a pool for every pair, and the vault.
+
+        ``boa.env.eoa`` owns the vault and the AMM and provides the AMM's liquidity.
+        """
         d = deployers()
-        owner = boa.env.eoa
-        lp = lp or owner
+        owner = str(boa.env.eoa)
         tokens, feeds = [], []
         for i, a in enumerate(config.assets):
             kind = d.no_return_token if a.no_return else d.token
@@ -160,18 +239,16 @@ class BoaStack:
         venue = d.amm.deploy(config.fee_bps)
         for token, a in zip(tokens, config.assets):
             per_pool = units_for_usd(config.depth_usd, a.answer, a.decimals)
-            token.mint(lp, per_pool * (len(tokens) - 1))
-            with boa.env.prank(lp):
-                token.approve(venue.address, MAX_UINT)
-        with boa.env.prank(lp):
-            for i, j in itertools.combinations(range(len(tokens)), 2):
-                a, b = config.assets[i], config.assets[j]
-                venue.add_liquidity(
-                    tokens[i],
-                    tokens[j],
-                    units_for_usd(config.depth_usd, a.answer, a.decimals),
-                    units_for_usd(config.depth_usd, b.answer, b.decimals),
-                )
+            token.mint(owner, per_pool * (len(tokens) - 1))
+            token.approve(venue.address, MAX_UINT)
+        for i, j in itertools.combinations(range(len(tokens)), 2):
+            a, b = config.assets[i], config.assets[j]
+            venue.add_liquidity(
+                tokens[i],
+                tokens[j],
+                units_for_usd(config.depth_usd, a.answer, a.decimals),
+                units_for_usd(config.depth_usd, b.answer, b.decimals),
+            )
         asset_configs = [
             (
                 token.address,
@@ -191,7 +268,7 @@ class BoaStack:
         vault.set_venue(venue.address, True)
         vault.set_role(keeper, ROLE_KEEPER)
         vault.set_role(guardian, ROLE_GUARDIAN)
-        stack = cls(config, owner, keeper, guardian, lp, tokens, feeds, venue, vault)
+        stack = cls(config, owner, keeper, guardian, tokens, feeds, venue, vault, d.lens.deploy())
         stack._by_address = {str(t.address).lower(): t for t in tokens}
         return stack
 
@@ -210,11 +287,16 @@ class BoaStack:
         for token, amount in zip(self.tokens, amounts):
             if amount:
                 token.mint(account, amount)
-            with boa.env.prank(account):
-                token.approve(spender.address, amount)
+                with boa.env.prank(account):
+                    token.approve(spender.address, amount)
 
     def token_balances(self, account) -> list[int]:
-        return [int(t.balanceOf(account)) for t in self.tokens]
+        return list(self.lens.token_balances([t.address for t in self.tokens], account))
+
+    def snapshot(self, holders: list[str]) -> tuple[int, list[int], list[int], list[int]]:
+        """(totalSupply, shares of ``holders``, tracked balances, real token balances of the vault) in one call."""
+        supply, shares, tracked, real = self.lens.read(self.vault.address, [t.address for t in self.tokens], holders)
+        return supply, list(shares), list(tracked), list(real)
 
     # ---------------------------------------------------------------- oracles
 

@@ -24,7 +24,9 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import dataclasses
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from pathlib import Path
 
 import boa
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -50,6 +52,7 @@ if __package__:
         BoaError,
         BoaStack,
         StackConfig,
+        deployers,
         plan_trades,
         revert_reason,
         units_for_usd,
@@ -62,6 +65,7 @@ else:  # run as a script: python tests/stateful/test_vault_stateful.py
         BoaError,
         BoaStack,
         StackConfig,
+        deployers,
         plan_trades,
         revert_reason,
         units_for_usd,
@@ -103,7 +107,6 @@ GUARDIAN = str(boa.env.generate_address("guardian"))
 TRADER = str(boa.env.generate_address("trader"))
 ARBITRAGEUR = str(boa.env.generate_address("arbitrageur"))
 DONOR = str(boa.env.generate_address("donor"))
-LP = str(boa.env.generate_address("lp"))
 
 # Allowed excess of a holder's value out over value in, in WAD-USD (1e-18 USD) per share-moving
 # action of that holder. The model is exact (fractions) and every vault conversion rounds in
@@ -121,6 +124,8 @@ class Stats:
     started: float = field(default_factory=time.perf_counter)
     rules: collections.Counter = field(default_factory=collections.Counter)
     outcomes: collections.Counter = field(default_factory=collections.Counter)
+    max_residual: Fraction = Fraction(-(10**80))  # largest no_profit_round_trip residual seen, wei-USD
+    progress_every: int = 0  # print a summary every this many examples (0: never)
 
     def reset(self) -> None:
         self.__init__()
@@ -182,7 +187,7 @@ def stack_configs(draw) -> StackConfig:
         cooldown=draw(st.sampled_from([0, 3_600])),
         entry_haircut_bps=draw(st.sampled_from([0, 30, 1_000])),
         fee_bps=draw(st.sampled_from([0, 30, 100])),
-        depth_usd=draw(st.sampled_from([10**5, 10**7, 10**9])),
+        depth_usd=draw(st.sampled_from([10**6, 10**8, 10**9])),
     )
 
 
@@ -225,6 +230,7 @@ class RebalanceRecord:
     reported_cost: int
     max_cost_bps: int
     source: str
+    fills: list[tuple[str, str, int, int]]  # (token in, token out, amount in, amount out) per AMM swap
 
 
 # --------------------------------------------------------------------------- the machine
@@ -236,8 +242,11 @@ class VaultMachine(RuleBasedStateMachine):
         self._anchor = boa.env.anchor()
         self._anchor.__enter__()
         STATS.examples += 1
+        if STATS.progress_every and STATS.examples % STATS.progress_every == 0:
+            print(STATS.summary(), flush=True)
         self.s: BoaStack | None = None
         self.record: RebalanceRecord | None = None
+        self._view = None
 
     def teardown(self):
         self._anchor.__exit__(None, None, None)
@@ -271,6 +280,14 @@ class VaultMachine(RuleBasedStateMachine):
             return Fraction(0)
         return self.basket_value(self.bal) / self.supply
 
+    def closed(self) -> str | None:
+        """Why joins, deposits and rebalances revert now regardless of their arguments, or None."""
+        if self.shut:
+            return "vault: shut down"
+        if self.paused:
+            return "vault: paused"
+        return None
+
     def price_error(self) -> str | None:
         """The revert reason of the first bad price in basket order, or None."""
         now = self.now()
@@ -295,6 +312,7 @@ class VaultMachine(RuleBasedStateMachine):
         """Every rule runs inside: counts the step and accrues NAV changes on the pre-step balances."""
         STATS.steps += 1
         STATS.rules[name] += 1
+        self._view = None
         self.accrue(self.shares)
         before = dict(self.shares)
         yield
@@ -324,9 +342,15 @@ class VaultMachine(RuleBasedStateMachine):
 
     # ---------------------------------------------------------------- setup
 
-    @initialize(config=stack_configs(), seed=st.sampled_from(["join", "join", "join", "deposit", "none"]), usd=usd_st)
-    def deploy(self, config: StackConfig, seed: str, usd: int):
-        self.s = BoaStack.deploy(config, KEEPER, GUARDIAN, lp=LP)
+    @initialize(
+        config=stack_configs(),
+        seed=st.sampled_from(["join", "join", "join", "deposit", "none"]),
+        usd=usd_st,
+        data=st.data(),
+    )
+    def deploy(self, config: StackConfig, seed: str, usd: int, data):
+        """Deploy a fresh stack; seed it with a first join (at target or random weights), a deposit, or nothing."""
+        self.s = BoaStack.deploy(config, KEEPER, GUARDIAN)
         self.answers = [a.answer for a in config.assets]
         self.good = list(self.answers)  # last in-bounds answer per feed, for recovery
         self.updated = [self.now()] * self.n
@@ -341,7 +365,11 @@ class VaultMachine(RuleBasedStateMachine):
         self.actions = collections.Counter()
         self.last_nav = Fraction(0)
         self.paused = False
+        self.shut = False
+        self.seed_weights = [a.target_bps for a in config.assets]
         if seed == "join":
+            if data.draw(st.booleans(), label="skewed seed"):
+                self.seed_weights = data.draw(weights_st(self.n), label="seed weights")
             self.join(0, ("bps", 0), False, usd=max(usd, 10_000))
         elif seed == "deposit":
             self.deposit(0, 0, usd=max(usd, 10_000))
@@ -364,8 +392,8 @@ class VaultMachine(RuleBasedStateMachine):
                 k = next(i for i, a in enumerate(amounts) if a)
                 maxima[k] -= 1
             self.s.fund(who, maxima)
-            if self.paused:
-                reason = "vault: paused"
+            if self.closed():
+                reason = self.closed()
             elif not any(amounts):
                 reason = "vault: empty basket"
             elif maxima != amounts:
@@ -383,15 +411,13 @@ class VaultMachine(RuleBasedStateMachine):
 
     def _first_join(self, who: str, usd: int) -> None:
         amounts = [
-            units_for_usd(usd * a.target_bps, self.answers[i], a.decimals) // MAX_BPS
+            units_for_usd(usd * self.seed_weights[i], self.answers[i], a.decimals) // MAX_BPS
             for i, a in enumerate(self.cfg.assets)
         ]
         self.s.fund(who, amounts)
         usd_value = sum(a * self.price_wad(i) // 10 ** self.cfg.assets[i].decimals for i, a in enumerate(amounts))
         reason = (
-            "vault: paused"
-            if self.paused
-            else self.price_error() or (None if usd_value > DEAD_SHARES else "vault: first join too small")
+            self.closed() or self.price_error() or (None if usd_value > DEAD_SHARES else "vault: first join too small")
         )
         paid = self.expect(self.send(who, self.s.vault.join, 0, amounts, who), reason, "first join")
         if reason:
@@ -412,10 +438,7 @@ class VaultMachine(RuleBasedStateMachine):
             amount = dust or max(1, units_for_usd(usd, self.answers[i], a.decimals))
             expected = self._deposit_shares(i, amount)
             self.s.fund(who, [amount if k == i else 0 for k in range(self.n)])
-            if self.paused:
-                reason = "vault: paused"
-            else:
-                reason = self.price_error() or (None if expected > 0 else "vault: zero shares")
+            reason = self.closed() or self.price_error() or (None if expected > 0 else "vault: zero shares")
             token = self.s.tokens[i]
             minted = self.expect(self.send(who, self.s.vault.deposit, token, amount, expected, who), reason, "deposit")
             if reason:
@@ -430,7 +453,9 @@ class VaultMachine(RuleBasedStateMachine):
 
     def _deposit_shares(self, i: int, amount: int) -> int:
         """The vault's documented share formula: oracle value less haircut, over the value rounded up."""
-        total = sum(ceil_div(b * self.price_wad(k), 10**a.decimals) for k, (b, a) in enumerate(zip(self.bal, self.cfg.assets)))
+        total = sum(
+            ceil_div(b * self.price_wad(k), 10**a.decimals) for k, (b, a) in enumerate(zip(self.bal, self.cfg.assets))
+        )
         usd_value = amount * self.price_wad(i) // 10 ** self.cfg.assets[i].decimals
         net = usd_value * (MAX_BPS - self.cfg.entry_haircut_bps) // MAX_BPS
         if self.supply == 0:
@@ -532,10 +557,28 @@ class VaultMachine(RuleBasedStateMachine):
             with contextlib.suppress(BoaError):  # dust can round to a zero output
                 self.s.swap(TRADER, i, j, amount)
 
-    @rule(seconds=st.sampled_from([1, 60, 600, 3_600, 3_601, 4 * 3_600, 86_400, 86_401, 3 * 86_400]))
-    def pass_time(self, seconds: int):
+    @rule(
+        seconds=st.sampled_from([1, 60, 600, 3_600, 3_601, 4 * 3_600, 86_400, 86_401, 3 * 86_400]),
+        refresh=st.sampled_from([True, True, False]),
+    )
+    def pass_time(self, seconds: int, refresh: bool):
+        """Time passes; with ``refresh`` the healthy feeds publish their answer again (a live oracle)."""
         with self.step("time"):
             boa.env.time_travel(seconds=seconds)
+            if refresh:
+                self.refresh_feeds(heal=False)
+
+    def refresh_feeds(self, heal: bool) -> None:
+        """Re-publish every feed's last good answer now; ``heal`` also mends broken and out-of-bounds feeds."""
+        now = self.now()
+        for i, feed in enumerate(self.s.feeds):
+            if not heal and (self.broken[i] or self.answers[i] != self.good[i] or self.updated[i] > now):
+                continue
+            if self.broken[i]:
+                feed.set_reverting(False)
+                self.broken[i] = False
+            feed.set_answer(self.good[i])
+            self.answers[i], self.updated[i] = self.good[i], now
 
     @rule(i=asset_st, kind=st.sampled_from(["stale", "broken", "at_bound", "future"]))
     def oracle_fails(self, i: int, kind: str):
@@ -559,41 +602,79 @@ class VaultMachine(RuleBasedStateMachine):
     def oracles_recover(self):
         """Every feed publishes its last good answer now and stops reverting."""
         with self.step("oracle_recovers"):
-            for i, feed in enumerate(self.s.feeds):
-                if self.broken[i]:
-                    feed.set_reverting(False)
-                    self.broken[i] = False
-                feed.set_answer(self.good[i])
-                self.answers[i], self.updated[i] = self.good[i], self.now()
+            self.refresh_feeds(heal=True)
 
     # ---------------------------------------------------------------- keeper
 
     def _submit(self, trades: list[tuple], source: str, before: VaultState | None) -> bool:
         """Send a rebalance; on success record before/after for the invariant. Returns success."""
         ok, result = self.send(KEEPER, self.s.vault.rebalance, trades)
+        STATS.outcomes[f"rebalance {source}: {'ok' if ok else result}"] += 1
         STATS.outcomes["rebalance_ok" if ok else "rebalance_reverted"] += 1
         if not ok:
             return False
-        assert not self.paused, "rebalance succeeded while paused"
+        assert not self.closed(), f"rebalance succeeded while {self.closed()}"
         assert before is not None, "rebalance succeeded with a bad price"
+        fills = [
+            (str(e.token_in), str(e.token_out), int(e.amount_in), int(e.amount_out))
+            for e in self.s.vault.get_logs(strict=False)
+            if type(e).__name__ == "Swap" and str(e.address) == str(self.s.amm.address)
+        ]
         after = self.s.state()
         self.bal = [a.balance for a in after.assets]
-        self.record = RebalanceRecord(before, after, int(result), self.cfg.max_cost_bps, source)
+        self.record = RebalanceRecord(before, after, int(result), self.cfg.max_cost_bps, source, fills)
         return True
 
-    @rule()
-    def keeper_rebalance(self):
+    def prepare_keeper(self, market: str) -> None:
+        """``as_is``: act on the state as it is; ``wait``: wait out the cooldown and the calendar
+        clock (the healthy feeds keep publishing); ``healthy``: also mend the feeds and arbitrage
+        the pools back to the oracle first."""
+        if market == "as_is":
+            return
+        ready = self.s.vault.last_rebalance() + max(self.cfg.cooldown, self.cfg.rebalance_interval)
+        if ready > self.now():
+            boa.env.time_travel(seconds=ready - self.now())
+        self.refresh_feeds(heal=market == "healthy")
+        if market == "healthy":
+            self.s.arbitrage(ARBITRAGEUR, self.good)
+
+    def keeper_plan(self, market: str, loose: bool = False, **plan_kwargs):
+        """(state, plan) when the keeper would submit now, else None (and why, in the outcome counts).
+
+        ``loose``: plan as if the vault had the widest cost, slippage and turnover limits, so
+        the plan may break the real ones (which the vault must then enforce)."""
+        self.prepare_keeper(market)
+        if self.closed() or self.price_error():
+            STATS.outcomes["keeper: closed or bad price"] += 1
+            return None
+        due, _ = self.s.vault.needs_rebalance()
+        if not due or self.now() < self.s.vault.last_rebalance() + self.cfg.cooldown:
+            STATS.outcomes["keeper: not due or cooldown"] += 1
+            return None
+        before = self.s.state()
+        view = before
+        if loose:
+            view = dataclasses.replace(
+                before, max_cost_bps=500, max_slippage_bps=1_000, turnover_cap_bps=100 * MAX_BPS, turnover_used=0
+            )
+        plan = plan_rebalance(view, self.s.market(), **plan_kwargs)
+        if not plan.trades:
+            STATS.outcomes[f"keeper: no plan ({plan.reason[:40]})"] += 1
+            return None
+        return before, plan
+
+    @rule(
+        market=st.sampled_from(["as_is", "wait", "healthy"]),
+        mode=st.sampled_from(["target", "edge", "partial"]),
+        fraction_bps=st.integers(1_000, MAX_BPS),
+    )
+    def keeper_rebalance(self, market: str, mode: str, fraction_bps: int):
         """The keeper plans with ``ballast.planner.plan_rebalance`` when the trigger holds; the vault must accept."""
         with self.step("keeper_rebalance"):
-            if self.paused or self.price_error():
+            planned = self.keeper_plan(market, mode=mode, fraction_bps=fraction_bps)
+            if planned is None:
                 return
-            due, _ = self.s.vault.needs_rebalance()
-            if not due or self.now() < self.s.vault.last_rebalance() + self.cfg.cooldown:
-                return
-            before = self.s.state()
-            plan = plan_rebalance(before, self.s.market())
-            if not plan.trades:
-                return
+            before, plan = planned
             ok = self._submit(plan_trades(plan), "planner", before)
             assert ok, f"the vault rejected a planner plan on an unchanged market: {self._last_reason(plan)}"
             expected = simulate(before, plan.trades)
@@ -604,22 +685,65 @@ class VaultMachine(RuleBasedStateMachine):
         return reason
 
     @rule(
+        market=st.sampled_from(["as_is", "wait", "healthy"]),
+        loose=st.booleans(),
+        scales=st.lists(st.integers(0, 30_000), min_size=1, max_size=4),
+        min_out=st.sampled_from(["zero", "planned"]),
+    )
+    def perturbed_rebalance(self, market: str, loose: bool, scales: list[int], min_out: str):
+        """A planner plan (``loose``: planned past the vault's cost, slippage and turnover limits) with
+        each leg's size scaled by ``scales`` (bps; 0 drops the leg): trades near the edge of what the
+        vault accepts. It must revert or satisfy the invariants."""
+        with self.step("perturbed_rebalance"):
+            planned = self.keeper_plan(market, loose=loose)
+            if planned is None:
+                return
+            before, plan = planned
+            trades = []
+            for k, trade in enumerate(plan.trades):
+                scale = scales[k % len(scales)]
+                if scale:
+                    amount = trade.amount_in * scale // MAX_BPS
+                    floor = trade.min_amount_out * scale // MAX_BPS if min_out == "planned" else 0
+                    trades.append((trade.venue, trade.token_in, trade.token_out, amount, floor))
+            self._submit(trades, "loose" if loose else "perturbed", before)
+
+    @rule(
         legs=st.lists(
-            st.tuples(asset_st, asset_st, st.integers(1, 12_000), st.sampled_from(["zero", "quote", "above"])),
+            st.tuples(
+                asset_st,
+                asset_st,
+                st.integers(1, 12_000),
+                st.sampled_from(["zero", "quote", "above"]),
+                st.booleans(),
+            ),
             min_size=1,
             max_size=3,
         ),
         bogus_venue=st.sampled_from([False, False, False, False, True]),
+        market=st.sampled_from(["as_is", "wait", "healthy"]),
     )
-    def random_rebalance(self, legs: list, bogus_venue: bool):
-        """Arbitrary keeper trades: the vault must revert, or accept only what satisfies the invariants."""
+    def random_rebalance(self, legs: list, bogus_venue: bool, market: str):
+        """Arbitrary keeper trades: the vault must revert, or accept only what satisfies the invariants.
+
+        A leg is (sell, buy, size bps, min-out, directed). A directed leg sells the most overweight
+        asset for the most underweight one, sized in bps of the overweight excess; otherwise the
+        pair is random and the size is in bps of the tracked balance. ``market`` as for the keeper."""
         with self.step("random_rebalance"):
+            self.prepare_keeper(market)
             before = None if self.price_error() else self.s.state()
             venue = TRADER if bogus_venue else self.s.amm.address
             trades = []
-            for i, j, frac, min_kind in legs:
+            for i, j, size_bps, min_kind, directed in legs:
                 i, j = i % self.n, j % self.n
-                amount = self.bal[i] * frac // MAX_BPS
+                amount = self.bal[i] * size_bps // MAX_BPS
+                if directed and before is not None and before.total_value:
+                    drifts = before.drifts
+                    i = max(range(self.n), key=drifts.__getitem__)
+                    j = min(range(self.n), key=drifts.__getitem__)
+                    a = before.assets[i]
+                    excess = drifts[i] * before.total_value // WAD
+                    amount = max(excess, 0) * 10**a.decimals // a.price * size_bps // MAX_BPS
                 quote = self.s.amm.get_amount_out(self.s.tokens[i], self.s.tokens[j], amount) if i != j else 0
                 min_out = {"zero": 0, "quote": quote, "above": quote + 1}[min_kind]
                 trades.append((venue, self.s.tokens[i].address, self.s.tokens[j].address, amount, min_out))
@@ -627,12 +751,25 @@ class VaultMachine(RuleBasedStateMachine):
 
     # ---------------------------------------------------------------- owner and guardian
 
-    @rule()
-    def toggle_pause(self):
+    @rule(on=st.booleans())
+    def set_pause(self, on: bool):
+        """The guardian pauses or unpauses (either is allowed in either state)."""
         with self.step("pause"):
-            fn = self.s.vault.unpause if self.paused else self.s.vault.pause
-            self.expect(self.send(GUARDIAN, fn), None, "pause toggle")
-            self.paused = not self.paused
+            fn = self.s.vault.pause if on else self.s.vault.unpause
+            self.expect(self.send(GUARDIAN, fn), None, "pause" if on else "unpause")
+            self.paused = on
+            assert self.s.vault.paused() == on
+
+    @rule(really=st.sampled_from([False] * 7 + [True]))
+    def shutdown(self, really: bool):
+        """Irreversible, so only one call in eight goes through: afterwards only exits work."""
+        with self.step("shutdown"):
+            if not really:
+                ok, _ = self.send(TRADER, self.s.vault.shutdown)
+                assert not ok, "a stranger shut the vault down"
+                return
+            self.expect(self.send(GUARDIAN, self.s.vault.shutdown), None, "shutdown")
+            self.shut = True
 
     @rule(data=st.data(), ramp=st.sampled_from([3_600, 86_400]))
     def retarget(self, data, ramp: int):
@@ -659,25 +796,37 @@ class VaultMachine(RuleBasedStateMachine):
 
     # ---------------------------------------------------------------- invariants
 
+    def chain_view(self) -> tuple[int, dict[str, int], list[int], list[int]]:
+        """Supply, share balances, tracked and real balances, read once per step (one lens call)."""
+        if self._view is None:
+            who = list(self.shares)
+            supply, shares, tracked, real = self.s.snapshot(who)
+            self._view = (supply, dict(zip(who, shares)), tracked, real)
+        return self._view
+
     @invariant()
     def shares_match_model(self):
-        vault = self.s.vault
-        assert vault.totalSupply() == self.supply, f"totalSupply {vault.totalSupply()} != model {self.supply}"
-        for who, shares in self.shares.items():
-            assert vault.balanceOf(who) == shares, f"balanceOf({who}) {vault.balanceOf(who)} != model {shares}"
+        supply, shares, _, _ = self.chain_view()
+        assert supply == self.supply, f"totalSupply {supply} != model {self.supply}"
+        for who, expected in self.shares.items():
+            assert shares[who] == expected, f"balanceOf({who}) {shares[who]} != model {expected}"
 
     @invariant()
     def tracked_le_real(self):
-        vault = self.s.vault
-        for i, token in enumerate(self.s.tokens):
-            tracked = vault.balances(token)
-            assert tracked == self.bal[i], f"asset {i}: tracked {tracked} != model {self.bal[i]}"
-            assert tracked <= token.balanceOf(vault), f"asset {i}: tracked {tracked} > real {token.balanceOf(vault)}"
+        _, _, tracked, real = self.chain_view()
+        for i in range(self.n):
+            assert tracked[i] == self.bal[i], f"asset {i}: tracked {tracked[i]} != model {self.bal[i]}"
+            assert tracked[i] <= real[i], f"asset {i}: tracked {tracked[i]} > real {real[i]}"
 
     @invariant()
     def every_holder_can_exit(self):
-        """Everyone leaves (whatever the oracles, pause or trigger say) at exactly pro-rata amounts; rolled back."""
+        """Everyone leaves at exactly pro-rata amounts; rolled back. Every other step the vault is
+        first shut down and every feed made to revert: exits read no price and nothing blocks them."""
         with boa.env.anchor():
+            if STATS.steps % 2:
+                self.expect(self.send(GUARDIAN, self.s.vault.shutdown), None, "shutdown")
+                for feed in self.s.feeds:
+                    feed.set_reverting(True)
             supply, bal = self.supply, list(self.bal)
             for who in HOLDERS:
                 shares = self.shares[who]
@@ -706,6 +855,8 @@ class VaultMachine(RuleBasedStateMachine):
         for who in HOLDERS:
             residual = self.v_out[who] + self.shares[who] * self.last_nav - self.v_in[who] - self.pnl[who]
             tolerance = ROUNDING_TOLERANCE_WEI * self.actions[who]
+            if self.actions[who]:
+                STATS.max_residual = max(STATS.max_residual, residual)
             assert residual <= tolerance, (
                 f"holder {who} took {float(residual):.6g} wei-USD more than it put in "
                 f"(in {float(self.v_in[who]):.6g}, out {float(self.v_out[who]):.6g}, tolerance {tolerance})"
@@ -729,6 +880,17 @@ class VaultMachine(RuleBasedStateMachine):
             assert abs(y) <= abs(x) + tolerance, f"{rec.source}: asset {k} drift {x} -> {y} (tolerance {tolerance})"
             band = b.assets[k].band_bps * BPS_TO_WAD
             assert not (x > 0 and y < -band) and not (x < 0 and y > band), f"asset {k} overshot: {x} -> {y}"
+        # Every fill within max_slippage_bps of the oracle, and the fills account for the balance changes.
+        slippage = b.max_slippage_bps
+        flows = [0] * len(b.assets)
+        for token_in, token_out, amount_in, amount_out in rec.fills:
+            s, t = b.assets[b.index(token_in)], b.assets[b.index(token_out)]
+            value_in = ceil_div(amount_in * s.price, 10**s.decimals)
+            value_out = amount_out * t.price // 10**t.decimals
+            assert value_out * MAX_BPS >= value_in * (MAX_BPS - slippage), f"{rec.source}: fill beyond slippage"
+            flows[b.index(token_in)] -= amount_in
+            flows[b.index(token_out)] += amount_out
+        assert [x.balance + f for x, f in zip(b.assets, flows)] == [x.balance for x in a.assets], "fills != balances"
 
 
 # --------------------------------------------------------------------------- runners
@@ -736,14 +898,12 @@ class VaultMachine(RuleBasedStateMachine):
 
 @pytest.fixture(scope="module", autouse=True)
 def _speed_report(request):
+    deployers()  # compile first (cached on disk after the first run), so steps/s measures fuzzing only
     STATS.reset()
     yield
-    line = STATS.summary()
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
-    else:
-        print(line)
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(f"\n{STATS.summary()}")
 
 
 def test_vault_stateful():
@@ -757,6 +917,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--examples", type=int, help="examples to run (default: the profile's)")
     parser.add_argument("--steps", type=int, help="most steps per example (default: the profile's)")
     parser.add_argument("--random", action="store_true", help="fresh random examples (not derandomized)")
+    parser.add_argument("--progress", type=int, default=50, help="print a summary every N examples")
+    parser.add_argument("--no-shrink", action="store_true", help="report the first failure as found, unshrunk")
     args = parser.parse_args(argv)
     PROFILE = args.profile
     overrides = {}
@@ -766,12 +928,19 @@ def main(argv: list[str] | None = None) -> None:
         overrides["stateful_step_count"] = args.steps
     if args.random:
         overrides["derandomize"] = False
+    if args.no_shrink:
+        overrides["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
+    deployers()
     STATS.reset()
+    STATS.progress_every = args.progress
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a `timeout` still prints the summary
     try:
         run_state_machine_as_test(VaultMachine, settings=settings(settings.get_profile(PROFILE), **overrides))
     finally:
         print(STATS.summary())
         print("steps per rule:", dict(sorted(STATS.rules.items())))
+        print("outcomes:", dict(sorted(STATS.outcomes.items())))
+        print(f"largest holder residual (value out - in - earned), wei-USD: {float(STATS.max_residual):.6g}")
 
 
 if __name__ == "__main__":
