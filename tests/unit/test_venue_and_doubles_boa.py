@@ -467,7 +467,11 @@ def test_no_return_token(usdt, alice, owner):
         usdt.mint(ZERO, 1)
 
 
-def test_fee_on_transfer_token(fot, alice, owner):
+def test_fee_on_transfer_token(fot, alice, owner, monkeypatch):
+    # titanoboa 0.2.8 dumps the reverting contract's storage for its error message and can trip
+    # over its own hashmap-key tracking after many earlier tests (AttributeError 'key_type');
+    # the revert itself is what this test checks, so skip that dump.
+    monkeypatch.setattr(type(fot), "__repr__", lambda self: f"<{self.contract_name} {self.address}>")
     assert fot.fee_bps() == FOT_FEE_BPS and fot.decimals() == 18
     supply = fot.totalSupply()
     with boa.env.prank(alice):
