@@ -321,8 +321,9 @@ def floor_exit(n: int, calldata: bytes) -> Floor:
 def floor_rebalance(n: int, trades: list[tuple[int, int]], calldata: bytes, moved: set[int]) -> Floor:
     """The vault's checks (every price, every balance, targets, limits, an observation) plus the swaps.
 
-    ``moved``: the assets whose price changed since the last observation (only their observed
-    price must be rewritten; every variance decays, so every one is written).
+    ``moved``: the assets whose price changed since the last observation. Unused since an asset's
+    observed price and its variance share one slot: every variance decays, so every such slot is
+    written whether or not the price moved.
     """
     f = Floor(
         f"rebalance, {n} assets, {len(trades)} trades",
@@ -332,6 +333,7 @@ def floor_rebalance(n: int, trades: list[tuple[int, int]], calldata: bytes, move
             "flags, cooldown, limits and trigger parameters pack into one slot",
             "last_rebalance and last_observation share one slot; so do the turnover window and its use",
             "the ramp's start and end share one slot; per asset one slot of targets and bands",
+            "per asset, the observed price and the variance share one slot",
             "a feed keeps answer and timestamp in one slot",
             "the vault approved the venue for the max once (the venue reads the allowance)",
             "the vault rebalanced before in this turnover window (turnover slot nonzero)",
@@ -352,8 +354,7 @@ def floor_rebalance(n: int, trades: list[tuple[int, int]], calldata: bytes, move
         f.slot(f"F{i}.round", READ)
         f.slot(f"vault.asset_params[{t}]", READ)
         f.slot(f"vault.balances[{t}]", RESET if i in traded else READ)
-        f.slot(f"vault.observed_price[{t}]", RESET if i in moved else READ)  # every rebalance observes
-        f.slot(f"vault.variance[{t}]", RESET)
+        f.slot(f"vault.observation[{t}]", RESET)  # every rebalance observes: price and variance
     for i, j in trades:
         tin, tout = assets[i], assets[j]
         f.slot(f"venue.reserves[{tin}][{tout}]", RESET)

@@ -23,6 +23,7 @@ from snekmate.auth import ownable
 from snekmate.tokens import erc20
 from snekmate.utils import math
 from contracts.modules import constants
+from contracts.modules import checks
 from contracts.modules import pricing
 from contracts.modules import basket
 
@@ -61,7 +62,7 @@ exports: (
 _PAUSED: constant(uint256) = 1
 _SHUTDOWN: constant(uint256) = 2
 _CLOSED: constant(uint256) = 3
-_FLAGS: constant(uint256) = 255
+_U64: constant(uint256) = 2**64 - 1
 
 
 struct AssetConfig:
@@ -107,24 +108,15 @@ balances: public(HashMap[address, uint256])
 roles: public(HashMap[address, uint256])
 # @dev Venues the keeper may trade on.
 venue_allowed: public(HashMap[address, bool])
-# @dev Worst accepted realised price of a trade against the oracle, bps.
-max_slippage_bps: public(uint256)
-# @dev Most value a rebalance may lose, bps of vault value.
-max_cost_bps: public(uint256)
-# @dev Most value traded per turnover period, bps of vault value.
-turnover_cap_bps: public(uint256)
-# @dev Length of a turnover period, seconds.
-turnover_period: public(uint256)
-# @dev Start of the current turnover period.
-turnover_period_start: public(uint256)
-# @dev USD value (WAD) traded in the current turnover period.
-turnover_used: public(uint256)
-# @dev Shortest time between two rebalances, seconds.
-cooldown: public(uint256)
-# @dev One slot read by every entry: paused (bit 0), shut down (bit 1) and the
-#      single-asset deposit haircut in bps (bits 8 and up). Joins, deposits and
+# @dev One slot read by every entry and by a rebalance: paused (bit 0), shut
+#      down (bit 1), single-asset deposit haircut bps (bits 8-23), max slippage
+#      bps (24-39), max cost bps (40-55), turnover cap bps (56-87), turnover
+#      period (88-151) and cooldown (152-215), seconds. Joins, deposits and
 #      rebalances stop while paused or shut down; exits never do.
 _status: uint256
+# @dev Start of the current turnover period (bits 0-63) | USD value (WAD)
+#      traded in it (64-255): one slot, written by every rebalance.
+_turnover: uint256
 
 
 event Join:
@@ -243,7 +235,7 @@ def __init__(
     )
     self._set_limits(limits)
     self._set_entry_haircut(entry_haircut_bps)
-    self.turnover_period_start = block.timestamp
+    self._turnover = block.timestamp
 
 
 # ---------------------------------------------------------------- depositors
@@ -384,7 +376,8 @@ def rebalance(trades: DynArray[Trade, constants.MAX_TRADES]) -> uint256:
     assert self.roles[msg.sender] & constants.ROLE_KEEPER != 0, "vault: not keeper"
     self._check_open()
     assert len(trades) > 0, "vault: no trades"
-    assert block.timestamp >= basket.last_rebalance + self.cooldown, "vault: cooldown"
+    status: uint256 = self._status
+    assert block.timestamp >= basket._last_rebalance() + (status >> 152), "vault: cooldown"
     assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices(assets)
     targets: DynArray[uint256, constants.MAX_ASSETS] = basket._targets(assets)
@@ -407,8 +400,8 @@ def rebalance(trades: DynArray[Trade, constants.MAX_TRADES]) -> uint256:
     cost: uint256 = 0
     if value_before > value_after:
         cost = value_before - value_after
-    assert cost * constants.MAX_BPS <= value_before * self.max_cost_bps, "vault: cost too high"
-    self._spend_turnover(traded, value_before)
+    assert cost * constants.MAX_BPS <= value_before * ((status >> 40) & 65535), "vault: cost too high"
+    self._spend_turnover(traded, value_before, status)
 
     # An untraded asset's weight rises by at most cost / value when value
     # is lost, so that much drift growth is tolerated (rounded up).
@@ -427,8 +420,7 @@ def rebalance(trades: DynArray[Trade, constants.MAX_TRADES]) -> uint256:
         total_after += after
     assert total_after < total_before, "vault: drift not reduced"
 
-    basket.last_rebalance = block.timestamp
-    basket._observe(assets, prices)
+    basket._observe(assets, prices, True)
     log Rebalanced(
         keeper=msg.sender,
         reason=reason,
@@ -454,7 +446,7 @@ def observe() -> bool:
     @return True if the observation was recorded.
     """
     assets: DynArray[address, constants.MAX_ASSETS] = self.assets
-    return basket._observe(assets, self._prices(assets))
+    return basket._observe(assets, self._prices(assets), False)
 
 
 # ---------------------------------------------------------------- views
@@ -493,7 +485,70 @@ def entry_haircut_bps() -> uint256:
     """
     @notice Haircut on single-asset deposits, bps, covering oracle lag.
     """
-    return self._status >> 8
+    return (self._status >> 8) & 65535
+
+
+@view
+@external
+def max_slippage_bps() -> uint256:
+    """
+    @notice Worst accepted realised price of a trade against the oracle, bps.
+    """
+    return (self._status >> 24) & 65535
+
+
+@view
+@external
+def max_cost_bps() -> uint256:
+    """
+    @notice Most value a rebalance may lose, bps of vault value.
+    """
+    return (self._status >> 40) & 65535
+
+
+@view
+@external
+def turnover_cap_bps() -> uint256:
+    """
+    @notice Most value traded per turnover period, bps of vault value.
+    """
+    return (self._status >> 56) & (2**32 - 1)
+
+
+@view
+@external
+def turnover_period() -> uint256:
+    """
+    @notice Length of a turnover period, seconds.
+    """
+    return (self._status >> 88) & _U64
+
+
+@view
+@external
+def cooldown() -> uint256:
+    """
+    @notice Shortest time between two rebalances, seconds.
+    """
+    return self._status >> 152
+
+
+@view
+@external
+def turnover_period_start() -> uint256:
+    """
+    @notice Start of the current turnover period.
+    """
+    return self._turnover & _U64
+
+
+@view
+@external
+def turnover_used() -> uint256:
+    """
+    @notice USD value (WAD) traded in the current turnover period.
+    """
+    return self._turnover >> 64
 
 
 @view
@@ -667,8 +722,8 @@ def set_role(account: address, account_roles: uint256):
     @notice Sets the role bits of `account` (1 guardian, 2 keeper).
     """
     ownable._check_owner()
-    assert account != empty(address), "vault: zero address"
-    assert account_roles <= constants.ROLE_GUARDIAN | constants.ROLE_KEEPER, "vault: bad roles"
+    checks._require(account != empty(address), "vault: zero address")
+    checks._require(account_roles <= constants.ROLE_GUARDIAN | constants.ROLE_KEEPER, "vault: bad roles")
     self.roles[account] = account_roles
     log RoleSet(account=account, roles=account_roles)
 
@@ -679,7 +734,7 @@ def set_venue(venue: address, allowed: bool):
     @notice Whitelists or removes a venue for rebalancing trades.
     """
     ownable._check_owner()
-    assert venue != empty(address), "vault: zero address"
+    checks._require(venue != empty(address), "vault: zero address")
     self.venue_allowed[venue] = allowed
     log VenueSet(venue=venue, allowed=allowed)
 
@@ -726,7 +781,7 @@ def set_target_weights(weights_bps: DynArray[uint256, constants.MAX_ASSETS], ram
             `weights_bps` (summing to 10_000) over `ramp_duration` seconds.
     """
     ownable._check_owner()
-    assert ramp_duration >= constants.MIN_RAMP_DURATION, "vault: ramp too short"
+    checks._require(ramp_duration >= constants.MIN_RAMP_DURATION, "vault: ramp too short")
     basket._set_targets(self.assets, weights_bps, ramp_duration)
 
 
@@ -797,7 +852,7 @@ def _check_open():
 @internal
 @view
 def _check_guardian():
-    assert msg.sender == ownable.owner or self.roles[msg.sender] & constants.ROLE_GUARDIAN != 0, "vault: not guardian"
+    checks._require(msg.sender == ownable.owner or self.roles[msg.sender] & constants.ROLE_GUARDIAN != 0, "vault: not guardian")
 
 
 @internal
@@ -809,7 +864,7 @@ def _is_asset(asset: address) -> bool:
 @internal
 @view
 def _check_asset(asset: address):
-    assert self._is_asset(asset), "vault: unknown asset"
+    checks._require(self._is_asset(asset), "vault: unknown asset")
 
 
 @internal
@@ -830,15 +885,20 @@ def _add_asset(config: AssetConfig):
 
 @internal
 def _set_limits(limits: Limits):
-    assert limits.max_slippage_bps <= constants.MAX_SLIPPAGE_BPS, "vault: slippage too high"
-    assert limits.max_cost_bps <= constants.MAX_COST_BPS, "vault: cost too high"
-    assert limits.turnover_cap_bps > 0 and limits.turnover_cap_bps <= 10 * constants.MAX_BPS, "vault: bad turnover cap"
-    assert limits.turnover_period > 0, "vault: zero turnover period"
-    self.max_slippage_bps = limits.max_slippage_bps
-    self.max_cost_bps = limits.max_cost_bps
-    self.turnover_cap_bps = limits.turnover_cap_bps
-    self.turnover_period = limits.turnover_period
-    self.cooldown = limits.cooldown
+    checks._require(limits.max_slippage_bps <= constants.MAX_SLIPPAGE_BPS, "vault: slippage too high")
+    checks._require(limits.max_cost_bps <= constants.MAX_COST_BPS, "vault: cost too high")
+    checks._require(limits.turnover_cap_bps > 0 and limits.turnover_cap_bps <= 10 * constants.MAX_BPS, "vault: bad turnover cap")
+    checks._require(limits.turnover_period > 0, "vault: zero turnover period")
+    checks._require(limits.turnover_period | limits.cooldown <= _U64, "vault: duration too long")
+    # Keep the flags and the haircut (bits 0-23).
+    self._status = (
+        (self._status & (2**24 - 1))
+        | (limits.max_slippage_bps << 24)
+        | (limits.max_cost_bps << 40)
+        | (limits.turnover_cap_bps << 56)
+        | (limits.turnover_period << 88)
+        | (limits.cooldown << 152)
+    )
     log LimitsSet(
         max_slippage_bps=limits.max_slippage_bps,
         max_cost_bps=limits.max_cost_bps,
@@ -850,8 +910,8 @@ def _set_limits(limits: Limits):
 
 @internal
 def _set_entry_haircut(entry_haircut_bps: uint256):
-    assert entry_haircut_bps <= constants.MAX_ENTRY_HAIRCUT_BPS, "vault: haircut too high"
-    self._status = (self._status & _FLAGS) | (entry_haircut_bps << 8)
+    checks._require(entry_haircut_bps <= constants.MAX_ENTRY_HAIRCUT_BPS, "vault: haircut too high")
+    self._status = (self._status & ~(65535 << 8)) | (entry_haircut_bps << 8)
     log EntryHaircutSet(entry_haircut_bps=entry_haircut_bps)
 
 
@@ -897,7 +957,8 @@ def _execute(trade: Trade, assets: DynArray[address, constants.MAX_ASSETS], pric
 
     value_in: uint256 = pricing._value(trade.token_in, spent, price_in, True)
     value_out: uint256 = pricing._value(trade.token_out, received, price_out, False)
-    assert value_out * constants.MAX_BPS >= value_in * (constants.MAX_BPS - self.max_slippage_bps), "vault: slippage"
+    slippage: uint256 = (self._status >> 24) & 65535
+    assert value_out * constants.MAX_BPS >= value_in * (constants.MAX_BPS - slippage), "vault: slippage"
     self.balances[trade.token_in] -= spent
     self.balances[trade.token_out] += received
     log TradeExecuted(
@@ -913,17 +974,21 @@ def _execute(trade: Trade, assets: DynArray[address, constants.MAX_ASSETS], pric
 
 
 @internal
-def _spend_turnover(traded: uint256, vault_value: uint256):
+def _spend_turnover(traded: uint256, vault_value: uint256, status: uint256):
     """
     @dev Fixed windows: the allowance refills when a period has passed.
     """
-    used: uint256 = self.turnover_used
-    if block.timestamp >= self.turnover_period_start + self.turnover_period:
-        self.turnover_period_start = block.timestamp
+    turnover: uint256 = self._turnover
+    start: uint256 = turnover & _U64
+    used: uint256 = turnover >> 64
+    if block.timestamp >= start + ((status >> 88) & _U64):
+        start = block.timestamp
         used = 0
     used += traded
-    assert used * constants.MAX_BPS <= vault_value * self.turnover_cap_bps, "vault: turnover cap"
-    self.turnover_used = used
+    # `used` must also fit its 192 bits: unreachable below 6e38 USD of value.
+    cap: uint256 = (status >> 56) & (2**32 - 1)
+    assert used < 2**192 and used * constants.MAX_BPS <= vault_value * cap, "vault: turnover cap"
+    self._turnover = start | (used << 64)
 
 
 @internal
@@ -1013,7 +1078,7 @@ def _deposit_shares(asset: address, amount: uint256) -> (uint256, uint256):
         if assets[i] == asset:
             price = prices[i]
     usd_value: uint256 = pricing._value(asset, amount, price, False)
-    net: uint256 = math._mul_div(usd_value, constants.MAX_BPS - (self._status >> 8), constants.MAX_BPS, False)
+    net: uint256 = math._mul_div(usd_value, constants.MAX_BPS - ((self._status >> 8) & 65535), constants.MAX_BPS, False)
     supply: uint256 = erc20.totalSupply
     if supply == 0:
         if net <= constants.DEAD_SHARES:

@@ -6,42 +6,38 @@
         old to the new weights over a set period. The hybrid trigger scales
         each band by a volatility estimate that this module computes from
         oracle observations; the keeper never supplies it.
-@dev One packed slot per asset, `asset_params`:
-     ramp start weight, WAD (bits 0-63) | new target, bps (64-79)
-     | band, bps (80-95) | outer band, bps (96-111)
+@dev Packed so that a rebalance reads few slots (TECH_SPEC, storage notes):
+     `asset_params[asset]`: ramp start weight, WAD (bits 0-63)
+         | new target, bps (64-79) | band, bps (80-95) | outer band, bps (96-111)
+     `_observation[asset]`: observed price as mantissa (0-127) times ten to
+         the power in bits 128-135 | variance, WAD (136-255)
+     `_clock`: ramp start (0-63) | ramp end (64-127) | last rebalance (128-191)
+         | last observation (192-255), seconds
+     `_trigger`: type (0-7) | rebalance interval (8-71) | vol reference, WAD
+         (72-135) | vol alpha, bps (136-151) | vol min interval (152-215)
+     Timestamps fit 64 bits; durations are checked to; the vol reference is at
+     most 10 WAD < 2**64; a variance is at most 100 * (10 WAD)**2 / WAD = 1e22.
 """
 
 from contracts.modules import constants
+from contracts.modules import checks
 
 
 # @dev Low 80 bits of `asset_params`: ramp-start weight and target.
 _TARGET_BITS: constant(uint256) = 2**80 - 1
 # @dev Low 64 bits of `asset_params`: ramp-start weight.
 _START_BITS: constant(uint256) = 2**64 - 1
+_U64: constant(uint256) = 2**64 - 1
+_U128: constant(uint256) = 2**128 - 1
 
 # @dev Packed ramp-start weight, target, band and outer band of each asset.
 asset_params: HashMap[address, uint256]
-# @dev Start and end (seconds) of the current target-weight ramp.
-ramp_start: public(uint256)
-ramp_end: public(uint256)
-# @dev CALENDAR (0), THRESHOLD (1) or HYBRID (2).
-trigger_type: public(uint256)
-# @dev Seconds between calendar rebalances / hybrid band checks.
-rebalance_interval: public(uint256)
-# @dev Time of the last accepted rebalance (deployment time at first).
-last_rebalance: public(uint256)
-# @dev Annualised volatility (WAD) at which the hybrid band multiplier is 1.
-vol_reference: public(uint256)
-# @dev Weight of the newest observation in the variance EWMA, bps.
-vol_alpha_bps: public(uint256)
-# @dev Shortest time between two volatility observations, seconds.
-vol_min_interval: public(uint256)
-# @dev Time of the last volatility observation.
-last_observation: public(uint256)
-# @dev Price (WAD) at the last observation, per asset.
-observed_price: public(HashMap[address, uint256])
-# @dev EWMA of annualised variance (WAD) of each asset's returns.
-variance: public(HashMap[address, uint256])
+# @dev Packed ramp, last rebalance and last observation times (see above).
+_clock: uint256
+# @dev Packed trigger parameters (see above).
+_trigger: uint256
+# @dev Packed observed price and variance EWMA of each asset (see above).
+_observation: HashMap[address, uint256]
 
 
 event TargetWeightsSet:
@@ -71,13 +67,136 @@ event Observed:
 
 @deploy
 def __init__():
-    self.last_rebalance = block.timestamp
+    self._clock = block.timestamp << 128
+
+
+# ---------------------------------------------------------------- getters
+
+
+@view
+@external
+def ramp_start() -> uint256:
+    """
+    @notice Start (seconds) of the current target-weight ramp.
+    """
+    return self._clock & _U64
+
+
+@view
+@external
+def ramp_end() -> uint256:
+    """
+    @notice End (seconds) of the current target-weight ramp.
+    """
+    return (self._clock >> 64) & _U64
+
+
+@view
+@external
+def last_rebalance() -> uint256:
+    """
+    @notice Time of the last accepted rebalance (deployment time at first).
+    """
+    return self._last_rebalance()
+
+
+@view
+@external
+def last_observation() -> uint256:
+    """
+    @notice Time of the last volatility observation (0 before the first).
+    """
+    return self._clock >> 192
+
+
+@view
+@external
+def trigger_type() -> uint256:
+    """
+    @notice CALENDAR (0), THRESHOLD (1) or HYBRID (2).
+    """
+    return self._trigger & 255
+
+
+@view
+@external
+def rebalance_interval() -> uint256:
+    """
+    @notice Seconds between calendar rebalances / hybrid band checks.
+    """
+    return (self._trigger >> 8) & _U64
+
+
+@view
+@external
+def vol_reference() -> uint256:
+    """
+    @notice Annualised volatility (WAD) at which the hybrid band multiplier is 1.
+    """
+    return self._vol_reference()
+
+
+@view
+@external
+def vol_alpha_bps() -> uint256:
+    """
+    @notice Weight of the newest observation in the variance EWMA, bps.
+    """
+    return (self._trigger >> 136) & 65535
+
+
+@view
+@external
+def vol_min_interval() -> uint256:
+    """
+    @notice Shortest time between two volatility observations, seconds.
+    """
+    return self._trigger >> 152
+
+
+@view
+@external
+def observed_price(arg0: address) -> uint256:
+    """
+    @notice Price (WAD) of asset `arg0` at the last observation.
+    """
+    return self._observed_price(self._observation[arg0])
+
+
+@view
+@external
+def variance(arg0: address) -> uint256:
+    """
+    @notice EWMA of annualised variance (WAD) of asset `arg0`'s returns.
+    """
+    return self._observation[arg0] >> 136
+
+
+# ---------------------------------------------------------------- internal
+
+
+@internal
+@view
+def _last_rebalance() -> uint256:
+    return (self._clock >> 128) & _U64
+
+
+@internal
+@view
+def _vol_reference() -> uint256:
+    return (self._trigger >> 72) & _U64
+
+
+@internal
+@pure
+def _observed_price(packed: uint256) -> uint256:
+    return (packed & _U128) * 10 ** ((packed >> 128) & 255)
 
 
 @internal
 def _set_bands(asset: address, band_bps: uint256, outer_band_bps: uint256):
-    assert band_bps > 0, "basket: zero band"
-    assert outer_band_bps >= band_bps and outer_band_bps <= constants.MAX_BPS, "basket: bad outer band"
+    checks._require(band_bps > 0, "basket: zero band")
+    checks._require(outer_band_bps >= band_bps and outer_band_bps <= constants.MAX_BPS, "basket: bad outer band")
     params: uint256 = self.asset_params[asset]
     # Keep bits 0-79 (ramp-start weight, target), replace the two bands.
     params = (params & _TARGET_BITS) | (band_bps << 80) | (outer_band_bps << 96)
@@ -95,19 +214,20 @@ def _set_targets(
     @dev Starts a ramp from the current effective targets to `weights_bps`.
          A zero `ramp_duration` is only used at deployment.
     """
-    assert len(weights_bps) == len(assets), "basket: weights length"
+    checks._require(len(weights_bps) == len(assets), "basket: weights length")
     total: uint256 = 0
     for w: uint256 in weights_bps:
         total += w
-    assert total == constants.MAX_BPS, "basket: weights sum"
+    checks._require(total == constants.MAX_BPS, "basket: weights sum")
     start_weights: DynArray[uint256, constants.MAX_ASSETS] = self._targets(assets)
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         params: uint256 = self.asset_params[assets[i]]
         self.asset_params[assets[i]] = (
             (params & ~_TARGET_BITS) | start_weights[i] | (weights_bps[i] << 64)
         )
-    self.ramp_start = block.timestamp
-    self.ramp_end = block.timestamp + ramp_duration
+    ramp_end: uint256 = block.timestamp + ramp_duration
+    checks._require(ramp_end <= _U64, "basket: ramp too long")
+    self._clock = (self._clock & ~_U128) | block.timestamp | (ramp_end << 64)
     log TargetWeightsSet(weights_bps=weights_bps, ramp_start=block.timestamp, ramp_end=block.timestamp + ramp_duration)
 
 
@@ -120,20 +240,24 @@ def _set_trigger(
     vol_min_interval: uint256,
     assets: DynArray[address, constants.MAX_ASSETS],
 ):
-    assert trigger_type <= constants.TRIGGER_HYBRID, "basket: bad trigger"
-    assert rebalance_interval > 0, "basket: zero interval"
-    assert vol_reference > 0 and vol_reference <= 10 * constants.WAD, "basket: bad vol reference"
-    assert vol_alpha_bps > 0 and vol_alpha_bps <= constants.MAX_BPS, "basket: bad vol alpha"
-    assert vol_min_interval > 0, "basket: zero vol interval"
-    if vol_reference != self.vol_reference:
+    checks._require(trigger_type <= constants.TRIGGER_HYBRID, "basket: bad trigger")
+    checks._require(rebalance_interval > 0, "basket: zero interval")
+    checks._require(vol_reference > 0 and vol_reference <= 10 * constants.WAD, "basket: bad vol reference")
+    checks._require(vol_alpha_bps > 0 and vol_alpha_bps <= constants.MAX_BPS, "basket: bad vol alpha")
+    checks._require(vol_min_interval > 0, "basket: zero vol interval")
+    checks._require(rebalance_interval | vol_min_interval <= _U64, "basket: interval too long")
+    if vol_reference != self._vol_reference():
         # A new reference restarts every estimate at multiplier 1.
         for asset: address in assets:
-            self.variance[asset] = vol_reference * vol_reference // constants.WAD
-    self.trigger_type = trigger_type
-    self.rebalance_interval = rebalance_interval
-    self.vol_reference = vol_reference
-    self.vol_alpha_bps = vol_alpha_bps
-    self.vol_min_interval = vol_min_interval
+            packed: uint256 = self._observation[asset]
+            self._observation[asset] = (packed & (2**136 - 1)) | ((vol_reference * vol_reference // constants.WAD) << 136)
+    self._trigger = (
+        trigger_type
+        | (rebalance_interval << 8)
+        | (vol_reference << 72)
+        | (vol_alpha_bps << 136)
+        | (vol_min_interval << 152)
+    )
     log TriggerSet(
         trigger_type=trigger_type,
         rebalance_interval=rebalance_interval,
@@ -151,8 +275,9 @@ def _targets(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint25
          rounded down.
     """
     targets: DynArray[uint256, constants.MAX_ASSETS] = []
-    start: uint256 = self.ramp_start
-    end: uint256 = self.ramp_end
+    clock: uint256 = self._clock
+    start: uint256 = clock & _U64
+    end: uint256 = (clock >> 64) & _U64
     for asset: address in assets:
         params: uint256 = self.asset_params[asset]
         final: uint256 = ((params >> 64) & 65535) * constants.BPS_TO_WAD
@@ -187,8 +312,8 @@ def _vol_scale_bps(asset: address) -> uint256:
     """
     @dev Hybrid band multiplier, clamped to [VOL_SCALE_MIN_BPS, VOL_SCALE_MAX_BPS].
     """
-    sigma: uint256 = isqrt(self.variance[asset] * constants.WAD)
-    scale: uint256 = sigma * constants.MAX_BPS // self.vol_reference
+    sigma: uint256 = isqrt((self._observation[asset] >> 136) * constants.WAD)
+    scale: uint256 = sigma * constants.MAX_BPS // self._vol_reference()
     return min(max(scale, constants.VOL_SCALE_MIN_BPS), constants.VOL_SCALE_MAX_BPS)
 
 
@@ -200,8 +325,9 @@ def _needs_rebalance(
     """
     @dev The trigger rule, mirrored exactly by `ballast.policy.needs_rebalance`.
     """
-    trigger: uint256 = self.trigger_type
-    clock_due: bool = block.timestamp >= self.last_rebalance + self.rebalance_interval
+    packed: uint256 = self._trigger
+    trigger: uint256 = packed & 255
+    clock_due: bool = block.timestamp >= self._last_rebalance() + ((packed >> 8) & _U64)
     if trigger == constants.TRIGGER_CALENDAR:
         if clock_due:
             return True, "calendar"
@@ -224,21 +350,34 @@ def _needs_rebalance(
 
 
 @internal
-def _observe(assets: DynArray[address, constants.MAX_ASSETS], prices: DynArray[uint256, constants.MAX_ASSETS]) -> bool:
+def _observe(
+    assets: DynArray[address, constants.MAX_ASSETS],
+    prices: DynArray[uint256, constants.MAX_ASSETS],
+    rebalanced: bool,
+) -> bool:
     """
     @dev Folds one price observation per asset into the variance EWMA.
          Skipped (returns False) when the last one is too recent, so that
-         sampling faster cannot inflate the estimate.
+         sampling faster cannot inflate the estimate. `rebalanced` also
+         stamps the last rebalance, in the same slot write.
     """
-    last: uint256 = self.last_observation
-    if last != 0 and block.timestamp < last + self.vol_min_interval:
+    clock: uint256 = self._clock
+    if rebalanced:
+        clock = (clock & ~(_U64 << 128)) | (block.timestamp << 128)
+    last: uint256 = clock >> 192
+    packed_trigger: uint256 = self._trigger
+    if last != 0 and block.timestamp < last + (packed_trigger >> 152):
+        if rebalanced:
+            self._clock = clock
         return False
-    alpha: uint256 = self.vol_alpha_bps
+    alpha: uint256 = (packed_trigger >> 136) & 65535
+    reference: uint256 = (packed_trigger >> 72) & _U64
     variances: DynArray[uint256, constants.MAX_ASSETS] = []
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         asset: address = assets[i]
-        previous: uint256 = self.observed_price[asset]
-        var: uint256 = self.variance[asset]
+        packed: uint256 = self._observation[asset]
+        previous: uint256 = self._observed_price(packed)
+        var: uint256 = packed >> 136
         if last != 0 and previous != 0:
             move: uint256 = max(prices[i], previous) - min(prices[i], previous)
             # Cap one return at 100x so that squaring it cannot overflow.
@@ -246,10 +385,18 @@ def _observe(assets: DynArray[address, constants.MAX_ASSETS], prices: DynArray[u
             sample: uint256 = ret * ret * constants.SECONDS_PER_YEAR // (block.timestamp - last) // constants.WAD
             var = (var * (constants.MAX_BPS - alpha) + sample * alpha) // constants.MAX_BPS
             # Cap at 100x the reference variance: a crash to near zero must not overflow later.
-            var = min(var, 100 * self.vol_reference * self.vol_reference // constants.WAD)
-            self.variance[asset] = var
-        self.observed_price[asset] = prices[i]
+            var = min(var, 100 * reference * reference // constants.WAD)
+        # A price is an answer below 2**128 times 10**k, k <= 18: while the
+        # mantissa does not fit 128 bits it still ends in a zero, so this is exact.
+        mantissa: uint256 = prices[i]
+        power: uint256 = 0
+        for _: uint256 in range(constants.MAX_DECIMALS):
+            if mantissa <= _U128:
+                break
+            mantissa //= 10
+            power += 1
+        self._observation[asset] = mantissa | (power << 128) | (var << 136)
         variances.append(var)
-    self.last_observation = block.timestamp
+    self._clock = (clock & (2**192 - 1)) | (block.timestamp << 192)
     log Observed(timestamp=block.timestamp, variances=variances)
     return True

@@ -17,6 +17,7 @@ from interfaces import IPriceFeed
 from ethereum.ercs import IERC20Detailed
 from snekmate.utils import math
 from contracts.modules import constants
+from contracts.modules import checks
 
 
 # @dev Packed feed address, heartbeat and decimals of each asset.
@@ -43,13 +44,13 @@ def _set_feed(asset: address, feed: address, heartbeat: uint256, min_answer: uin
     """
     @dev Validates and stores the feed of `asset`; reads both decimals once.
     """
-    assert feed != empty(address), "pricing: zero feed"
-    assert heartbeat > 0 and heartbeat <= convert(max_value(uint32), uint256), "pricing: bad heartbeat"
-    assert max_answer > min_answer and max_answer <= convert(max_value(uint128), uint256), "pricing: bad bounds"
+    checks._require(feed != empty(address), "pricing: zero feed")
+    checks._require(heartbeat > 0 and heartbeat <= convert(max_value(uint32), uint256), "pricing: bad heartbeat")
+    checks._require(max_answer > min_answer and max_answer <= convert(max_value(uint128), uint256), "pricing: bad bounds")
     feed_decimals: uint256 = convert(staticcall IPriceFeed(feed).decimals(), uint256)
     token_decimals: uint256 = convert(staticcall IERC20Detailed(asset).decimals(), uint256)
-    assert feed_decimals <= constants.MAX_DECIMALS, "pricing: feed decimals"
-    assert token_decimals <= constants.MAX_DECIMALS, "pricing: token decimals"
+    checks._require(feed_decimals <= constants.MAX_DECIMALS, "pricing: feed decimals")
+    checks._require(token_decimals <= constants.MAX_DECIMALS, "pricing: token decimals")
     self.feed_config[asset] = (
         convert(feed, uint256) | (heartbeat << 160) | (feed_decimals << 192) | (token_decimals << 200)
     )
