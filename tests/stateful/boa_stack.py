@@ -1,7 +1,9 @@
-"""Deploy a Ballast stack (tokens, feeds, AMM, vault) in titanoboa and read it for the planner.
+"""Deploy a Ballast stack (tokens, feeds, AMM, vault) outside ape and read it for the planner.
 
-Everything here talks to contracts through titanoboa directly, no ape: a call costs
-well under a millisecond, so a fuzz run can afford thousands of them per second.
+Contracts are compiled by titanoboa and executed, by default, on revm through ``pyrevm``
+(``revm_env.py``: a call costs tens of microseconds); ``BALLAST_FUZZ_EVM=boa`` executes
+them on titanoboa's own py-evm instead (~100 times slower, same results). ``ENV`` is the
+chosen environment: ``prank``, ``anchor``, ``time_travel``, ``timestamp`` as in ``boa.env``.
 
 The vault imports ``from contracts.modules import ...``, ``from interfaces import ...``
 and snekmate, so contracts are compiled with the repository root on the search path.
@@ -11,6 +13,7 @@ Compiled deployers are cached per process (titanoboa also caches on disk).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import itertools
 import os
@@ -26,6 +29,18 @@ from ballast import amm as amm_math
 from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, WAD
 from ballast.planner import Market, Plan, Pool, plan_rebalance
 from ballast.state import VaultState, read_state
+
+try:
+    from .revm_env import RevmDeployer, RevmEnv, RevmError
+except ImportError:  # imported as a top-level module (the script runner puts this folder on sys.path)
+    from revm_env import RevmDeployer, RevmEnv, RevmError  # type: ignore[no-redef]
+
+EVM_BACKEND = os.environ.get("BALLAST_FUZZ_EVM", "revm")
+if EVM_BACKEND not in ("revm", "boa"):
+    raise ValueError(f"BALLAST_FUZZ_EVM must be 'revm' or 'boa', not {EVM_BACKEND!r}")
+ENV = RevmEnv() if EVM_BACKEND == "revm" else boa.env
+# What a reverted call raises on the chosen backend.
+EvmError: tuple[type[Exception], ...] = (RevmError,) if EVM_BACKEND == "revm" else (BoaError,)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"
@@ -130,18 +145,24 @@ def deployers() -> Deployers:
     """
     vault_source = os.environ.get("BALLAST_FUZZ_VAULT") or str(CONTRACTS / "Vault.vy")
     with repo_search_path():
-        return Deployers(
-            vault=FastDeployer(boa.load_partial(vault_source)),
-            token=FastDeployer(boa.load_partial(str(CONTRACTS / "test" / "MockERC20.vy"))),
-            no_return_token=FastDeployer(boa.load_partial(str(CONTRACTS / "test" / "NoReturnToken.vy"))),
-            feed=FastDeployer(boa.load_partial(str(CONTRACTS / "test" / "MockPriceFeed.vy"))),
-            amm=FastDeployer(boa.load_partial(str(CONTRACTS / "venues" / "ConstantProductAMM.vy"))),
-            lens=FastDeployer(boa.loads_partial(LENS_SOURCE, name="Lens")),
+        compiled = Deployers(
+            vault=boa.load_partial(vault_source),
+            token=boa.load_partial(str(CONTRACTS / "test" / "MockERC20.vy")),
+            no_return_token=boa.load_partial(str(CONTRACTS / "test" / "NoReturnToken.vy")),
+            feed=boa.load_partial(str(CONTRACTS / "test" / "MockPriceFeed.vy")),
+            amm=boa.load_partial(str(CONTRACTS / "venues" / "ConstantProductAMM.vy")),
+            lens=boa.loads_partial(LENS_SOURCE, name="Lens"),
         )
+    partials = [getattr(compiled, f.name) for f in dataclasses.fields(compiled)]  # astuple() would deep-copy
+    if EVM_BACKEND == "revm":
+        return Deployers(*(RevmDeployer(ENV, d.compiler_data) for d in partials))
+    return Deployers(*(FastDeployer(d) for d in partials))
 
 
-def revert_reason(err: BoaError) -> str:
+def revert_reason(err: Exception) -> str:
     """The revert string of the innermost failing frame (``""`` when there is none)."""
+    if isinstance(err, RevmError):
+        return err.reason
     frame = err.stack_trace.last_frame
     if isinstance(frame, str):
         return frame
@@ -227,10 +248,10 @@ class BoaStack:
     def deploy(cls, config: StackConfig, keeper: str, guardian: str) -> BoaStack:
         """Deploy tokens, feeds, an AMM with a pool for every pair, and the vault.
 
-        ``boa.env.eoa`` owns the vault and the AMM and provides the AMM's liquidity.
+        ``ENV.eoa`` owns the vault and the AMM and provides the AMM's liquidity.
         """
         d = deployers()
-        owner = str(boa.env.eoa)
+        owner = str(ENV.eoa)
         tokens, feeds = [], []
         for i, a in enumerate(config.assets):
             kind = d.no_return_token if a.no_return else d.token
@@ -287,7 +308,7 @@ class BoaStack:
         for token, amount in zip(self.tokens, amounts):
             if amount:
                 token.mint(account, amount)
-                with boa.env.prank(account):
+                with ENV.prank(account):
                     token.approve(spender.address, amount)
 
     def token_balances(self, account) -> list[int]:
@@ -331,7 +352,7 @@ class BoaStack:
         """``trader`` swaps ``amount_in`` of asset ``i`` for ``j`` on the AMM (minting what it needs)."""
         token = self.tokens[i]
         token.mint(trader, amount_in)
-        with boa.env.prank(trader):
+        with ENV.prank(trader):
             token.approve(self.amm.address, amount_in)
             return self.amm.swap(token, self.tokens[j], amount_in, min_out, trader)
 
@@ -356,15 +377,15 @@ class BoaStack:
                 elif amount_j * 10_000 > rb * max(fee, 1):
                     self.swap(trader, j, i, amount_j)
                     swaps += 1
-            except BoaError:
+            except EvmError:
                 pass  # a pool drained to dust cannot be moved with a nonzero output; leave it
         return swaps
 
     # ---------------------------------------------------------------- vault reads
 
     def state(self) -> VaultState:
-        """A :class:`ballast.state.VaultState` of the vault now. Raises ``BoaError`` on a bad price."""
-        return read_state(self.vault, self.token_at, boa.env.timestamp, [str(self.amm.address)])
+        """A :class:`ballast.state.VaultState` of the vault now. Raises ``EvmError`` on a bad price."""
+        return read_state(self.vault, self.token_at, ENV.timestamp, [str(self.amm.address)])
 
     def plan(self, **kwargs) -> Plan:
         """What ``ballast.planner.plan_rebalance`` proposes against the live reserves."""
@@ -375,7 +396,7 @@ class BoaStack:
 
     def rebalance(self, trades: list[tuple]) -> int:
         """Submit ``trades`` (``Trade`` tuples) as the keeper; returns the vault's reported cost."""
-        with boa.env.prank(self.keeper):
+        with ENV.prank(self.keeper):
             return self.vault.rebalance(trades)
 
 

@@ -2,17 +2,16 @@
 
 Random baskets (2 to 6 assets, 6/8/18 decimals, random weights and bands), random price
 moves that the pools follow by arbitrage, random target modes: plan, submit as the keeper on
-titanoboa, and require acceptance and a lower total drift. A plan may be empty (nothing worth
+the fuzz EVM (``boa_stack.ENV``), and require acceptance and a lower total drift. A plan may be empty (nothing worth
 doing); an emitted plan that the vault rejects is a planner bug.
 """
 
 from __future__ import annotations
 
-import boa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from .boa_stack import AssetParams, BoaStack, StackConfig, plan_trades, repo_search_path, units_for_usd
+from .boa_stack import ENV, AssetParams, BoaStack, StackConfig, plan_trades, repo_search_path, units_for_usd
 
 KEEPER = "0x" + "11" * 20
 GUARDIAN = "0x" + "22" * 20
@@ -40,7 +39,7 @@ def baskets(draw):
     return StackConfig(assets=assets, trigger_type=1, depth_usd=draw(st.sampled_from([2_000_000, 20_000_000])))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     config=baskets(),
     moves=st.lists(st.floats(0.5, 2.0), min_size=6, max_size=6),
@@ -48,17 +47,17 @@ def baskets(draw):
     fraction_bps=st.integers(2_000, 10_000),
 )
 def test_plan__random_vault__accepted_and_drift_falls(config, moves, mode, fraction_bps):
-    with repo_search_path(), boa.env.anchor():
+    with repo_search_path(), ENV.anchor():
         stack = BoaStack.deploy(config, KEEPER, GUARDIAN)
         amounts = [units_for_usd(1_000_000 * a.target_bps // 10_000, a.answer, a.decimals) for a in config.assets]
         stack.fund(HOLDER, amounts)
-        with boa.env.prank(HOLDER):
+        with ENV.prank(HOLDER):
             stack.vault.join(0, amounts, HOLDER)
         answers = [max(int(a.answer * m), 2) for a, m in zip(config.assets, moves)]
         for i, answer in enumerate(answers):
             stack.set_answer(i, answer)
         stack.arbitrage(ARB, answers)
-        boa.env.time_travel(seconds=config.cooldown + 1)
+        ENV.time_travel(seconds=config.cooldown + 1)
         due, _ = stack.vault.needs_rebalance()
         event(f"due: {due}")
         if not due:

@@ -1,7 +1,10 @@
-"""Stateful fuzzing of the Ballast vault: hypothesis drives titanoboa directly.
+"""Stateful fuzzing of the Ballast vault: hypothesis drives the contracts directly, no ape.
+
+titanoboa compiles the contracts; by default they execute on revm (``revm_env.py``), or on
+titanoboa's py-evm with ``BALLAST_FUZZ_EVM=boa`` (same rules and results, ~15x slower).
 
 Each example deploys a fresh basket (2..8 assets, 6/8/18 decimals, some USDT-like tokens,
-random weights, bands, trigger type and limits) inside a ``boa.env.anchor()`` that is
+random weights, bands, trigger type and limits) inside an ``anchor()`` that is
 rolled back when the example ends, then runs random steps against the contracts and a
 Python model side by side:
 
@@ -15,8 +18,8 @@ Python model side by side:
   observe volatility and donate tokens;
 * the invariants are checked after every step.
 
-Profiles (``BALLAST_FUZZ_PROFILE``): ``ci`` (default, derandomized, < 3 min on 2 cores)
-and ``long``. See README.md beside this file.
+Profiles (``BALLAST_FUZZ_PROFILE``): ``ci`` (default, derandomized, ~10,000 steps in
+under a minute) and ``long``. See README.md beside this file.
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import boa
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -47,10 +49,11 @@ from hypothesis.stateful import (
 
 if __package__:
     from .boa_stack import (
+        ENV,
         FEED_TO_WAD,
         AssetParams,
-        BoaError,
         BoaStack,
+        EvmError,
         StackConfig,
         deployers,
         plan_trades,
@@ -60,10 +63,11 @@ if __package__:
 else:  # run as a script: python tests/stateful/test_vault_stateful.py
     sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
     from boa_stack import (  # type: ignore[no-redef]
+        ENV,
         FEED_TO_WAD,
         AssetParams,
-        BoaError,
         BoaStack,
+        EvmError,
         StackConfig,
         deployers,
         plan_trades,
@@ -80,8 +84,8 @@ from ballast.state import VaultState
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile(
     "ci",
-    max_examples=40,
-    stateful_step_count=30,
+    max_examples=250,
+    stateful_step_count=40,
     deadline=None,
     suppress_health_check=_SUPPRESS,
     derandomize=True,  # the same examples on every CI run: a red run reproduces
@@ -101,17 +105,17 @@ PROFILE = os.environ.get("BALLAST_FUZZ_PROFILE", "ci")
 # --------------------------------------------------------------------------- actors
 
 N_HOLDERS = 4
-HOLDERS = [str(boa.env.generate_address(f"holder{i}")) for i in range(N_HOLDERS)]
-KEEPER = str(boa.env.generate_address("keeper"))
-GUARDIAN = str(boa.env.generate_address("guardian"))
-TRADER = str(boa.env.generate_address("trader"))
-ARBITRAGEUR = str(boa.env.generate_address("arbitrageur"))
-DONOR = str(boa.env.generate_address("donor"))
+HOLDERS = [str(ENV.generate_address(f"holder{i}")) for i in range(N_HOLDERS)]
+KEEPER = str(ENV.generate_address("keeper"))
+GUARDIAN = str(ENV.generate_address("guardian"))
+TRADER = str(ENV.generate_address("trader"))
+ARBITRAGEUR = str(ENV.generate_address("arbitrageur"))
+DONOR = str(ENV.generate_address("donor"))
 
 # Allowed excess of a holder's value out over value in, in WAD-USD (1e-18 USD) per share-moving
 # action of that holder. The model is exact (fractions) and every vault conversion rounds in
-# the vault's favour, so the excess should never be positive; one wei per action is slack for
-# nothing but the model's own conventions.
+# the vault's favour, so the excess should never be positive (the largest seen in long runs is
+# 0); one wei per action is a margin, not a known rounding gap.
 ROUNDING_TOLERANCE_WEI = 1
 
 # --------------------------------------------------------------------------- speed counters
@@ -182,7 +186,7 @@ def stack_configs(draw) -> StackConfig:
         vol_min_interval=draw(st.sampled_from([60, 3_600])),
         max_slippage_bps=draw(st.sampled_from([50, 150, 1_000])),
         max_cost_bps=draw(st.sampled_from([10, 100, 500])),
-        turnover_cap_bps=draw(st.sampled_from([500, 10_000, 100_000])),
+        turnover_cap_bps=draw(st.sampled_from([2_000, 10_000, 100_000])),
         turnover_period=86_400,
         cooldown=draw(st.sampled_from([0, 3_600])),
         entry_haircut_bps=draw(st.sampled_from([0, 30, 1_000])),
@@ -239,7 +243,7 @@ class RebalanceRecord:
 class VaultMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
-        self._anchor = boa.env.anchor()
+        self._anchor = ENV.anchor()
         self._anchor.__enter__()
         STATS.examples += 1
         if STATS.progress_every and STATS.examples % STATS.progress_every == 0:
@@ -262,7 +266,7 @@ class VaultMachine(RuleBasedStateMachine):
         return self.s.config
 
     def now(self) -> int:
-        return boa.env.timestamp
+        return ENV.timestamp
 
     def price_wad(self, i: int) -> int:
         return self.answers[i] * FEED_TO_WAD
@@ -320,10 +324,10 @@ class VaultMachine(RuleBasedStateMachine):
 
     def send(self, sender: str, fn, *args):
         """Call ``fn`` as ``sender``; returns (True, result) or (False, revert reason)."""
-        with boa.env.prank(sender):
+        with ENV.prank(sender):
             try:
                 return True, fn(*args)
-            except BoaError as err:
+            except EvmError as err:
                 return False, revert_reason(err)
 
     @staticmethod
@@ -368,7 +372,7 @@ class VaultMachine(RuleBasedStateMachine):
         self.shut = False
         self.seed_weights = [a.target_bps for a in config.assets]
         if seed == "join":
-            if data.draw(st.booleans(), label="skewed seed"):
+            if data.draw(st.sampled_from([True, True, False]), label="skewed seed"):
                 self.seed_weights = data.draw(weights_st(self.n), label="seed weights")
             self.join(0, ("bps", 0), False, usd=max(usd, 10_000))
         elif seed == "deposit":
@@ -554,7 +558,7 @@ class VaultMachine(RuleBasedStateMachine):
                 j = (i + 1) % self.n
             r_in, _ = self.s.amm.get_reserves(self.s.tokens[i], self.s.tokens[j])
             amount = max(1, r_in * frac // MAX_BPS)
-            with contextlib.suppress(BoaError):  # dust can round to a zero output
+            with contextlib.suppress(*EvmError):  # dust can round to a zero output
                 self.s.swap(TRADER, i, j, amount)
 
     @rule(
@@ -564,7 +568,7 @@ class VaultMachine(RuleBasedStateMachine):
     def pass_time(self, seconds: int, refresh: bool):
         """Time passes; with ``refresh`` the healthy feeds publish their answer again (a live oracle)."""
         with self.step("time"):
-            boa.env.time_travel(seconds=seconds)
+            ENV.time_travel(seconds=seconds)
             if refresh:
                 self.refresh_feeds(heal=False)
 
@@ -633,7 +637,7 @@ class VaultMachine(RuleBasedStateMachine):
             return
         ready = self.s.vault.last_rebalance() + max(self.cfg.cooldown, self.cfg.rebalance_interval)
         if ready > self.now():
-            boa.env.time_travel(seconds=ready - self.now())
+            ENV.time_travel(seconds=ready - self.now())
         self.refresh_feeds(heal=market == "healthy")
         if market == "healthy":
             self.s.arbitrage(ARBITRAGEUR, self.good)
@@ -715,38 +719,48 @@ class VaultMachine(RuleBasedStateMachine):
                 asset_st,
                 st.integers(1, 12_000),
                 st.sampled_from(["zero", "quote", "above"]),
-                st.booleans(),
+                st.sampled_from(["random", "directed", "directed", "dust"]),
             ),
             min_size=1,
             max_size=3,
         ),
+        front_run_bps=st.sampled_from([0, 0, 30, 100, 300]),
         bogus_venue=st.sampled_from([False, False, False, False, True]),
         market=st.sampled_from(["as_is", "wait", "healthy"]),
     )
-    def random_rebalance(self, legs: list, bogus_venue: bool, market: str):
+    def random_rebalance(self, legs: list, front_run_bps: int, bogus_venue: bool, market: str):
         """Arbitrary keeper trades: the vault must revert, or accept only what satisfies the invariants.
 
-        A leg is (sell, buy, size bps, min-out, directed). A directed leg sells the most overweight
-        asset for the most underweight one, sized in bps of the overweight excess; otherwise the
-        pair is random and the size is in bps of the tracked balance. ``market`` as for the keeper."""
+        A leg is (sell, buy, size, min-out, kind). ``random``: the pair is random and the size is in
+        bps of the tracked balance; ``directed``: the most overweight asset is sold for the most
+        underweight one, sized in bps of the overweight excess; ``dust``: a random pair and a size
+        of a few base units. ``front_run_bps``: just before the keeper's call a trader sells the
+        first leg's input into its pool (that share of the reserve), so the vault fills at a worse
+        price, as in a sandwich. ``market`` as for the keeper."""
         with self.step("random_rebalance"):
             self.prepare_keeper(market)
             before = None if self.price_error() else self.s.state()
             venue = TRADER if bogus_venue else self.s.amm.address
-            trades = []
-            for i, j, size_bps, min_kind, directed in legs:
+            trades, pairs = [], []
+            for i, j, size, min_kind, kind in legs:
                 i, j = i % self.n, j % self.n
-                amount = self.bal[i] * size_bps // MAX_BPS
-                if directed and before is not None and before.total_value:
+                amount = size if kind == "dust" else self.bal[i] * size // MAX_BPS
+                if kind == "directed" and before is not None and before.total_value:
                     drifts = before.drifts
                     i = max(range(self.n), key=drifts.__getitem__)
                     j = min(range(self.n), key=drifts.__getitem__)
                     a = before.assets[i]
                     excess = drifts[i] * before.total_value // WAD
-                    amount = max(excess, 0) * 10**a.decimals // a.price * size_bps // MAX_BPS
+                    amount = max(excess, 0) * 10**a.decimals // a.price * size // MAX_BPS
+                pairs.append((i, j))
                 quote = self.s.amm.get_amount_out(self.s.tokens[i], self.s.tokens[j], amount) if i != j else 0
                 min_out = {"zero": 0, "quote": quote, "above": quote + 1}[min_kind]
                 trades.append((venue, self.s.tokens[i].address, self.s.tokens[j].address, amount, min_out))
+            i, j = pairs[0]
+            if front_run_bps and i != j:
+                r_in, _ = self.s.amm.get_reserves(self.s.tokens[i], self.s.tokens[j])
+                with contextlib.suppress(*EvmError):
+                    self.s.swap(TRADER, i, j, max(1, r_in * front_run_bps // MAX_BPS))
             self._submit(trades, "random", before)
 
     # ---------------------------------------------------------------- owner and guardian
@@ -791,7 +805,7 @@ class VaultMachine(RuleBasedStateMachine):
             token = self.s.tokens[i]
             amount = max(1, units_for_usd(usd, self.answers[i], self.cfg.assets[i].decimals))
             token.mint(DONOR, amount)
-            with boa.env.prank(DONOR):
+            with ENV.prank(DONOR):
                 token.transfer(self.s.vault.address, amount)
 
     # ---------------------------------------------------------------- invariants
@@ -822,7 +836,7 @@ class VaultMachine(RuleBasedStateMachine):
     def every_holder_can_exit(self):
         """Everyone leaves at exactly pro-rata amounts; rolled back. Every other step the vault is
         first shut down and every feed made to revert: exits read no price and nothing blocks them."""
-        with boa.env.anchor():
+        with ENV.anchor():
             if STATS.steps % 2:
                 self.expect(self.send(GUARDIAN, self.s.vault.shutdown), None, "shutdown")
                 for feed in self.s.feeds:

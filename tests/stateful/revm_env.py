@@ -1,0 +1,342 @@
+"""A small titanoboa-shaped environment that executes on revm (through ``pyrevm``).
+
+The state machine compiles every contract with titanoboa (``boa.load_partial``: the same
+Vyper 0.4.3 compiler and settings as the rest of the suite) and, by default, runs the
+bytecode on revm, the Rust EVM inside anvil and foundry. py-evm, titanoboa's interpreter,
+executes about 40,000 opcodes a second here: a 4-asset ``join`` takes ~20 ms and one
+state-machine step ~100 ms. revm runs the same call in well under a millisecond, so the
+Python model, not the EVM, sets the pace. ``BALLAST_FUZZ_EVM=boa`` switches back to py-evm.
+
+Only what the fuzzer needs is here: deploy, call (state-changing or static) with ABI
+encoding, ``prank``, ``anchor`` (journal checkpoints), ``time_travel``, revert reasons
+and the logs of the last call. Every call is its own transaction at the current block.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+from collections import namedtuple
+from dataclasses import dataclass
+
+from eth_abi import decode, encode
+from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
+from eth_abi.encoding import TupleEncoder
+from eth_abi.registry import registry
+from eth_utils import keccak, to_checksum_address
+from pyrevm import EVM, BlockEnv
+
+START_TIMESTAMP = 1_700_000_000
+ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
+PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
+_REVERT_OUTPUT = re.compile(r"output: 0x([0-9a-fA-F]*)")
+
+
+class RevmError(Exception):
+    """A call that reverted or halted; ``reason`` is its revert string (``""`` when there is none)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason or '<no reason>'} ({detail[:200]})")
+        self.reason = reason
+
+
+def _reason_of(message: str) -> str:
+    match = _REVERT_OUTPUT.search(message)
+    if not match:
+        return ""  # a halt (out of gas, invalid opcode): no revert data
+    data = bytes.fromhex(match.group(1))
+    if data[:4] == ERROR_SELECTOR:
+        return decode(["string"], data[4:])[0]
+    if data[:4] == PANIC_SELECTOR:
+        return f"panic: {decode(['uint256'], data[4:])[0]:#x}"
+    return ""
+
+
+def _as_bytes(value) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+
+
+def _log_data(log) -> bytes:
+    """pyrevm gives a log's data as ``(topics, data)`` or as bytes, depending on the version."""
+    data = log.data
+    if isinstance(data, tuple):
+        data = data[-1]
+    return _as_bytes(data)
+
+
+def _abi_type(entry: dict) -> str:
+    """The canonical ABI type string of an input or output (tuples spelled out)."""
+    kind = entry["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in entry["components"]) + ")" + kind[len("tuple") :]
+    return kind
+
+
+# ABI coding. eth_abi validates every address through several layers of eth_utils and
+# rebuilds its tuple coders on every call: at tens of thousands of calls a second that is
+# most of the fuzzer's time. Words of the basic static types (and arrays of them, the only
+# dynamic types the fuzzer's hot calls use) are coded directly; anything else goes
+# through eth_abi, with its coders built once per signature.
+
+_BASIC = re.compile(r"^(address|bool|uint\d*|int\d*)$")
+
+
+def _word(kind: str, value) -> bytes:
+    if kind == "address":
+        return b"\x00" * 12 + bytes.fromhex(value[2:] if isinstance(value, str) else bytes(value).hex())
+    if kind.startswith("int"):
+        return int(value).to_bytes(32, "big", signed=True)
+    if value < 0:
+        raise ValueError(f"{kind}: negative value {value}")
+    return int(value).to_bytes(32, "big")
+
+
+def _unword(kind: str, word: bytes):
+    if kind == "address":
+        return "0x" + word[12:].hex()
+    if kind == "bool":
+        return word[31] == 1
+    return int.from_bytes(word, "big", signed=kind.startswith("int"))
+
+
+def _static_parts(kind: str) -> list[str] | None:
+    """The basic types of a static ``kind`` (a basic type or a tuple of them), else None."""
+    if _BASIC.match(kind):
+        return [kind]
+    if kind.startswith("(") and kind.endswith(")"):
+        parts = kind[1:-1].split(",")
+        return parts if all(_BASIC.match(p) for p in parts) else None
+    return None
+
+
+@functools.cache
+def _encoder(types: tuple[str, ...]):
+    """An encoder for ``types``: direct for basic types and arrays of static tuples of them."""
+    plan = []
+    for kind in types:
+        element = kind[:-2] if kind.endswith("[]") else None
+        parts = _static_parts(element if element else kind)
+        if parts is None:
+            fallback = TupleEncoder(encoders=[registry.get_encoder(t) for t in types])
+            return lambda args: fallback(tuple(args))
+        plan.append((element is not None, parts))
+
+    def encode_fast(args) -> bytes:
+        heads, tails = [], []
+        offset = 32 * sum(1 if dynamic else len(parts) for dynamic, parts in plan)
+        for (dynamic, parts), value in zip(plan, args):
+            if not dynamic:
+                items = value if len(parts) > 1 else (value,)
+                heads.extend(_word(p, v) for p, v in zip(parts, items))
+                continue
+            heads.append(offset.to_bytes(32, "big"))
+            tail = [len(value).to_bytes(32, "big")]
+            for item in value:
+                items = item if len(parts) > 1 else (item,)
+                tail.extend(_word(p, v) for p, v in zip(parts, items))
+            tails.extend(tail)
+            offset += 32 * len(tail)
+        return b"".join(heads) + b"".join(tails)
+
+    return encode_fast
+
+
+@functools.cache
+def _decoder(types: tuple[str, ...]):
+    """A decoder for ``types``: direct when every type is static and basic (or a tuple of them)."""
+    plan = [_static_parts(kind) for kind in types]
+    if any(parts is None for parts in plan):
+        fallback = TupleDecoder(decoders=[registry.get_decoder(t, strict=False) for t in types])
+        return lambda data: fallback(ContextFramesBytesIO(data))
+
+    def decode_fast(data: bytes) -> tuple:
+        out, at = [], 0
+        for parts in plan:
+            values = tuple(_unword(p, data[at + 32 * k : at + 32 * k + 32]) for k, p in enumerate(parts))
+            out.append(values if len(parts) > 1 else values[0])
+            at += 32 * len(parts)
+        return tuple(out)
+
+    return decode_fast
+
+
+def _to_abi(value):
+    """Contract objects become their address; lists and tuples are converted element-wise."""
+    if isinstance(value, RevmContract):
+        return value.address
+    if isinstance(value, list):
+        return [_to_abi(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_to_abi(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class _Function:
+    name: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    selector: bytes
+    static: bool
+
+
+class RevmEnv:
+    """One revm instance with a block clock, a default sender and ``prank``/``anchor`` like ``boa.env``."""
+
+    def __init__(self):
+        self.evm = EVM(spec_id="CANCUN")
+        self.timestamp = START_TIMESTAMP
+        self.block_number = 1
+        self._set_block()
+        self.eoa = self.generate_address("eoa")
+        self._senders = [self.eoa]
+        self._events: dict[bytes, tuple] = {}  # topic0 -> (event type, indexed types, data types, names)
+        self._logs_of = None  # the ExecutionResult of the last state-changing call
+
+    # ---------------------------------------------------------------- chain
+
+    def _set_block(self) -> None:
+        self.evm.set_block_env(BlockEnv(number=self.block_number, timestamp=self.timestamp))
+
+    def time_travel(self, seconds: int = 0, blocks: int | None = None) -> None:
+        self.timestamp += seconds
+        self.block_number += blocks if blocks is not None else max(1, seconds // 12)
+        self._set_block()
+
+    @staticmethod
+    def generate_address(label: str = "") -> str:
+        return to_checksum_address(keccak(text=f"ballast fuzz account {label}")[-20:])
+
+    @contextlib.contextmanager
+    def prank(self, sender: str):
+        self._senders.append(str(sender))
+        try:
+            yield
+        finally:
+            self._senders.pop()
+
+    @contextlib.contextmanager
+    def anchor(self):
+        """Everything done inside is undone on exit (state, clock)."""
+        checkpoint = self.evm.snapshot()
+        clock = (self.timestamp, self.block_number)
+        try:
+            yield
+        finally:
+            self.evm.revert(checkpoint)
+            self.timestamp, self.block_number = clock
+            self._set_block()
+
+    @property
+    def sender(self) -> str:
+        return self._senders[-1]
+
+    # ---------------------------------------------------------------- contracts
+
+    def deploy(self, bytecode: bytes, abi: list[dict], *args) -> RevmContract:
+        constructor = next((e for e in abi if e["type"] == "constructor"), {"inputs": []})
+        data = bytecode + encode([_abi_type(i) for i in constructor["inputs"]], _to_abi(list(args)))
+        try:
+            address = self.evm.deploy(self.sender, data)
+        except RuntimeError as err:
+            raise RevmError(_reason_of(str(err)), str(err)) from None
+        self._register_events(abi)
+        return RevmContract(self, to_checksum_address(address), abi)
+
+    def _register_events(self, abi: list[dict]) -> None:
+        for entry in abi:
+            if entry["type"] != "event":
+                continue
+            types = [_abi_type(i) for i in entry["inputs"]]
+            topic0 = keccak(text=f"{entry['name']}({','.join(types)})")
+            if topic0 not in self._events:
+                fields = [i["name"] for i in entry["inputs"]]
+                event_type = namedtuple(entry["name"], ["address", *fields])
+                indexed = [(k, t) for k, (t, i) in enumerate(zip(types, entry["inputs"])) if i["indexed"]]
+                unindexed = [(k, t) for k, (t, i) in enumerate(zip(types, entry["inputs"])) if not i["indexed"]]
+                self._events[topic0] = (event_type, indexed, unindexed)
+
+    def last_logs(self) -> list:
+        """The decoded events (of every known contract) emitted by the last state-changing call."""
+        result = self._logs_of
+        decoded = []
+        for log in result.logs if result is not None else []:
+            topics = [_as_bytes(t) for t in log.topics]
+            known = self._events.get(topics[0]) if topics else None
+            if known is None:
+                continue
+            event_type, indexed, unindexed = known
+            values: dict[int, object] = {}
+            for (k, t), topic in zip(indexed, topics[1:]):
+                values[k] = decode([t], topic)[0]
+            for (k, _), value in zip(unindexed, decode([t for _, t in unindexed], _log_data(log))):
+                values[k] = value
+            decoded.append(event_type(to_checksum_address(log.address), *(values[k] for k in sorted(values))))
+        return decoded
+
+    def call(self, to: str, fn: _Function, args: tuple):
+        data = fn.selector + _encoder(fn.inputs)(_to_abi(args))
+        try:
+            out = self.evm.message_call(self.sender, to, data, is_static=fn.static)
+        except RuntimeError as err:
+            raise RevmError(_reason_of(str(err)), str(err)) from None
+        if not fn.static:
+            self._logs_of = self.evm.result  # decoded only if asked for (most calls never are)
+        values = _decoder(fn.outputs)(bytes(out)) if fn.outputs else ()
+        return values[0] if len(values) == 1 else (values if values else None)
+
+
+class RevmContract:
+    """A deployed contract: ``contract.fn(*args)`` calls ``fn`` (static for views) as the current sender."""
+
+    def __init__(self, env: RevmEnv, address: str, abi: list[dict]):
+        self.env = env
+        self.address = address
+        self._functions: dict[str, dict[int, _Function]] = {}
+        for entry in abi:
+            if entry["type"] != "function":
+                continue
+            inputs = [_abi_type(i) for i in entry["inputs"]]
+            fn = _Function(
+                entry["name"],
+                tuple(inputs),
+                tuple(_abi_type(o) for o in entry["outputs"]),
+                keccak(text=f"{entry['name']}({','.join(inputs)})")[:4],
+                entry["stateMutability"] in ("view", "pure"),
+            )
+            self._functions.setdefault(entry["name"], {})[len(inputs)] = fn
+
+    def __getattr__(self, name: str):
+        overloads = self.__dict__.get("_functions", {}).get(name)
+        if overloads is None:
+            raise AttributeError(name)
+
+        def method(*args):
+            fn = overloads.get(len(args))
+            if fn is None:
+                raise TypeError(f"{name}: no overload takes {len(args)} arguments")
+            return self.env.call(self.address, fn, args)
+
+        return method
+
+    def get_logs(self, strict: bool = False) -> list:
+        """Decoded events of the last state-changing call (every contract's), like titanoboa's."""
+        return self.env.last_logs()
+
+    def __repr__(self) -> str:
+        return f"<RevmContract {self.address}>"
+
+
+class RevmDeployer:
+    """``deploy(*args)`` for one compiled contract (titanoboa's ``VyperDeployer`` shape)."""
+
+    def __init__(self, env: RevmEnv, compiler_data):
+        from vyper.compiler.output import build_abi_output
+
+        self.env = env
+        self.bytecode = compiler_data.bytecode
+        self.abi = build_abi_output(compiler_data)
+
+    def deploy(self, *args) -> RevmContract:
+        return self.env.deploy(self.bytecode, self.abi, *args)
