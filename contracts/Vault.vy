@@ -100,8 +100,9 @@ struct Trade:
     min_amount_out: uint256
 
 
-# @dev The basket, in a fixed order that every array argument follows.
-assets: public(DynArray[address, constants.MAX_ASSETS])
+# @dev The basket, in a fixed order that every array argument follows. Fixed
+#      at deployment, so kept in code: no storage read per asset.
+assets: public(immutable(DynArray[address, constants.MAX_ASSETS]))
 # @dev Tracked balance of each asset: what the vault owes its holders.
 balances: public(HashMap[address, uint256])
 # @dev Role bits (ROLE_GUARDIAN | ROLE_KEEPER) of each account.
@@ -221,17 +222,24 @@ def __init__(
     basket.__init__()
     assert len(asset_configs) >= 2, "vault: too few assets"
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    basket_assets: DynArray[address, constants.MAX_ASSETS] = []
     for config: AssetConfig in asset_configs:
-        self._add_asset(config)
+        assert config.asset != empty(address), "vault: zero address"
+        assert config.asset not in basket_assets, "vault: duplicate asset"
+        assert len(basket_assets) < constants.MAX_ASSETS, "vault: too many assets"
+        pricing._set_feed(config.asset, config.feed, config.heartbeat, config.min_answer, config.max_answer)
+        basket._set_bands(config.asset, config.band_bps, config.outer_band_bps)
+        basket_assets.append(config.asset)
         weights.append(config.target_bps)
-    basket._set_targets(self.assets, weights, 0)
+    assets = basket_assets
+    basket._set_targets(assets, weights, 0)
     basket._set_trigger(
         trigger.trigger_type,
         trigger.rebalance_interval,
         trigger.vol_reference,
         trigger.vol_alpha_bps,
         trigger.vol_min_interval,
-        self.assets,
+        assets,
     )
     self._set_limits(limits)
     self._set_entry_haircut(entry_haircut_bps)
@@ -260,7 +268,6 @@ def join(
     """
     self._check_open()
     self._check_receiver(receiver)
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     assert len(max_amounts_in) == len(assets), "vault: amounts length"
     supply: uint256 = erc20.totalSupply
     amounts: DynArray[uint256, constants.MAX_ASSETS] = []
@@ -276,7 +283,7 @@ def join(
         erc20._mint(self, constants.DEAD_SHARES)
     else:
         assert shares > 0, "vault: zero shares"
-        amounts = self._join_amounts(assets, shares, supply)
+        amounts = self._join_amounts(shares, supply)
         paid: uint256 = 0
         for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
             assert amounts[i] <= max_amounts_in[i], "vault: amount above maximum"
@@ -341,9 +348,8 @@ def exit(
     """
     assert shares > 0, "vault: zero shares"
     self._check_receiver(receiver)
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     assert len(min_amounts_out) == len(assets), "vault: amounts length"
-    amounts: DynArray[uint256, constants.MAX_ASSETS] = self._exit_amounts(assets, shares, erc20.totalSupply)
+    amounts: DynArray[uint256, constants.MAX_ASSETS] = self._exit_amounts(shares, erc20.totalSupply)
     erc20._burn(msg.sender, shares)
     # Debit everything before the first transfer, so that `balances` and
     # `totalSupply` agree while a token calls out (read-only reentrancy).
@@ -378,12 +384,11 @@ def rebalance(trades: DynArray[Trade, constants.MAX_TRADES]) -> uint256:
     assert len(trades) > 0, "vault: no trades"
     status: uint256 = self._status
     assert block.timestamp >= basket._last_rebalance() + (status >> 152), "vault: cooldown"
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
-    prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices(assets)
+    prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices()
     targets: DynArray[uint256, constants.MAX_ASSETS] = basket._targets(assets)
     value_before: uint256 = 0
     weights_before: DynArray[uint256, constants.MAX_ASSETS] = []
-    value_before, weights_before = self._weights(assets, prices)
+    value_before, weights_before = self._weights(prices)
     drifts_before: DynArray[int256, constants.MAX_ASSETS] = self._drifts(weights_before, targets)
     due: bool = False
     reason: String[16] = ""
@@ -392,11 +397,11 @@ def rebalance(trades: DynArray[Trade, constants.MAX_TRADES]) -> uint256:
 
     traded: uint256 = 0
     for trade: Trade in trades:
-        traded += self._execute(trade, assets, prices)
+        traded += self._execute(trade, prices)
 
     value_after: uint256 = 0
     weights_after: DynArray[uint256, constants.MAX_ASSETS] = []
-    value_after, weights_after = self._weights(assets, prices)
+    value_after, weights_after = self._weights(prices)
     cost: uint256 = 0
     if value_before > value_after:
         cost = value_before - value_after
@@ -445,8 +450,7 @@ def observe() -> bool:
             together than `vol_min_interval` are ignored.
     @return True if the observation was recorded.
     """
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
-    return basket._observe(assets, self._prices(assets), False)
+    return basket._observe(assets, self._prices(), False)
 
 
 # ---------------------------------------------------------------- views
@@ -458,7 +462,7 @@ def get_assets() -> DynArray[address, constants.MAX_ASSETS]:
     """
     @notice The basket, in the order of every array argument and result.
     """
-    return self.assets
+    return assets
 
 
 @view
@@ -568,10 +572,9 @@ def total_value() -> uint256:
     """
     @notice Oracle value of the tracked balances in USD (18 decimals), rounded down.
     """
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     usd_value: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(assets, self._prices(assets))
+    usd_value, weights = self._weights(self._prices())
     return usd_value
 
 
@@ -582,7 +585,7 @@ def target_weights() -> DynArray[uint256, constants.MAX_ASSETS]:
     """
     @notice Effective target weights now (WAD, 1e18 = 100%), along any ramp.
     """
-    return basket._targets(self.assets)
+    return basket._targets(assets)
 
 
 @view
@@ -592,10 +595,9 @@ def current_weights() -> DynArray[uint256, constants.MAX_ASSETS]:
     """
     @notice Oracle-valued weights of the holdings (WAD), rounded down.
     """
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     usd_value: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(assets, self._prices(assets))
+    usd_value, weights = self._weights(self._prices())
     return weights
 
 
@@ -606,10 +608,9 @@ def drifts() -> DynArray[int256, constants.MAX_ASSETS]:
     """
     @notice Current weight minus target weight of every asset (WAD, signed).
     """
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     usd_value: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(assets, self._prices(assets))
+    usd_value, weights = self._weights(self._prices())
     return self._drifts(weights, basket._targets(assets))
 
 
@@ -620,10 +621,9 @@ def max_drift() -> uint256:
     """
     @notice Largest |drift| across the basket (WAD).
     """
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     usd_value: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(assets, self._prices(assets))
+    usd_value, weights = self._weights(self._prices())
     largest: uint256 = 0
     current_drifts: DynArray[int256, constants.MAX_ASSETS] = self._drifts(weights, basket._targets(assets))
     for drift: int256 in current_drifts:
@@ -642,10 +642,9 @@ def needs_rebalance() -> (bool, String[16]):
     """
     if self._status & _CLOSED != 0:
         return False, ""
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     usd_value: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(assets, self._prices(assets))
+    usd_value, weights = self._weights(self._prices())
     if usd_value == 0:
         return False, ""  # an empty vault has nothing to rebalance
     return basket._needs_rebalance(assets, self._drifts(weights, basket._targets(assets)))
@@ -679,14 +678,13 @@ def preview_join(shares: uint256) -> DynArray[uint256, constants.MAX_ASSETS]:
     @notice Amounts `join(shares, ...)` would take now (rounded up). Zero
             for an empty vault, whose first join sets its own amounts.
     """
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
     supply: uint256 = erc20.totalSupply
     if supply == 0:
         empty_amounts: DynArray[uint256, constants.MAX_ASSETS] = []
         for asset: address in assets:
             empty_amounts.append(0)
         return empty_amounts
-    return self._join_amounts(assets, shares, supply)
+    return self._join_amounts(shares, supply)
 
 
 @view
@@ -710,7 +708,7 @@ def preview_exit(shares: uint256) -> DynArray[uint256, constants.MAX_ASSETS]:
     """
     @notice Amounts `exit(shares, ...)` would send now (rounded down).
     """
-    return self._exit_amounts(self.assets, shares, erc20.totalSupply)
+    return self._exit_amounts(shares, erc20.totalSupply)
 
 
 # ---------------------------------------------------------------- owner
@@ -770,7 +768,7 @@ def set_trigger(trigger: TriggerConfig):
         trigger.vol_reference,
         trigger.vol_alpha_bps,
         trigger.vol_min_interval,
-        self.assets,
+        assets,
     )
 
 
@@ -782,7 +780,7 @@ def set_target_weights(weights_bps: DynArray[uint256, constants.MAX_ASSETS], ram
     """
     ownable._check_owner()
     checks._require(ramp_duration >= constants.MIN_RAMP_DURATION, "vault: ramp too short")
-    basket._set_targets(self.assets, weights_bps, ramp_duration)
+    basket._set_targets(assets, weights_bps, ramp_duration)
 
 
 @external
@@ -858,7 +856,7 @@ def _check_guardian():
 @internal
 @view
 def _is_asset(asset: address) -> bool:
-    return asset in self.assets
+    return asset in assets
 
 
 @internal
@@ -871,16 +869,6 @@ def _check_asset(asset: address):
 @pure
 def _check_receiver(receiver: address):
     assert receiver != empty(address), "vault: zero receiver"
-
-
-@internal
-def _add_asset(config: AssetConfig):
-    assert config.asset != empty(address), "vault: zero address"
-    assert not self._is_asset(config.asset), "vault: duplicate asset"
-    assert len(self.assets) < constants.MAX_ASSETS, "vault: too many assets"
-    pricing._set_feed(config.asset, config.feed, config.heartbeat, config.min_answer, config.max_answer)
-    basket._set_bands(config.asset, config.band_bps, config.outer_band_bps)
-    self.assets.append(config.asset)
 
 
 @internal
@@ -927,7 +915,7 @@ def _pull(asset: address, amount: uint256):
 
 
 @internal
-def _execute(trade: Trade, assets: DynArray[address, constants.MAX_ASSETS], prices: DynArray[uint256, constants.MAX_ASSETS]) -> uint256:
+def _execute(trade: Trade, prices: DynArray[uint256, constants.MAX_ASSETS]) -> uint256:
     """
     @dev Runs one swap, measuring what actually moved; returns the oracle
          value of what was sold (rounded up).
@@ -993,7 +981,7 @@ def _spend_turnover(traded: uint256, vault_value: uint256, status: uint256):
 
 @internal
 @view
-def _prices(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint256, constants.MAX_ASSETS]:
+def _prices() -> DynArray[uint256, constants.MAX_ASSETS]:
     prices: DynArray[uint256, constants.MAX_ASSETS] = []
     for asset: address in assets:
         prices.append(pricing._price(asset))
@@ -1003,7 +991,7 @@ def _prices(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint256
 @internal
 @view
 def _weights(
-    assets: DynArray[address, constants.MAX_ASSETS], prices: DynArray[uint256, constants.MAX_ASSETS]
+    prices: DynArray[uint256, constants.MAX_ASSETS]
 ) -> (uint256, DynArray[uint256, constants.MAX_ASSETS]):
     """
     @dev Total value and weights (WAD), both rounded down. An empty vault
@@ -1039,7 +1027,7 @@ def _drifts(
 @internal
 @view
 def _join_amounts(
-    assets: DynArray[address, constants.MAX_ASSETS], shares: uint256, supply: uint256
+    shares: uint256, supply: uint256
 ) -> DynArray[uint256, constants.MAX_ASSETS]:
     amounts: DynArray[uint256, constants.MAX_ASSETS] = []
     for asset: address in assets:
@@ -1050,7 +1038,7 @@ def _join_amounts(
 @internal
 @view
 def _exit_amounts(
-    assets: DynArray[address, constants.MAX_ASSETS], shares: uint256, supply: uint256
+    shares: uint256, supply: uint256
 ) -> DynArray[uint256, constants.MAX_ASSETS]:
     amounts: DynArray[uint256, constants.MAX_ASSETS] = []
     for asset: address in assets:
@@ -1069,8 +1057,7 @@ def _deposit_shares(asset: address, amount: uint256) -> (uint256, uint256):
          and the asset's oracle value (rounded down). Needs every price,
          since the vault's total value is the denominator.
     """
-    assets: DynArray[address, constants.MAX_ASSETS] = self.assets
-    prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices(assets)
+    prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices()
     total: uint256 = 0
     price: uint256 = 0
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
