@@ -251,6 +251,7 @@ class VaultMachine(RuleBasedStateMachine):
         self.s: BoaStack | None = None
         self.record: RebalanceRecord | None = None
         self._view = None
+        self.nav_check: tuple | None = None  # (balances, supply, rebalanced) before the last step
 
     def teardown(self):
         self._anchor.__exit__(None, None, None)
@@ -283,6 +284,18 @@ class VaultMachine(RuleBasedStateMachine):
         if self.supply == 0:
             return Fraction(0)
         return self.basket_value(self.bal) / self.supply
+
+    def model_targets(self) -> list[int]:
+        """Effective targets (WAD) now: linear from the ramp's start to its final weights, the moved
+        part rounded down (the vault's documented formula)."""
+        start, final, t0, t1 = self.ramp
+        now = self.now()
+        if now >= t1:
+            return list(final)
+        return [
+            a + (b - a) * (now - t0) // (t1 - t0) if b >= a else a - (a - b) * (now - t0) // (t1 - t0)
+            for a, b in zip(start, final)
+        ]
 
     def closed(self) -> str | None:
         """Why joins, deposits and rebalances revert now regardless of their arguments, or None."""
@@ -319,8 +332,11 @@ class VaultMachine(RuleBasedStateMachine):
         self._view = None
         self.accrue(self.shares)
         before = dict(self.shares)
+        bal_before, supply_before = list(self.bal), self.supply
+        self.record = None
         yield
         self.accrue(before)
+        self.nav_check = (bal_before, supply_before, self.record is not None)
 
     def send(self, sender: str, fn, *args):
         """Call ``fn`` as ``sender``; returns (True, result) or (False, revert reason)."""
@@ -370,6 +386,9 @@ class VaultMachine(RuleBasedStateMachine):
         self.last_nav = Fraction(0)
         self.paused = False
         self.shut = False
+        # Target ramp model: (start weights WAD, final weights WAD, start time, end time).
+        final = [a.target_bps * BPS_TO_WAD for a in config.assets]
+        self.ramp = (final, final, self.now(), self.now())
         self.seed_weights = [a.target_bps for a in config.assets]
         if seed == "join":
             if data.draw(st.sampled_from([True, True, False]), label="skewed seed"):
@@ -790,7 +809,9 @@ class VaultMachine(RuleBasedStateMachine):
         """The owner ramps the targets to new weights."""
         with self.step("retarget"):
             weights = data.draw(weights_st(self.n), label="weights")
+            start = self.model_targets()
             self.expect(self.send(self.s.owner, self.s.vault.set_target_weights, weights, ramp), None, "retarget")
+            self.ramp = (start, [w * BPS_TO_WAD for w in weights], self.now(), self.now() + ramp)
 
     @rule()
     def observe(self):
@@ -854,6 +875,51 @@ class VaultMachine(RuleBasedStateMachine):
                 bal = [b - a for b, a in zip(bal, amounts)]
             vault = self.s.vault
             assert vault.totalSupply() == supply == self.shares[str(vault.address)]
+
+    @invariant()
+    def share_value_moves_only_with_prices_fees_and_cost(self):
+        """At the oracle prices after a step, the value of one share never falls, except through an
+        accepted rebalance, and then by at most ``max_cost_bps``.
+
+        Joins take amounts rounded up, exits pay amounts rounded down and deposits mint shares
+        rounded down from their value less the haircut: each leaves every holder's per-share
+        claim on every asset as large as before. Donations, transfers, pauses, observations and
+        ramps do not touch tracked balances. So a price move is the only other thing that moves
+        the share value, and measuring before and after at the same (new) prices removes it.
+        """
+        check, self.nav_check = self.nav_check, None
+        if check is None:
+            return
+        bal_before, supply_before, rebalanced = check
+        if not supply_before or not self.supply:
+            return  # the first join sets the price of a share; the last exit leaves none
+        value_before = self.basket_value(bal_before)
+        value_after = self.basket_value(self.bal)
+        if rebalanced:
+            assert self.supply == supply_before, "a rebalance changed the share supply"
+            loss = value_before - value_after
+            # The vault values the basket in integers (each asset rounded): one wei-USD per asset.
+            cap = value_before * self.cfg.max_cost_bps / MAX_BPS + self.n
+            assert loss <= cap, f"rebalance lost {float(loss):.6g} wei-USD, cap {float(cap):.6g}"
+            return
+        per_share_before = value_before / supply_before
+        per_share_after = value_after / self.supply
+        assert per_share_after >= per_share_before, (
+            f"share value fell at constant prices: {float(per_share_before):.18g} -> {float(per_share_after):.18g}"
+        )
+
+    @invariant()
+    def targets_follow_ramp(self):
+        """Effective targets sum to 100%, follow the documented linear ramp exactly, and stay
+        between the ramp's start and final weights."""
+        targets = [int(t) for t in self.s.vault.target_weights()]
+        start, final, _, _ = self.ramp
+        assert targets == self.model_targets(), f"targets {targets} != ramp model {self.model_targets()}"
+        for k, (t, a, b) in enumerate(zip(targets, start, final)):
+            assert min(a, b) <= t <= max(a, b), f"asset {k}: target {t} outside the ramp [{a}, {b}]"
+        # Each asset's move along the ramp is rounded down (an asset going up gets a little less,
+        # one going down keeps a little more), so the sum is 100% within 1 wei per asset.
+        assert abs(sum(targets) - WAD) < self.n, f"targets sum to {sum(targets)}"
 
     @invariant()
     def no_profit_round_trip(self):
