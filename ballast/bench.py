@@ -332,7 +332,8 @@ def floor_rebalance(n: int, trades: list[tuple[int, int]], calldata: bytes, move
             "the basket's addresses are immutable: no slot",
             "flags, cooldown, limits and trigger parameters pack into one slot",
             "last_rebalance and last_observation share one slot; so do the turnover window and its use",
-            "the ramp's start and end share one slot; per asset one slot of targets and bands",
+            "the ramp's start and end share one slot",
+            "per asset, target and bands share the feed configuration's slot (ramp-start weights: a ramp only)",
             "per asset, the observed price and the variance share one slot",
             "a feed keeps answer and timestamp in one slot",
             "the vault approved the venue for the max once (the venue reads the allowance)",
@@ -343,16 +344,16 @@ def floor_rebalance(n: int, trades: list[tuple[int, int]], calldata: bytes, move
     f.account(*(f"F{i}" for i in range(n)), "venue")
     f.account(*dict.fromkeys(assets[i] for pair in trades for i in pair))
     f.slot("vault.roles[keeper]", READ)
+    f.slot("vault.venue_allowed[venue]", READ)  # the venue whitelist is settable: a slot per venue
     f.slot("vault.config", READ)
     f.slot("vault.timestamps", RESET)
     f.slot("vault.turnover", RESET)
     f.slot("vault.ramp", READ)
     traded = {i for pair in trades for i in pair}
     for i, t in enumerate(assets):
-        f.slot(f"vault.feed_config[{t}]", READ)
+        f.slot(f"vault.feed_config[{t}]", READ)  # feed, heartbeat, decimals, target, bands
         f.slot(f"vault.feed_bounds[{t}]", READ)
         f.slot(f"F{i}.round", READ)
-        f.slot(f"vault.asset_params[{t}]", READ)
         f.slot(f"vault.balances[{t}]", RESET if i in traded else READ)
         f.slot(f"vault.observation[{t}]", RESET)  # every rebalance observes: price and variance
     for i, j in trades:

@@ -30,7 +30,7 @@ from contracts.modules import basket
 initializes: ownable
 initializes: erc20[ownable := ownable]
 initializes: pricing
-initializes: basket
+initializes: basket[pricing := pricing]
 
 exports: (
     erc20.transfer,
@@ -657,7 +657,7 @@ def asset_config(asset: address) -> (uint256, uint256, uint256):
     @notice Final target weight, band and outer band of `asset`, in bps.
     """
     self._check_asset(asset)
-    return (basket.asset_params[asset] >> 64) & 65535, basket._band(asset), basket._outer_band(asset)
+    return basket._target_bps(asset), basket._band(asset), basket._outer_band(asset)
 
 
 @view

@@ -7,8 +7,11 @@
         each band by a volatility estimate that this module computes from
         oracle observations; the keeper never supplies it.
 @dev Packed so that a rebalance reads few slots (TECH_SPEC, storage notes):
-     `asset_params[asset]`: ramp start weight, WAD (bits 0-63)
-         | new target, bps (64-79) | band, bps (80-95) | outer band, bps (96-111)
+     `pricing.feed_config[asset]` bits 208-255, shared with the feed that a
+         rebalance reads anyway: target, bps (208-223) | band, bps (224-239)
+         | outer band, bps (240-255)
+     `ramp_weight[asset]`: effective target (WAD) when the ramp started; read
+         only during a ramp
      `_observation[asset]`: observed price as mantissa (0-127) times ten to
          the power in bits 128-135 | variance, WAD (136-255)
      `_clock`: ramp start (0-63) | ramp end (64-127) | last rebalance (128-191)
@@ -21,17 +24,20 @@
 
 from contracts.modules import constants
 from contracts.modules import checks
+from contracts.modules import pricing
+
+uses: pricing
 
 
-# @dev Low 80 bits of `asset_params`: ramp-start weight and target.
-_TARGET_BITS: constant(uint256) = 2**80 - 1
-# @dev Low 64 bits of `asset_params`: ramp-start weight.
-_START_BITS: constant(uint256) = 2**64 - 1
+# @dev Where target, band and outer band sit in `pricing.feed_config`.
+_TARGET_AT: constant(uint256) = 208
+_BAND_AT: constant(uint256) = 224
+_OUTER_AT: constant(uint256) = 240
 _U64: constant(uint256) = 2**64 - 1
 _U128: constant(uint256) = 2**128 - 1
 
-# @dev Packed ramp-start weight, target, band and outer band of each asset.
-asset_params: HashMap[address, uint256]
+# @dev Effective target (WAD) of each asset when the current ramp started.
+ramp_weight: HashMap[address, uint256]
 # @dev Packed ramp, last rebalance and last observation times (see above).
 _clock: uint256
 # @dev Packed trigger parameters (see above).
@@ -197,10 +203,10 @@ def _observed_price(packed: uint256) -> uint256:
 def _set_bands(asset: address, band_bps: uint256, outer_band_bps: uint256):
     checks._require(band_bps > 0, "basket: zero band")
     checks._require(outer_band_bps >= band_bps and outer_band_bps <= constants.MAX_BPS, "basket: bad outer band")
-    params: uint256 = self.asset_params[asset]
-    # Keep bits 0-79 (ramp-start weight, target), replace the two bands.
-    params = (params & _TARGET_BITS) | (band_bps << 80) | (outer_band_bps << 96)
-    self.asset_params[asset] = params
+    # Keep the feed and the target (bits 0-223), replace the two bands.
+    pricing.feed_config[asset] = (
+        (pricing.feed_config[asset] & (2**_BAND_AT - 1)) | (band_bps << _BAND_AT) | (outer_band_bps << _OUTER_AT)
+    )
     log BandsSet(asset=asset, band_bps=band_bps, outer_band_bps=outer_band_bps)
 
 
@@ -221,10 +227,9 @@ def _set_targets(
     checks._require(total == constants.MAX_BPS, "basket: weights sum")
     start_weights: DynArray[uint256, constants.MAX_ASSETS] = self._targets(assets)
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-        params: uint256 = self.asset_params[assets[i]]
-        self.asset_params[assets[i]] = (
-            (params & ~_TARGET_BITS) | start_weights[i] | (weights_bps[i] << 64)
-        )
+        self.ramp_weight[assets[i]] = start_weights[i]
+        config: uint256 = pricing.feed_config[assets[i]]
+        pricing.feed_config[assets[i]] = (config & ~(65535 << _TARGET_AT)) | (weights_bps[i] << _TARGET_AT)
     ramp_end: uint256 = block.timestamp + ramp_duration
     checks._require(ramp_end <= _U64, "basket: ramp too long")
     self._clock = (self._clock & ~_U128) | block.timestamp | (ramp_end << 64)
@@ -279,12 +284,11 @@ def _targets(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint25
     start: uint256 = clock & _U64
     end: uint256 = (clock >> 64) & _U64
     for asset: address in assets:
-        params: uint256 = self.asset_params[asset]
-        final: uint256 = ((params >> 64) & 65535) * constants.BPS_TO_WAD
+        final: uint256 = self._target_bps(asset) * constants.BPS_TO_WAD
         if block.timestamp >= end:
             targets.append(final)
             continue
-        initial: uint256 = params & _START_BITS
+        initial: uint256 = self.ramp_weight[asset]
         elapsed: uint256 = block.timestamp - start
         # end > block.timestamp >= start, so end - start > 0.
         if final >= initial:
@@ -296,14 +300,20 @@ def _targets(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint25
 
 @internal
 @view
+def _target_bps(asset: address) -> uint256:
+    return (pricing.feed_config[asset] >> _TARGET_AT) & 65535
+
+
+@internal
+@view
 def _band(asset: address) -> uint256:
-    return (self.asset_params[asset] >> 80) & 65535
+    return (pricing.feed_config[asset] >> _BAND_AT) & 65535
 
 
 @internal
 @view
 def _outer_band(asset: address) -> uint256:
-    return (self.asset_params[asset] >> 96) & 65535
+    return pricing.feed_config[asset] >> _OUTER_AT
 
 
 @internal

@@ -10,6 +10,8 @@
      the whole basket costs two storage reads per asset:
      `feed_config`: feed address (bits 0-159) | heartbeat seconds (160-191)
                     | feed decimals (192-199) | token decimals (200-207)
+                    | bits 208-255: the basket's target and bands, which a
+                    rebalance reads with the price (see `basket`)
      `feed_bounds`: min answer (bits 0-127) | max answer (128-255)
 """
 
@@ -51,8 +53,13 @@ def _set_feed(asset: address, feed: address, heartbeat: uint256, min_answer: uin
     token_decimals: uint256 = convert(staticcall IERC20Detailed(asset).decimals(), uint256)
     checks._require(feed_decimals <= constants.MAX_DECIMALS, "pricing: feed decimals")
     checks._require(token_decimals <= constants.MAX_DECIMALS, "pricing: token decimals")
+    # Keep the basket's bits (208-255).
     self.feed_config[asset] = (
-        convert(feed, uint256) | (heartbeat << 160) | (feed_decimals << 192) | (token_decimals << 200)
+        (self.feed_config[asset] & ~(2**208 - 1))
+        | convert(feed, uint256)
+        | (heartbeat << 160)
+        | (feed_decimals << 192)
+        | (token_decimals << 200)
     )
     self.feed_bounds[asset] = min_answer | (max_answer << 128)
     log FeedSet(asset=asset, feed=feed, heartbeat=heartbeat, min_answer=min_answer, max_answer=max_answer)
@@ -71,8 +78,8 @@ def _price(asset: address) -> uint256:
     @dev USD price of one whole token, 18 decimals. Reverts on a bad answer.
     """
     config: uint256 = self.feed_config[asset]
-    assert config != 0, "pricing: no feed"
     feed: address = convert(convert(config & convert(max_value(uint160), uint256), uint160), address)
+    assert feed != empty(address), "pricing: no feed"
     heartbeat: uint256 = (config >> 160) & convert(max_value(uint32), uint256)
     feed_decimals: uint256 = (config >> 192) & 255
     answer: int256 = 0
