@@ -18,8 +18,8 @@
          | last observation (192-255), seconds
      `_trigger`: type (0-7) | rebalance interval (8-71) | vol reference, WAD
          (72-135) | vol alpha, bps (136-151) | vol min interval (152-215)
-     Timestamps fit 64 bits; durations are checked to; the vol reference is at
-     most 10 WAD < 2**64; a variance is at most 100 * (10 WAD)**2 / WAD = 1e22.
+     Timestamps fit 64 bits and durations are checked to; the vol reference is
+     at most 10 WAD < 2**64; a variance at most 100 * (10 WAD)**2 / WAD = 1e22.
 """
 
 from contracts.modules import constants
