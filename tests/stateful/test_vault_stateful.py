@@ -185,8 +185,8 @@ def stack_configs(draw) -> StackConfig:
         vol_alpha_bps=draw(st.sampled_from([2_000, 10_000])),
         vol_min_interval=draw(st.sampled_from([60, 3_600])),
         max_slippage_bps=draw(st.sampled_from([50, 150, 1_000])),
-        max_cost_bps=draw(st.sampled_from([10, 100, 500])),
-        turnover_cap_bps=draw(st.sampled_from([2_000, 10_000, 100_000])),
+        max_cost_bps=draw(st.sampled_from([1, 10, 10, 100, 500])),
+        turnover_cap_bps=draw(st.sampled_from([300, 2_000, 10_000, 100_000])),
         turnover_period=86_400,
         cooldown=draw(st.sampled_from([0, 3_600])),
         entry_haircut_bps=draw(st.sampled_from([0, 30, 1_000])),
@@ -386,9 +386,12 @@ class VaultMachine(RuleBasedStateMachine):
         self.last_nav = Fraction(0)
         self.paused = False
         self.shut = False
+        self.turnover = (self.now(), 0)  # model of the turnover window: (start, USD value WAD traded)
+        self.turnover_breach: str | None = None
         # Target ramp model: (start weights WAD, final weights WAD, start time, end time).
         final = [a.target_bps * BPS_TO_WAD for a in config.assets]
         self.ramp = (final, final, self.now(), self.now())
+        self.ramp_sum_slack = self.n  # how far the targets' sum may be from 100%, wei (see targets_follow_ramp)
         self.seed_weights = [a.target_bps for a in config.assets]
         if seed == "join":
             if data.draw(st.sampled_from([True, True, False]), label="skewed seed"):
@@ -646,7 +649,22 @@ class VaultMachine(RuleBasedStateMachine):
         after = self.s.state()
         self.bal = [a.balance for a in after.assets]
         self.record = RebalanceRecord(before, after, int(result), self.cfg.max_cost_bps, source, fills)
+        self.spend_turnover(before, fills)
         return True
+
+    def spend_turnover(self, before: VaultState, fills: list) -> None:
+        """Model the fixed turnover window: each fill spends its input's oracle value (rounded up)."""
+        start, used = self.turnover
+        if self.now() >= start + self.cfg.turnover_period:
+            start, used = self.now(), 0
+        for token_in, _, amount_in, _ in fills:
+            a = before.assets[before.index(token_in)]
+            used += ceil_div(amount_in * a.price, 10**a.decimals)
+        self.turnover = (start, used)
+        if used * MAX_BPS > before.total_value * self.cfg.turnover_cap_bps:
+            self.turnover_breach = (
+                f"traded {used} in the period, cap {self.cfg.turnover_cap_bps} bps of {before.total_value}"
+            )
 
     def prepare_keeper(self, market: str) -> None:
         """``as_is``: act on the state as it is; ``wait``: wait out the cooldown and the calendar
@@ -661,11 +679,21 @@ class VaultMachine(RuleBasedStateMachine):
         if market == "healthy":
             self.s.arbitrage(ARBITRAGEUR, self.good)
 
-    def keeper_plan(self, market: str, loose: bool = False, **plan_kwargs):
+    # Limits the planner may be told to ignore (``loosen``), so that its plan, otherwise a good
+    # one, breaks exactly that limit of the vault, which must then refuse it.
+    LOOSENED = {
+        "none": {},
+        "all": {"max_cost_bps": 500, "max_slippage_bps": 1_000, "turnover_cap_bps": 100 * MAX_BPS, "turnover_used": 0},
+        "cost": {"max_cost_bps": 500},
+        "turnover": {"turnover_cap_bps": 100 * MAX_BPS, "turnover_used": 0},
+        "slippage": {"max_slippage_bps": 1_000},
+    }
+
+    def keeper_plan(self, market: str, loosen: str = "none", **plan_kwargs):
         """(state, plan) when the keeper would submit now, else None (and why, in the outcome counts).
 
-        ``loose``: plan as if the vault had the widest cost, slippage and turnover limits, so
-        the plan may break the real ones (which the vault must then enforce)."""
+        ``loosen``: plan as if the vault had wider limits (see ``LOOSENED``), so the plan may
+        break the real ones (which the vault must then enforce)."""
         self.prepare_keeper(market)
         if self.closed() or self.price_error():
             STATS.outcomes["keeper: closed or bad price"] += 1
@@ -675,11 +703,7 @@ class VaultMachine(RuleBasedStateMachine):
             STATS.outcomes["keeper: not due or cooldown"] += 1
             return None
         before = self.s.state()
-        view = before
-        if loose:
-            view = dataclasses.replace(
-                before, max_cost_bps=500, max_slippage_bps=1_000, turnover_cap_bps=100 * MAX_BPS, turnover_used=0
-            )
+        view = dataclasses.replace(before, **self.LOOSENED[loosen])
         plan = plan_rebalance(view, self.s.market(), **plan_kwargs)
         if not plan.trades:
             STATS.outcomes[f"keeper: no plan ({plan.reason[:40]})"] += 1
@@ -708,17 +732,17 @@ class VaultMachine(RuleBasedStateMachine):
         return reason
 
     @rule(
-        market=st.sampled_from(["as_is", "wait", "healthy"]),
-        loose=st.booleans(),
-        scales=st.lists(st.integers(0, 30_000), min_size=1, max_size=4),
+        market=st.sampled_from(["as_is", "wait", "healthy", "healthy"]),
+        loosen=st.sampled_from(list(LOOSENED)),
+        scales=st.one_of(st.just([MAX_BPS]), st.lists(st.integers(0, 30_000), min_size=1, max_size=4)),
         min_out=st.sampled_from(["zero", "planned"]),
     )
-    def perturbed_rebalance(self, market: str, loose: bool, scales: list[int], min_out: str):
-        """A planner plan (``loose``: planned past the vault's cost, slippage and turnover limits) with
-        each leg's size scaled by ``scales`` (bps; 0 drops the leg): trades near the edge of what the
-        vault accepts. It must revert or satisfy the invariants."""
+    def perturbed_rebalance(self, market: str, loosen: str, scales: list[int], min_out: str):
+        """A planner plan (``loosen``: planned past some of the vault's limits) with each leg's size
+        scaled by ``scales`` (bps; 0 drops the leg): trades near the edge of what the vault
+        accepts. It must revert or satisfy the invariants."""
         with self.step("perturbed_rebalance"):
-            planned = self.keeper_plan(market, loose=loose)
+            planned = self.keeper_plan(market, loosen=loosen)
             if planned is None:
                 return
             before, plan = planned
@@ -729,7 +753,26 @@ class VaultMachine(RuleBasedStateMachine):
                     amount = trade.amount_in * scale // MAX_BPS
                     floor = trade.min_amount_out * scale // MAX_BPS if min_out == "planned" else 0
                     trades.append((trade.venue, trade.token_in, trade.token_out, amount, floor))
-            self._submit(trades, "loose" if loose else "perturbed", before)
+            self._submit(trades, f"loose {loosen}" if loosen != "none" else "perturbed", before)
+
+    @rule(size=st.integers(1, 10_000), market=st.sampled_from(["wait", "healthy"]))
+    def dust_rebalance(self, size: int, market: str):
+        """``size`` base units of the most overweight asset for the most underweight one: often
+        too little to move any weight by one wei, so total drift does not fall and the vault
+        must refuse it (``rebalance_never_grows_drift`` checks any it accepts)."""
+        with self.step("dust_rebalance"):
+            self.prepare_keeper(market)
+            if self.closed() or self.price_error() or not self.supply:
+                return
+            before = self.s.state()
+            drifts = before.drifts
+            i = max(range(self.n), key=drifts.__getitem__)
+            j = min(range(self.n), key=drifts.__getitem__)
+            if i == j:
+                return
+            self._submit(
+                [(self.s.amm.address, self.s.tokens[i].address, self.s.tokens[j].address, size, 0)], "dust", before
+            )
 
     @rule(
         legs=st.lists(
@@ -812,6 +855,7 @@ class VaultMachine(RuleBasedStateMachine):
             start = self.model_targets()
             self.expect(self.send(self.s.owner, self.s.vault.set_target_weights, weights, ramp), None, "retarget")
             self.ramp = (start, [w * BPS_TO_WAD for w in weights], self.now(), self.now() + ramp)
+            self.ramp_sum_slack = abs(sum(start) - WAD) + self.n
 
     @rule()
     def observe(self):
@@ -909,6 +953,15 @@ class VaultMachine(RuleBasedStateMachine):
         )
 
     @invariant()
+    def turnover_within_cap(self):
+        """The value traded in the current turnover period equals the model's sum of fills and
+        never exceeds ``turnover_cap_bps`` of the vault's value at the rebalance that spent it."""
+        assert self.turnover_breach is None, self.turnover_breach
+        start, used = self.turnover
+        chain = (int(self.s.vault.turnover_period_start()), int(self.s.vault.turnover_used()))
+        assert chain == (start, used), f"turnover window (start, used) {chain} != model {(start, used)}"
+
+    @invariant()
     def targets_follow_ramp(self):
         """Effective targets sum to 100%, follow the documented linear ramp exactly, and stay
         between the ramp's start and final weights."""
@@ -918,8 +971,9 @@ class VaultMachine(RuleBasedStateMachine):
         for k, (t, a, b) in enumerate(zip(targets, start, final)):
             assert min(a, b) <= t <= max(a, b), f"asset {k}: target {t} outside the ramp [{a}, {b}]"
         # Each asset's move along the ramp is rounded down (an asset going up gets a little less,
-        # one going down keeps a little more), so the sum is 100% within 1 wei per asset.
-        assert abs(sum(targets) - WAD) < self.n, f"targets sum to {sum(targets)}"
+        # one going down keeps a little more), so the sum is 100% within 1 wei per asset, plus
+        # however far the ramp's start weights were from 100% (a ramp started mid-ramp).
+        assert abs(sum(targets) - WAD) < self.ramp_sum_slack, f"targets sum to {sum(targets)}"
 
     @invariant()
     def no_profit_round_trip(self):
