@@ -90,7 +90,8 @@ DEPTH_USD = 50_000_000  # each AMM pool, per side
 FEED_DECIMALS = 8
 TPS_TRANSFERS = 100
 PLANNER_RUNS = 200
-STATEFUL_BUDGET = 200.0  # seconds: the state machine runs beside the gas phase, then is interrupted
+STATEFUL_BUDGET = 200.0  # seconds: the state machine (default EVM, revm) is interrupted after this
+STATEFUL_PYEVM_BUDGET = 60.0  # seconds: the same machine on titanoboa's py-evm, for reference
 
 
 def bench_spec(n: int) -> dict:
@@ -908,11 +909,12 @@ def planner_latency(state, market, runs: int = PLANNER_RUNS) -> tuple[float, flo
 STATEFUL = ROOT / "tests" / "stateful" / "test_vault_stateful.py"
 
 
-def start_stateful() -> subprocess.Popen | None:
-    """Start the state machine's CI profile in the background (it prints its steps/s)."""
+def start_stateful(evm: str = "revm") -> subprocess.Popen | None:
+    """Start the state machine's CI profile on ``evm`` (``revm`` or ``boa``: titanoboa's py-evm);
+    it prints its steps/s."""
     if not STATEFUL.exists():
         return None
-    env = {**os.environ, "BALLAST_FUZZ_PROFILE": "ci", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "BALLAST_FUZZ_PROFILE": "ci", "BALLAST_FUZZ_EVM": evm, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, str(STATEFUL), "--profile", "ci"],
         cwd=ROOT,
@@ -1082,7 +1084,6 @@ def run(project, chain, accounts, provider, output: Path | None = None, echo=pri
     """Run the whole benchmark, print its tables, write ``output`` and return the figures."""
     started = time.perf_counter()
     load = os.getloadavg()[0]
-    proc = start_stateful() if stateful else None
     ctx = Context(project, chain, provider, list(accounts), echo)
     ctx.selectors = _selectors(project)
     client = provider.make_request("web3_clientVersion", [])
@@ -1093,9 +1094,11 @@ def run(project, chain, accounts, provider, output: Path | None = None, echo=pri
     refs = bench_references(ctx)
     gas_seconds = time.perf_counter() - started
 
-    # The timing figures come after the state machine is done, so it does not compete with them.
-    echo("Throughput: state machine (CI profile) running in the background since the start ...")
-    steps_rate, steps_note = finish_stateful(proc) if stateful else (None, "skipped (--no-stateful)")
+    # Timing figures one at a time, after the gas phase, so that nothing competes with them.
+    skipped = (None, "skipped (--no-stateful)")
+    echo("Throughput: state machine (CI profile) on revm, then on titanoboa's py-evm ...")
+    steps_rate, steps_note = finish_stateful(start_stateful("revm")) if stateful else skipped
+    pyevm_rate, pyevm_note = finish_stateful(start_stateful("boa"), STATEFUL_PYEVM_BUDGET) if stateful else skipped
     tps, transfers, tps_seconds = ape_tps(refs)
     state, market = runs[max(SIZES)].planner_state
     planner_ms, planner_p95, planner_trades = planner_latency(state, market)
@@ -1109,6 +1112,7 @@ def run(project, chain, accounts, provider, output: Path | None = None, echo=pri
             "tps": (tps, transfers, tps_seconds),
             "planner": (planner_ms, planner_p95, planner_trades),
             "steps": (steps_rate, steps_note),
+            "steps_pyevm": (pyevm_rate, pyevm_note),
             "paths": (paths_rate, paths_note),
         },
     )
@@ -1201,6 +1205,7 @@ def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, spee
     tps, transfers, tps_seconds = speed["tps"]
     planner_ms, planner_p95, planner_trades = speed["planner"]
     steps_rate, steps_note = speed["steps"]
+    pyevm_rate, pyevm_note = speed["steps_pyevm"]
     paths_rate, paths_note = speed["paths"]
     thr = Table("Throughput", ["measurement", "figure", "how"])
     thr.add(
@@ -1214,9 +1219,14 @@ def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, spee
         f"plan_rebalance, median of {PLANNER_RUNS} (p95 {planner_p95:.2f} ms, {planner_trades} swaps)",
     )
     thr.add(
-        "titanoboa state machine",
+        "state machine steps / s (titanoboa-compiled, on revm)",
         f"{steps_rate:,.1f}/s" if steps_rate else "-",
-        steps_note + ("; ran beside the gas phase" if steps_rate else ""),
+        steps_note,
+    )
+    thr.add(
+        "state machine steps / s (titanoboa's py-evm)",
+        f"{pyevm_rate:,.1f}/s" if pyevm_rate else "-",
+        pyevm_note + ("; BALLAST_FUZZ_EVM=boa, the reference" if pyevm_rate else ""),
     )
     thr.add("backtester paths / s", f"{paths_rate:,.0f}/s" if paths_rate else "-", paths_note)
 
