@@ -872,6 +872,26 @@ def ape_tps(refs: References, count: int = TPS_TRANSFERS) -> tuple[float, int, f
     return count / elapsed, count, elapsed
 
 
+def ape_local_tps(project, accounts, networks, count: int = TPS_TRANSFERS) -> tuple[float | None, str]:
+    """The same transfer loop on ape's embedded local network (``ethereum:local:test``).
+
+    Run before the anvil benchmark, not nested in it, so the two providers never overlap.
+    Returns (transactions per second, how) or (None, why not)."""
+    try:
+        with networks.parse_network_choice("ethereum:local:test"):
+            alice, bob = accounts[0], accounts[1]
+            token = project.MockERC20.deploy("Tps", "TPS", 18, sender=alice)
+            token.mint(alice, 10**24, sender=alice)
+            token.transfer(bob, 1, sender=alice)  # warm-up
+            start = time.perf_counter()
+            for _ in range(count):
+                token.transfer(bob, 1, sender=alice)
+            elapsed = time.perf_counter() - start
+    except Exception as err:  # noqa: BLE001 - a throughput row must not sink the gas benchmark
+        return None, f"failed: {type(err).__name__}: {str(err)[:120]}"
+    return count / elapsed, f"{count} ERC-20 transfers in a loop, each awaited: {elapsed:.1f} s"
+
+
 def three_venues(market: Market) -> Market:
     """The same liquidity spread over three venues (50/30/20), so the planner must split orders."""
     pools = []
@@ -1080,7 +1100,16 @@ def frame_table(ctx: Context, columns: list[tuple[str, list[TxTrace]]], title: s
 # ---------------------------------------------------------------- the run
 
 
-def run(project, chain, accounts, provider, output: Path | None = None, echo=print, stateful: bool = True) -> dict:
+def run(
+    project,
+    chain,
+    accounts,
+    provider,
+    output: Path | None = None,
+    echo=print,
+    stateful: bool = True,
+    local_tps: tuple[float | None, str] = (None, "not measured"),
+) -> dict:
     """Run the whole benchmark, print its tables, write ``output`` and return the figures."""
     started = time.perf_counter()
     load = os.getloadavg()[0]
@@ -1110,6 +1139,7 @@ def run(project, chain, accounts, provider, output: Path | None = None, echo=pri
         refs,
         {
             "tps": (tps, transfers, tps_seconds),
+            "local_tps": local_tps,
             "planner": (planner_ms, planner_p95, planner_trades),
             "steps": (steps_rate, steps_note),
             "steps_pyevm": (pyevm_rate, pyevm_note),
@@ -1212,6 +1242,12 @@ def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, spee
         "ape transactions / s (local anvil)",
         f"{tps:,.1f}/s",
         f"{transfers} ERC-20 transfers in a loop, each awaited: {tps_seconds:.1f} s",
+    )
+    local_rate, local_note = speed["local_tps"]
+    thr.add(
+        "ape transactions / s (ape's embedded local network)",
+        f"{local_rate:,.1f}/s" if local_rate else "-",
+        local_note,
     )
     thr.add(
         "planner latency, 8 assets, 3 venues",

@@ -13,7 +13,7 @@ import click
 from ape import accounts, chain, networks, project
 from ape.logging import logger
 
-from ballast.bench import ROOT, run
+from ballast.bench import ROOT, ape_local_tps, run
 
 
 def _free_port() -> int:
@@ -41,5 +41,16 @@ def _provider_settings(network: str) -> dict:
 def cli(network, output, no_stateful):
     """Measure gas (join, deposit, exit, rebalance; 2, 4, 8 assets) and throughput on anvil."""
     logger.set_level("WARNING")  # one line per transaction would bury the tables
+    click.echo("Throughput: ape transactions on ape's embedded local network ...")
+    local_tps = ape_local_tps(project, accounts.test_accounts, networks)
     with networks.parse_network_choice(network, provider_settings=_provider_settings(network)) as provider:
-        run(project, chain, accounts.test_accounts, provider, output, echo=click.echo, stateful=not no_stateful)
+        run(
+            project,
+            chain,
+            accounts.test_accounts,
+            provider,
+            output,
+            echo=click.echo,
+            stateful=not no_stateful,
+            local_tps=local_tps,
+        )
