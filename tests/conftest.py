@@ -16,6 +16,9 @@ from ballast.state import read_state
 
 FEED_DECIMALS = 8
 FEED_DECIMAL_SCALE = 10**FEED_DECIMALS
+# Field order of the vault's ``Limits`` and ``TriggerConfig`` structs (also the names of its getters).
+LIMITS_FIELDS = ("max_slippage_bps", "max_cost_bps", "turnover_cap_bps", "turnover_period", "cooldown")
+TRIGGER_FIELDS = ("trigger_type", "rebalance_interval", "vol_reference", "vol_alpha_bps", "vol_min_interval")
 
 
 @pytest.fixture(scope="session")
@@ -141,6 +144,20 @@ class Stack:
             token.approve(self.venue, 2**256 - 1, sender=trader)
         prices = [int(feed.latest_answer()) * 10 ** (18 - FEED_DECIMALS) for feed in self.feeds]
         arbitrage(self.venue, self.tokens, prices, [a.decimals for a in self.spec.assets], trader)
+
+    def _current(self, fields, changes):
+        """The vault's current values of ``fields`` (its getters of the same names), some changed."""
+        values = {name: getattr(self.vault, name)() for name in fields}
+        values.update(changes)
+        return tuple(values.values())
+
+    def limits(self, **changes):
+        """The vault's current ``Limits`` tuple, with some fields changed (for ``set_limits``)."""
+        return self._current(LIMITS_FIELDS, changes)
+
+    def trigger(self, **changes):
+        """The vault's current ``TriggerConfig`` tuple, with some fields changed (for ``set_trigger``)."""
+        return self._current(TRIGGER_FIELDS, changes)
 
     def state(self):
         return read_state(self.vault, self.project.MockERC20.at, self.project.provider.get_block("latest").timestamp)

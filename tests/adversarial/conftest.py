@@ -59,19 +59,6 @@ class Helpers:
         return numerator / vault.totalSupply()
 
     @staticmethod
-    def limits(vault, **changes):
-        """The vault's ``Limits`` struct with some fields changed."""
-        current = {
-            "max_slippage_bps": vault.max_slippage_bps(),
-            "max_cost_bps": vault.max_cost_bps(),
-            "turnover_cap_bps": vault.turnover_cap_bps(),
-            "turnover_period": vault.turnover_period(),
-            "cooldown": vault.cooldown(),
-        }
-        current.update(changes)
-        return tuple(current.values())
-
-    @staticmethod
     def trades(plan):
         return [t.as_tuple() for t in plan.trades]
 

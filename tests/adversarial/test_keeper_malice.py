@@ -153,7 +153,7 @@ def test_rebalance__one_call_beyond_turnover_cap__reverts(drifted_once, owner, k
     stack, vault = drifted_once, drifted_once.vault
     plan = stack.plan()
     assert plan.value_traded * MAX_BPS > plan.value_before * 100
-    vault.set_limits(h.limits(vault, turnover_cap_bps=100), sender=owner)
+    vault.set_limits(stack.limits(turnover_cap_bps=100), sender=owner)
     with ape.reverts("vault: turnover cap"):
         vault.rebalance(h.trades(plan), sender=keeper)
 
@@ -161,7 +161,7 @@ def test_rebalance__one_call_beyond_turnover_cap__reverts(drifted_once, owner, k
 def test_rebalance__turnover_accumulated_within_period__reverts_turnover_cap(drifted_once, owner, keeper, chain, h):
     """5% cap per period: 4% in one rebalance, then 1.5% after the cooldown, same period."""
     stack, vault = drifted_once, drifted_once.vault
-    vault.set_limits(h.limits(vault, turnover_cap_bps=500), sender=owner)
+    vault.set_limits(stack.limits(turnover_cap_bps=500), sender=owner)
     vault.rebalance([_trade(stack, stack.venue, WBTC, USDC, _usd(vault, 4 * WAD // 100), h)], sender=keeper)
     chain.pending_timestamp += vault.cooldown()
     assert vault.needs_rebalance()[0]
@@ -169,7 +169,7 @@ def test_rebalance__turnover_accumulated_within_period__reverts_turnover_cap(dri
     with ape.reverts("vault: turnover cap"):
         vault.rebalance(second, sender=keeper)
     # Control: the cap, and nothing else, stopped it.
-    vault.set_limits(h.limits(vault, turnover_cap_bps=MAX_BPS), sender=owner)
+    vault.set_limits(stack.limits(turnover_cap_bps=MAX_BPS), sender=owner)
     vault.rebalance(second, sender=keeper)
 
 
@@ -177,7 +177,7 @@ def test_rebalance__churn_through_fees__reverts_cost_too_high(drifted_once, owne
     """Sell 300k of WBTC and buy 216k back: the net move is what the plan does, but twice the
     fees and impact are burnt. With a 5 bps cost cap the plan passes and the churn does not."""
     stack, vault = drifted_once, drifted_once.vault
-    vault.set_limits(h.limits(vault, max_cost_bps=5), sender=owner)
+    vault.set_limits(stack.limits(max_cost_bps=5), sender=owner)
     churn = [
         _trade(stack, stack.venue, WBTC, USDC, 300_000, h),
         _trade(stack, stack.venue, USDC, WBTC, 216_000, h),

@@ -28,30 +28,6 @@ NEW_WEIGHTS = [2_500, 2_500, 2_500, 2_500]
 # ---------------------------------------------------------------- helpers
 
 
-def limits_of(vault, **changes):
-    limits = {
-        "max_slippage_bps": vault.max_slippage_bps(),
-        "max_cost_bps": vault.max_cost_bps(),
-        "turnover_cap_bps": vault.turnover_cap_bps(),
-        "turnover_period": vault.turnover_period(),
-        "cooldown": vault.cooldown(),
-    }
-    limits.update(changes)
-    return tuple(limits.values())
-
-
-def trigger_of(vault, **changes):
-    trigger = {
-        "trigger_type": vault.trigger_type(),
-        "rebalance_interval": vault.rebalance_interval(),
-        "vol_reference": vault.vol_reference(),
-        "vol_alpha_bps": vault.vol_alpha_bps(),
-        "vol_min_interval": vault.vol_min_interval(),
-    }
-    trigger.update(changes)
-    return tuple(trigger.values())
-
-
 def deploy_args(stack, configs=None):
     spec = stack.spec
     trigger = (spec.trigger_type, spec.interval, spec.vol_reference, spec.vol_alpha_bps, spec.vol_min_interval)
@@ -82,8 +58,8 @@ def test_constructor__valid__sets_everything(stack, owner):
     for token, a in zip(stack.tokens, spec.assets):
         assert tuple(vault.asset_config(token)) == (a.target_bps, a.band_bps, a.outer_band_bps)
         assert vault.variance(token) == spec.vol_reference**2 // WAD
-    assert limits_of(vault) == deploy_args(stack)[4]
-    assert trigger_of(vault) == deploy_args(stack)[3]
+    assert stack.limits() == deploy_args(stack)[4]
+    assert stack.trigger() == deploy_args(stack)[3]
     assert vault.entry_haircut_bps() == spec.entry_haircut_bps
     assert vault.decimals() == 18
     assert vault.totalSupply() == 0
@@ -218,14 +194,14 @@ def test_set_limits__at_caps__stores_and_emits(stack, owner):
     vault = stack.vault
     limits = (MAX_SLIPPAGE_BPS, MAX_COST_BPS, 10 * MAX_BPS, 1, 0)
     tx = vault.set_limits(limits, sender=owner)
-    assert limits_of(vault) == limits
+    assert stack.limits() == limits
     ev = tx.events.filter(vault.LimitsSet)[0]
     assert (ev.max_slippage_bps, ev.max_cost_bps, ev.turnover_cap_bps, ev.turnover_period, ev.cooldown) == limits
 
 
 def test_set_limits__not_owner__reverts(stack, alice):
     with ape.reverts(NOT_OWNER):
-        stack.vault.set_limits(limits_of(stack.vault), sender=alice)
+        stack.vault.set_limits(stack.limits(), sender=alice)
 
 
 @pytest.mark.parametrize(
@@ -241,7 +217,7 @@ def test_set_limits__not_owner__reverts(stack, alice):
 )
 def test_set_limits__out_of_range__reverts(stack, owner, changes, reason):
     with ape.reverts(reason):
-        stack.vault.set_limits(limits_of(stack.vault, **changes), sender=owner)
+        stack.vault.set_limits(stack.limits(**changes), sender=owner)
 
 
 # ---------------------------------------------------------------- set_entry_haircut
@@ -292,7 +268,7 @@ def test_set_trigger__owner__stores_and_emits(stack, owner, trigger_type):
     vault = stack.vault
     trigger = (trigger_type, 7 * 86_400, 10 * WAD, MAX_BPS, 1)
     tx = vault.set_trigger(trigger, sender=owner)
-    assert trigger_of(vault) == trigger
+    assert stack.trigger() == trigger
     ev = tx.events.filter(vault.TriggerSet)[0]
     assert (ev.trigger_type, ev.rebalance_interval, ev.vol_reference, ev.vol_alpha_bps, ev.vol_min_interval) == trigger
 
@@ -307,11 +283,11 @@ def test_set_trigger__new_vol_reference__resets_variance(seeded, owner, chain):
     old = vault.variance(seeded.tokens[1])
     assert old != vault.vol_reference() ** 2 // WAD
     # The same reference keeps the estimate.
-    vault.set_trigger(trigger_of(vault, rebalance_interval=1), sender=owner)
+    vault.set_trigger(seeded.trigger(rebalance_interval=1), sender=owner)
     assert vault.variance(seeded.tokens[1]) == old
     # A new one restarts every estimate at reference squared.
     new_ref = vault.vol_reference() * 2
-    vault.set_trigger(trigger_of(vault, vol_reference=new_ref), sender=owner)
+    vault.set_trigger(seeded.trigger(vol_reference=new_ref), sender=owner)
     for token in seeded.tokens:
         assert vault.variance(token) == new_ref * new_ref // WAD
         assert vault.vol_scale_bps(token) == MAX_BPS
@@ -319,7 +295,7 @@ def test_set_trigger__new_vol_reference__resets_variance(seeded, owner, chain):
 
 def test_set_trigger__not_owner__reverts(stack, keeper):
     with ape.reverts(NOT_OWNER):
-        stack.vault.set_trigger(trigger_of(stack.vault), sender=keeper)
+        stack.vault.set_trigger(stack.trigger(), sender=keeper)
 
 
 @pytest.mark.parametrize(
@@ -337,7 +313,7 @@ def test_set_trigger__not_owner__reverts(stack, keeper):
 )
 def test_set_trigger__out_of_range__reverts(stack, owner, changes, reason):
     with ape.reverts(reason):
-        stack.vault.set_trigger(trigger_of(stack.vault, **changes), sender=owner)
+        stack.vault.set_trigger(stack.trigger(**changes), sender=owner)
 
 
 # ---------------------------------------------------------------- set_target_weights

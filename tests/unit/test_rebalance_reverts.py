@@ -35,30 +35,6 @@ def trade(stack, i, j, usd=None, amount=None, min_out=0, venue=None):
     return (venue.address, stack.tokens[i].address, stack.tokens[j].address, amount, min_out)
 
 
-def limits_of(vault, **changes):
-    limits = {
-        "max_slippage_bps": vault.max_slippage_bps(),
-        "max_cost_bps": vault.max_cost_bps(),
-        "turnover_cap_bps": vault.turnover_cap_bps(),
-        "turnover_period": vault.turnover_period(),
-        "cooldown": vault.cooldown(),
-    }
-    limits.update(changes)
-    return tuple(limits.values())
-
-
-def trigger_of(vault, **changes):
-    trigger = {
-        "trigger_type": vault.trigger_type(),
-        "rebalance_interval": vault.rebalance_interval(),
-        "vol_reference": vault.vol_reference(),
-        "vol_alpha_bps": vault.vol_alpha_bps(),
-        "vol_min_interval": vault.vol_min_interval(),
-    }
-    trigger.update(changes)
-    return tuple(trigger.values())
-
-
 def read_snapshot(stack):
     """Everything the drift mirror needs, read from the chain once."""
     vault, tokens = stack.vault, stack.tokens
@@ -292,7 +268,7 @@ def test_rebalance__slippage_limit_raised__same_trade_passes(seeded, owner, keep
     small = [trade(seeded, WBTC, 0, usd=5_000)]
     with ape.reverts("vault: slippage"):
         vault.rebalance(small, sender=keeper)
-    vault.set_limits(limits_of(vault, max_slippage_bps=MAX_SLIPPAGE_BPS), sender=owner)
+    vault.set_limits(seeded.limits(max_slippage_bps=MAX_SLIPPAGE_BPS), sender=owner)
     vault.rebalance(small, sender=keeper)
 
 
@@ -340,14 +316,14 @@ def test_rebalance__mirror_swap_within_bands__reverts_drift_not_reduced(seeded, 
 
 def test_rebalance__cost_limit_tiny__reverts_cost_too_high(drifted, owner, keeper):
     vault = drifted.vault
-    vault.set_limits(limits_of(vault, max_cost_bps=1), sender=owner)  # $112 on $1.12M; the fee alone is $150
+    vault.set_limits(drifted.limits(max_cost_bps=1), sender=owner)  # $112 on $1.12M; the fee alone is $150
     with ape.reverts("vault: cost too high"):
         vault.rebalance([good_trade(drifted)], sender=keeper)
 
 
 def test_rebalance__turnover_cap_tiny__reverts(drifted, owner, keeper):
     vault = drifted.vault
-    vault.set_limits(limits_of(vault, turnover_cap_bps=1), sender=owner)
+    vault.set_limits(drifted.limits(turnover_cap_bps=1), sender=owner)
     with ape.reverts("vault: turnover cap"):
         vault.rebalance([good_trade(drifted)], sender=keeper)
 
@@ -357,7 +333,7 @@ def test_rebalance__turnover_used_up_then_new_period__allowed_again(drifted, own
     value = vault.total_value()
     # A cap just above one $30k trade: the first fits, a second in the same period does not.
     cap_bps = 35_000 * WAD * MAX_BPS // value + 1
-    vault.set_limits(limits_of(vault, turnover_cap_bps=cap_bps, cooldown=0), sender=owner)
+    vault.set_limits(drifted.limits(turnover_cap_bps=cap_bps, cooldown=0), sender=owner)
     vault.rebalance([trade(drifted, WBTC, 0, usd=30_000)], sender=keeper)
     with ape.reverts("vault: turnover cap"):
         vault.rebalance([trade(drifted, WBTC, 0, usd=30_000)], sender=keeper)
@@ -370,7 +346,7 @@ def test_rebalance__turnover_used_up_then_new_period__allowed_again(drifted, own
 
 def test_needs_rebalance__calendar__due_exactly_at_interval(seeded, owner, chain):
     vault = seeded.vault
-    vault.set_trigger(trigger_of(vault, trigger_type=TRIGGER_CALENDAR), sender=owner)
+    vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_CALENDAR), sender=owner)
     due_at = vault.last_rebalance() + vault.rebalance_interval()
     refresh_feeds_then_mine(seeded, chain, due_at - 1)
     assert tuple(vault.needs_rebalance()) == (False, "")
@@ -381,7 +357,7 @@ def test_needs_rebalance__calendar__due_exactly_at_interval(seeded, owner, chain
 def test_rebalance__calendar_due_without_drift__any_trade_grows_drift(seeded, owner, keeper, chain):
     """Calendar-due with the basket on target: there is nothing to fix, so a trade is refused."""
     vault = seeded.vault
-    vault.set_trigger(trigger_of(vault, trigger_type=TRIGGER_CALENDAR), sender=owner)
+    vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_CALENDAR), sender=owner)
     refresh_feeds_then_mine(seeded, chain, vault.last_rebalance() + vault.rebalance_interval())
     assert tuple(vault.needs_rebalance()) == (True, "calendar")
     with ape.reverts("vault: drift grew"):
@@ -390,7 +366,7 @@ def test_rebalance__calendar_due_without_drift__any_trade_grows_drift(seeded, ow
 
 def test_needs_rebalance__hybrid_past_outer_band__due_before_interval(seeded, owner):
     vault = seeded.vault
-    vault.set_trigger(trigger_of(vault, trigger_type=TRIGGER_HYBRID), sender=owner)
+    vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_HYBRID), sender=owner)
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * RALLY)  # +7.5 %: inside the 9 % outer band
     assert tuple(vault.needs_rebalance()) == (False, "")
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * 5 / 3)  # +11.7 %: outside it
@@ -399,7 +375,7 @@ def test_needs_rebalance__hybrid_past_outer_band__due_before_interval(seeded, ow
 
 def test_needs_rebalance__hybrid_past_scaled_band__due_after_interval(seeded, owner, chain):
     vault = seeded.vault
-    vault.set_trigger(trigger_of(vault, trigger_type=TRIGGER_HYBRID), sender=owner)
+    vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_HYBRID), sender=owner)
     assert vault.vol_scale_bps(seeded.tokens[WBTC]) == MAX_BPS  # variance at reference: band x1
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * RALLY)
     due_at = vault.last_rebalance() + vault.rebalance_interval()
@@ -411,7 +387,7 @@ def test_needs_rebalance__hybrid_past_scaled_band__due_after_interval(seeded, ow
 
 def test_needs_rebalance__hybrid_inside_scaled_band__not_due_after_interval(seeded, owner, chain):
     vault = seeded.vault
-    vault.set_trigger(trigger_of(vault, trigger_type=TRIGGER_HYBRID), sender=owner)
+    vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_HYBRID), sender=owner)
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * 1.1)  # about +2.1 %: inside the 3 % band
     refresh_feeds_then_mine(seeded, chain, vault.last_rebalance() + vault.rebalance_interval())
     assert tuple(vault.needs_rebalance()) == (False, "")
@@ -419,7 +395,7 @@ def test_needs_rebalance__hybrid_inside_scaled_band__not_due_after_interval(seed
 
 def test_rebalance__hybrid_due__records_reason(seeded, owner, keeper, attacker, chain):
     vault = seeded.vault
-    vault.set_trigger(trigger_of(vault, trigger_type=TRIGGER_HYBRID), sender=owner)
+    vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_HYBRID), sender=owner)
     seeded.move_price(WBTC, seeded.spec.assets[WBTC].price * RALLY, attacker)
     refresh_feeds_then_mine(seeded, chain, vault.last_rebalance() + vault.rebalance_interval())
     tx = vault.rebalance([good_trade(seeded)], sender=keeper)
