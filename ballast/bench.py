@@ -966,7 +966,9 @@ def finish_stateful(proc: subprocess.Popen | None, budget: float = STATEFUL_BUDG
         except subprocess.TimeoutExpired:
             proc.kill()
             out, _ = proc.communicate()
-    match = re.search(r"(\d+) examples, (\d+) steps in ([\d.]+)s = ([\d.]+) steps/s", out)
+    # The runner prints a progress line every 50 examples and its summary last: take the last.
+    matches = list(re.finditer(r"(\d+) examples, (\d+) steps in ([\d.]+)s = ([\d.]+) steps/s", out))
+    match = matches[-1] if matches else None
     if match is None:
         tail = " | ".join(out.strip().splitlines()[-2:])[-200:]
         return None, f"{note}: no summary (exit {proc.returncode}): {tail}"
