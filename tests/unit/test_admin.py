@@ -212,8 +212,10 @@ def test_set_limits__not_owner__reverts(stack, alice):
         ({"turnover_cap_bps": 0}, "vault: bad turnover cap"),
         ({"turnover_cap_bps": 10 * MAX_BPS + 1}, "vault: bad turnover cap"),
         ({"turnover_period": 0}, "vault: zero turnover period"),
+        ({"turnover_period": 2**64}, "vault: duration too long"),
+        ({"cooldown": 2**64}, "vault: duration too long"),
     ],
-    ids=["slippage", "cost", "turnover-zero", "turnover-above-10x", "turnover-period"],
+    ids=["slippage", "cost", "turnover-zero", "turnover-above-10x", "turnover-period", "period-2^64", "cooldown-2^64"],
 )
 def test_set_limits__out_of_range__reverts(stack, owner, changes, reason):
     with ape.reverts(reason):
@@ -308,8 +310,20 @@ def test_set_trigger__not_owner__reverts(stack, keeper):
         ({"vol_alpha_bps": 0}, "basket: bad vol alpha"),
         ({"vol_alpha_bps": MAX_BPS + 1}, "basket: bad vol alpha"),
         ({"vol_min_interval": 0}, "basket: zero vol interval"),
+        ({"rebalance_interval": 2**64}, "basket: interval too long"),
+        ({"vol_min_interval": 2**64}, "basket: interval too long"),
     ],
-    ids=["type", "interval", "vol-ref-zero", "vol-ref-high", "alpha-zero", "alpha-high", "vol-interval"],
+    ids=[
+        "type",
+        "interval",
+        "vol-ref-zero",
+        "vol-ref-high",
+        "alpha-zero",
+        "alpha-high",
+        "vol-interval",
+        "interval-2^64",
+        "vol-interval-2^64",
+    ],
 )
 def test_set_trigger__out_of_range__reverts(stack, owner, changes, reason):
     with ape.reverts(reason):
@@ -341,6 +355,11 @@ def test_set_target_weights__not_owner__reverts(stack, alice):
 def test_set_target_weights__ramp_too_short__reverts(stack, owner):
     with ape.reverts("vault: ramp too short"):
         stack.vault.set_target_weights(NEW_WEIGHTS, MIN_RAMP_DURATION - 1, sender=owner)
+
+
+def test_set_target_weights__ramp_ending_past_2_64__reverts(stack, owner):
+    with ape.reverts("basket: ramp too long"):
+        stack.vault.set_target_weights(NEW_WEIGHTS, 2**64, sender=owner)
 
 
 @pytest.mark.parametrize(
