@@ -861,14 +861,18 @@ def bench_references(ctx: Context) -> References:
 # ---------------------------------------------------------------- throughput
 
 
-def ape_tps(refs: References, count: int = TPS_TRANSFERS) -> tuple[float, int, float]:
-    """Simple transfers sent one after another through ape, each waiting for its receipt."""
-    alice, bob = refs.holders
-    refs.token.transfer(bob, 1, sender=alice)  # warm-up
+def _transfer_loop(token, alice, bob, count: int) -> float:
+    """Seconds for ``count`` transfers sent one after another, each waiting for its receipt."""
+    token.transfer(bob, 1, sender=alice)  # warm-up
     start = time.perf_counter()
     for _ in range(count):
-        refs.token.transfer(bob, 1, sender=alice)
-    elapsed = time.perf_counter() - start
+        token.transfer(bob, 1, sender=alice)
+    return time.perf_counter() - start
+
+
+def ape_tps(refs: References, count: int = TPS_TRANSFERS) -> tuple[float, int, float]:
+    """Simple transfers sent one after another through ape, each waiting for its receipt."""
+    elapsed = _transfer_loop(refs.token, *refs.holders, count)
     return count / elapsed, count, elapsed
 
 
@@ -882,11 +886,7 @@ def ape_local_tps(project, accounts, networks, count: int = TPS_TRANSFERS) -> tu
             alice, bob = accounts[0], accounts[1]
             token = project.MockERC20.deploy("Tps", "TPS", 18, sender=alice)
             token.mint(alice, 10**24, sender=alice)
-            token.transfer(bob, 1, sender=alice)  # warm-up
-            start = time.perf_counter()
-            for _ in range(count):
-                token.transfer(bob, 1, sender=alice)
-            elapsed = time.perf_counter() - start
+            elapsed = _transfer_loop(token, alice, bob, count)
     except Exception as err:  # noqa: BLE001 - a throughput row must not sink the gas benchmark
         return None, f"failed: {type(err).__name__}: {str(err)[:120]}"
     return count / elapsed, f"{count} ERC-20 transfers in a loop, each awaited: {elapsed:.1f} s"

@@ -318,6 +318,7 @@ class RevmContract:
                 raise TypeError(f"{name}: no overload takes {len(args)} arguments")
             return self.env.call(self.address, fn, args)
 
+        self.__dict__[name] = method  # later lookups skip __getattr__ (every call is on the hot path)
         return method
 
     def get_logs(self, strict: bool = False) -> list:
