@@ -177,6 +177,7 @@ def make_stack(project, owner, keeper, guardian):
         trigger="threshold",
         no_return=(),
         depth_usd=50_000_000,
+        fee_bps=30,
         **overrides,
     ):
         spec = spec_from_dict(spec_dict(list(decimals), list(prices), list(weights), trigger, **overrides))
@@ -187,7 +188,7 @@ def make_stack(project, owner, keeper, guardian):
             feeds.append(
                 project.MockPriceFeed.deploy(FEED_DECIMALS, feed_answer(asset.price, FEED_DECIMALS), sender=owner)
             )
-        venue = project.ConstantProductAMM.deploy(30, sender=owner)
+        venue = project.ConstantProductAMM.deploy(fee_bps, sender=owner)
         for i in range(len(tokens)):
             for j in range(i + 1, len(tokens)):
                 a, b = spec.assets[i], spec.assets[j]
