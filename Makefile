@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # ape-vyper finds the pip-installed compiler with `which vyper`: the venv must be on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup demo test lint fuzz backtest bench clean
+.PHONY: setup demo test lint fuzz backtest bench clean mutate
 
 setup: $(STAMP)
 
@@ -45,6 +45,11 @@ node_modules/.bin/anvil: package.json package-lock.json
 
 backtest: setup
 	$(BIN)/python -m ballast.backtest
+
+## Mutation testing (not part of `make test`; hours): single-change mutants of the vault against
+## the suites that cover them; writes MUTATION.md. Options: make mutate ARGS="--only NAME --list".
+mutate: setup
+	$(BIN)/python -m ballast.mutate $(ARGS)
 
 clean:
 	rm -rf $(VENV) .build .hypothesis
