@@ -301,7 +301,61 @@ def test_cli_csv_error_exits_with_the_line(tmp_path: Path, capsys: pytest.Captur
     assert "line 3" in capsys.readouterr().err
 
 
-def test_bench_runs_small() -> None:
-    timings = bench(paths=100, steps=20, chunk=40)
+def test_bench_runs_small__times_the_requested_paths_steps_and_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bench`` times what it says it times: ``paths`` seeded GBM paths of ``steps`` steps and 4
+    assets, in chunks of ``chunk``, through the threshold policy and the per-path metrics; its
+    stages add up to its total, and the statistics it computes are those of one direct run over
+    the same paths (so no path is dropped, repeated or simulated with other settings).
+
+    Fails with ``size = chunk`` in ``ballast.backtest.bench`` (the last chunk is then 40 paths,
+    not 20: chunk shapes differ), with its seeds not spawned from ``seed`` (other paths), or with
+    a policy other than the threshold one (other statistics)."""
+    import ballast.backtest as bt
+
+    seen: dict[str, list] = {"prices": [], "simulate": [], "stats": []}
+    real_generate, real_simulate, real_stats = bt.GBM.generate, bt.simulate, bt.path_stats
+
+    def generate(self, rng, paths, steps):
+        seen["prices"].append(real_generate(self, rng, paths, steps))
+        return seen["prices"][-1]
+
+    def simulate_(policy, prices, config, dt_seconds=DAY, record_path=None):
+        seen["simulate"].append((policy, prices, config, dt_seconds))
+        return real_simulate(policy, prices, config, dt_seconds, record_path)
+
+    def stats(result, ideal, config, dt_seconds):
+        seen["stats"].append(real_stats(result, ideal, config, dt_seconds))
+        return seen["stats"][-1]
+
+    monkeypatch.setattr(bt.GBM, "generate", generate)
+    monkeypatch.setattr(bt, "simulate", simulate_)
+    monkeypatch.setattr(bt, "path_stats", stats)
+    timings = bench(paths=100, steps=20, seed=7, chunk=40)
+
     assert set(timings) == {"prices", "simulate", "metrics", "total"}
-    assert timings["total"] > 0
+    assert all(timings[k] > 0 for k in ("prices", "simulate", "metrics"))
+    assert timings["total"] == pytest.approx(timings["prices"] + timings["simulate"] + timings["metrics"])
+    # Three chunks (40 + 40 + 20 paths) of 20 steps and 4 assets, drawn from seed 7's children.
+    assert [p.shape for p in seen["prices"]] == [(21, 40, 4), (21, 40, 4), (21, 20, 4)]
+    children = np.random.SeedSequence(7).spawn(3)
+    for prices, child in zip(seen["prices"], children, strict=True):
+        np.testing.assert_array_equal(prices, real_generate(GBM(), np.random.default_rng(child), prices.shape[1], 20))
+    # Every chunk went through the threshold policy, at the default settings and daily steps.
+    assert [
+        (p.kind, p.mode, prices is chunk, dt) for (p, prices, _, dt), chunk in zip(seen["simulate"], seen["prices"])
+    ] == [("threshold", "target", True, DAY)] * 3
+    # Its statistics are those of one direct run over all 100 paths.
+    config = BacktestConfig()
+    everything = np.concatenate(seen["prices"], axis=1)
+    direct = real_stats(
+        real_simulate(Policy("threshold", "threshold"), everything, config, DAY),
+        ideal_values(everything, config),
+        config,
+        DAY,
+    )
+    assert len(seen["stats"]) == 3
+    for key, expected in direct.items():
+        got = np.concatenate([chunk[key] for chunk in seen["stats"]])
+        assert got.shape == (100,), key
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=key)
+    assert direct["rebalances"].sum() > 0, "the threshold policy never traded: the comparison proves little"

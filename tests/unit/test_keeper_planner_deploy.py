@@ -34,11 +34,20 @@ def test_decide__drifted__plans_trades_the_vault_accepts(seeded, keeper, attacke
 
 
 def test_plan__below_min_trade_value__no_dust_trades(seeded, attacker, chain):
+    """Every delta is under ``min_trade_value``, so no swap is worth making, and the plan says so.
+
+    Fails when the plan is empty for another reason: with the line ``reason = "no trade worth
+    making ..."`` removed from ``plan_rebalance`` (ballast/planner.py) the plan still has no
+    trades but says "nothing to trade in this mode". The control fails if these small deltas
+    make no trade at the default ``min_trade_value`` either."""
     seeded.move_price(3, 15.3, attacker)  # a 2% move of a 10% asset: tiny deltas
     chain.pending_timestamp += 3_601
+    control = seeded.plan()
+    assert control.trades, f"control: the default min_trade_value plans no trade either ({control.reason})"
     plan = seeded.plan(min_trade_value=10**9 * WAD)
     assert plan.trades == []
-    assert plan.reason
+    assert plan.reason == "no trade worth making (dust, or no pool at a fair price)"
+    assert (plan.value_after, plan.drifts_after) == (plan.value_before, plan.drifts_before)
 
 
 def test_check__planner_mirror__flags_drift_growth(seeded, attacker, chain):

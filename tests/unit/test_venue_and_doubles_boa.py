@@ -4,11 +4,14 @@ Plain pytest + titanoboa (no ape network): fast, self-contained.
 Run: pytest tests/unit/test_venue_and_doubles_boa.py -p no:ape
 """
 
+import contextlib
 from pathlib import Path
 
 import boa
 import boa.interpret
 import pytest
+from boa.contracts.base_evm_contract import BoaError
+from vyper import ast as vy_ast
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"
@@ -583,28 +586,93 @@ def test_reentrant_token_basics(rtoken, feed, alice, owner):
         rtoken.arm(ZERO, b"")
 
 
+@contextlib.contextmanager
+def reverts_at_reentrancy_lock(contract, fn_name: str):
+    """Expect a revert whose innermost failing frame is ``contract.fn_name`` stopped by its
+    ``@nonreentrant`` check.
+
+    Vyper 0.4 compiles the lock to a bare ``assert`` on a transient slot at the function's
+    entry: the revert carries no data. titanoboa has no name for it: the frame's
+    ``error_detail`` is whatever compiler check it passed last (for ``swap``, "uint160 bounds
+    check" of an address argument) and its source node is the function definition itself,
+    not a statement of its body. So the lock's revert is: empty revert data, raised at the
+    definition of a ``@nonreentrant`` function of ``contract``. Any other failure of the inner
+    call (a reason string, a failed transfer inside the body) does not match.
+    """
+    with pytest.raises(BoaError) as info:
+        yield
+    inner = info.value.stack_trace[0]  # innermost frame first
+    assert not isinstance(inner, str), f"innermost frame is an unknown contract: {inner}"
+    assert str(contract.address) in inner.contract_repr, f"innermost revert is not in {contract}: {inner}"
+    assert inner.vm_error.args == (b"",), f"{fn_name}: reverted with data {inner.vm_error.args!r}, not the lock"
+    source = inner.ast_source
+    assert isinstance(source, vy_ast.FunctionDef) and source.name == fn_name, (
+        f"reverted at {type(source).__name__} {getattr(source, 'name', '')!r} line {source.lineno}, "
+        f"not at the entry of {fn_name}"
+    )
+    assert "nonreentrant" in [getattr(d, "id", None) for d in source.decorator_list]
+
+
+def _inner_swap(amm, rtoken, token_a, alice) -> bytes:
+    """Calldata of a swap of 1 A for RE to alice that ``rtoken`` may make on its own: it holds
+    A and has approved the AMM, so without the lock the reentrant swap would succeed."""
+    token_a.mint(rtoken.address, 10 * E18)
+    with boa.env.prank(rtoken.address):
+        token_a.approve(amm.address, MAX)
+    return amm.swap.prepare_calldata(token_a.address, rtoken.address, E18, 0, alice)
+
+
+def _inner_swap_succeeds_alone(amm, rtoken, token_a, alice):
+    """Control, after the reentrant attempt reverted: the same call, made by ``rtoken``
+    outside any swap, goes through (so the lock was the only reason it failed)."""
+    out = amm_out(E18, *amm.get_reserves(token_a, rtoken))
+    with boa.env.prank(rtoken.address):
+        assert amm.swap(token_a, rtoken, E18, 0, alice) == out > 0
+
+
 def test_reentrant_swap_blocked_on_pull(amm, re_pool, alice):
+    """A swap re-entered while the outer swap pulls its input reverts at the lock.
+
+    Fails with the @nonreentrant locks removed from ConstantProductAMM.vy (the outer swap
+    then goes through: "DID NOT RAISE")."""
     rtoken, token_a = re_pool
-    rtoken.arm(amm, amm.swap.prepare_calldata(token_a.address, rtoken.address, 1, 0, alice))
-    with boa.env.prank(alice), boa.reverts():
+    rtoken.arm(amm, _inner_swap(amm, rtoken, token_a, alice))
+    reserves = amm.get_reserves(rtoken, token_a)
+    with boa.env.prank(alice), reverts_at_reentrancy_lock(amm, "swap"):
         amm.swap(rtoken, token_a, E18, 0, alice)
+    assert amm.get_reserves(rtoken, token_a) == reserves
+    rtoken.disarm()
+    _inner_swap_succeeds_alone(amm, rtoken, token_a, alice)
 
 
 def test_reentrant_swap_blocked_on_send(amm, re_pool, alice):
+    """A swap re-entered while the outer swap sends its output reverts at the lock.
+
+    Fails with the @nonreentrant locks removed from ConstantProductAMM.vy ("DID NOT RAISE")."""
     rtoken, token_a = re_pool
-    rtoken.arm(amm, amm.swap.prepare_calldata(token_a.address, rtoken.address, 1, 0, alice))
-    with boa.env.prank(alice), boa.reverts():
+    rtoken.arm(amm, _inner_swap(amm, rtoken, token_a, alice))
+    reserves = amm.get_reserves(rtoken, token_a)
+    with boa.env.prank(alice), reverts_at_reentrancy_lock(amm, "swap"):
         amm.swap(token_a, rtoken, E18, 0, alice)
+    assert amm.get_reserves(rtoken, token_a) == reserves
+    rtoken.disarm()
+    _inner_swap_succeeds_alone(amm, rtoken, token_a, alice)
 
 
 def test_reentrant_liquidity_and_view_calls_blocked(amm, re_pool, owner):
+    """The locked quoting views revert when called back from inside add/remove_liquidity.
+
+    Fails with the @nonreentrant locks removed from ConstantProductAMM.vy ("DID NOT RAISE")."""
     rtoken, token_a = re_pool
     rtoken.arm(amm, amm.get_reserves.prepare_calldata(rtoken.address, token_a.address))
-    with boa.reverts():
+    with reverts_at_reentrancy_lock(amm, "get_reserves"):
         amm.add_liquidity(rtoken, token_a, E18, E18)
     rtoken.arm(amm, amm.get_amount_out.prepare_calldata(rtoken.address, token_a.address, E18))
-    with boa.reverts():
+    with reverts_at_reentrancy_lock(amm, "get_amount_out"):
         amm.remove_liquidity(rtoken, token_a, E18, E18, owner)
+    # Control: both views answer outside a liquidity call.
+    assert amm.get_reserves(rtoken, token_a) == (1_000 * E18, 1_000 * E18)
+    assert amm.get_amount_out(rtoken, token_a, E18) == amm_out(E18, 1_000 * E18, 1_000 * E18)
 
 
 def test_reentry_into_unlocked_getter_succeeds(amm, re_pool, alice):
@@ -628,6 +696,7 @@ def test_read_only_reentrancy_blocked(amm, re_pool, alice):
         with boa.env.prank(alice):
             amm.swap(rtoken, token_a, E18, 0, alice)
         assert rtoken.last_static_ok() is False
+        assert rtoken.last_static_result() == b"", "the lock reverts with no data; anything else is another failure"
         (ev,) = events(amm, "HookCalled", emitter=rtoken)
         assert (ev.is_static, ev.success) == (True, False)
         assert rtoken.mode() == 0
