@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
+from ballast.checks import InputError, require_file, require_folder_for, require_range
 from ballast.constants import MAX_BPS, SECONDS_PER_YEAR
 from ballast.policy import Trigger, needs_rebalance_np, update_variance_np, vol_scale_np
 
@@ -1146,10 +1147,39 @@ def _equal_weights(n: int) -> tuple[int, ...]:
     return tuple(weights)
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    """Refuses out-of-range options and unreadable files before any simulation (InputError)."""
+    for name in ("paths", "block", "chunk") + (("steps",) if args.steps is not None else ()):
+        require_range(getattr(args, name), f"--{name}", 1)
+    require_range(args.cost_bps, "--cost-bps", 0, MAX_BPS)
+    require_range(args.gas_usd, "--gas-usd", 0)
+    require_range(args.value, "--value", 0, low_open=True)
+    require_range(args.band_bps, "--band-bps", 0, MAX_BPS, low_open=True)
+    if args.outer_band_bps is not None:
+        require_range(args.outer_band_bps, "--outer-band-bps", args.band_bps, MAX_BPS)
+    for name in ("interval_days", "check_days", "vol_reference"):
+        require_range(getattr(args, name), "--" + name.replace("_", "-"), 0, low_open=True)
+    require_range(args.fraction, "--fraction", 0, 1, low_open=True)
+    for i, vol in enumerate(args.vols or ()):
+        require_range(vol, f"--vols[{i}]", 0, low_open=True)
+    if args.weights is not None:
+        for i, weight in enumerate(args.weights):
+            require_range(weight, f"--weights[{i}]", 0, MAX_BPS, low_open=True)
+        if sum(args.weights) != MAX_BPS:
+            raise InputError(f"--weights: must sum to {MAX_BPS}, got {sum(args.weights)}")
+    if args.csv is not None:
+        require_file(args.csv, "--csv")
+    require_folder_for(args.out, "--out", is_folder=True)
+
+
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Command-line entry point; returns the process exit status."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    try:
+        _check_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.bench:
         paths, steps = 10_000, 365
         print(format_bench(bench(paths, steps, args.seed, args.chunk), paths, steps))

@@ -39,7 +39,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ballast.constants import TRIGGER_HYBRID, WAD
+from ballast.checks import (
+    InputError,
+    require_account,
+    require_address,
+    require_addresses,
+    require_allowed_venue,
+    require_choice,
+    require_env,
+    require_feed,
+    require_int,
+    require_number,
+    require_role,
+    require_vault,
+    require_venue,
+)
+from ballast.constants import MAX_BPS, ROLE_KEEPER, TRIGGER_HYBRID, WAD
 from ballast.keeper import Decision, decide, format_decision
 from ballast.market import snapshot_market
 from ballast.state import read_state
@@ -341,28 +356,28 @@ def _txn_hash(err: BaseException) -> str | None:
 # ---------------------------------------------------------------- wiring from the environment
 
 
-def _addresses(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-def load_account(alias: str):
+def load_account(alias: str, what: str = "BALLAST_KEEPER"):
     """An ape account by alias; ``TEST::n`` is the n-th test account (as in Silverback)."""
     from ape import accounts
 
-    if alias.startswith("TEST::"):
-        return accounts.test_accounts[int(alias.removeprefix("TEST::"))]
-    account = accounts.load(alias)
+    account = require_account(alias, what, accounts)
     if hasattr(account, "set_autosign"):
         # The passphrase comes from APE_ACCOUNTS_<alias>_PASSPHRASE, as ape reads it.
         account.set_autosign(True)
     return account
 
 
+_FLAGS = {"": False, "0": False, "false": False, "no": False, "1": True, "true": True, "yes": True}
+
+
 def loop_from_env(project, env, signer=None, logger=None, **overrides) -> KeeperLoop:
     """A :class:`KeeperLoop` from environment variables (what ``bots/keeper.py`` does).
 
+    Every variable is checked before the loop exists, so a bad one stops the bot before its first
+    transaction with :class:`ballast.checks.InputError` (a ``ValueError``) naming it.
+
     * ``BALLAST_VAULT``: the vault's address (required);
-    * ``BALLAST_VENUES``: the venues to plan on, comma-separated (required);
+    * ``BALLAST_VENUES``: the venues to plan on, comma-separated (required; allowed by the vault);
     * ``BALLAST_KEEPER``: the keeper account's ape alias, or ``TEST::n``; default ``signer``
       (Silverback's ``--account``); with neither, a dry run that only logs;
     * ``BALLAST_FEEDS``: the assets' price feeds, comma-separated in basket order (optional:
@@ -371,38 +386,42 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
     * ``BALLAST_MIN_TRADE_USD``: smallest trade worth making, USD (default 1);
     * ``BALLAST_OBSERVE``: ``1`` to feed the hybrid trigger's volatility estimate on ticks.
     """
-    vault_address = env.get("BALLAST_VAULT", "").strip()
-    venue_addresses = _addresses(env.get("BALLAST_VENUES"))
-    if not vault_address:
-        raise ValueError("BALLAST_VAULT is not set: the address of the vault to keep")
-    if not venue_addresses:
-        raise ValueError("BALLAST_VENUES is not set: the venues to trade on, comma-separated")
-    alias = env.get("BALLAST_KEEPER", "").strip()
+    from ape import Contract
+
+    provider = project.provider
+    vault_address = require_address(
+        require_env(env, "BALLAST_VAULT", "the address of the vault to keep"), "BALLAST_VAULT"
+    )
+    venue_addresses = require_addresses(
+        require_env(env, "BALLAST_VENUES", "the venues to trade on, comma-separated"), "BALLAST_VENUES", required=True
+    )
+    vault = require_vault(vault_address, "BALLAST_VAULT", project, provider)
+    venues = []
+    for i, address in enumerate(venue_addresses):
+        venues.append(require_venue(address, f"BALLAST_VENUES[{i}]", project, provider))
+        require_allowed_venue(vault, address, f"BALLAST_VENUES[{i}]")
+    feed_addresses = require_addresses(env.get("BALLAST_FEEDS"), "BALLAST_FEEDS")
+    feeds = [require_feed(f, f"BALLAST_FEEDS[{i}]", project, provider) for i, f in enumerate(feed_addresses)]
+    count = len(vault.get_assets())
+    if feeds and len(feeds) != count:
+        raise InputError(f"BALLAST_FEEDS: must list one feed per asset ({count}, in basket order), got {len(feeds)}")
+    slippage = (env.get("BALLAST_SLIPPAGE_BPS") or "").strip()
+    min_trade = (env.get("BALLAST_MIN_TRADE_USD") or "").strip() or "1"
+    settings = dict(
+        slippage_bps=require_int(slippage, "BALLAST_SLIPPAGE_BPS", 0, MAX_BPS) if slippage else None,
+        min_trade_value=int(require_number(min_trade, "BALLAST_MIN_TRADE_USD", 0) * WAD),
+        observe=require_choice(env.get("BALLAST_OBSERVE", ""), "BALLAST_OBSERVE", _FLAGS),
+    )
+    alias = (env.get("BALLAST_KEEPER") or "").strip()
     keeper = load_account(alias) if alias else signer
+    if keeper is not None:
+        require_role(vault, keeper.address, ROLE_KEEPER, "BALLAST_KEEPER" if alias else "the bot's --account")
     token_type = project.MockERC20.contract_type
-    feed_type = project.MockPriceFeed.contract_type
 
     def token_at(address: str):
-        from ape import Contract
-
         return Contract(address, contract_type=token_type)
 
-    def feed_at(address: str):
-        from ape import Contract
-
-        return Contract(address, contract_type=feed_type)
-
-    settings = dict(
-        vault=project.Vault.at(vault_address),
-        keeper=keeper,
-        venues=[project.ConstantProductAMM.at(v) for v in venue_addresses],
-        token_at=token_at,
-        feeds=[feed_at(f) for f in _addresses(env.get("BALLAST_FEEDS"))] or None,
-        slippage_bps=int(env["BALLAST_SLIPPAGE_BPS"]) if env.get("BALLAST_SLIPPAGE_BPS") else None,
-        min_trade_value=int(float(env.get("BALLAST_MIN_TRADE_USD") or 1) * WAD),
-        observe=env.get("BALLAST_OBSERVE", "").strip().lower() in ("1", "true", "yes"),
-        logger=logger,
-    )
+    settings.update(vault=vault, keeper=keeper, venues=venues, token_at=token_at, feeds=feeds or None, logger=logger)
     settings.update(overrides)
     return KeeperLoop(**settings)
 

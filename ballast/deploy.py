@@ -8,141 +8,60 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from ballast.checks import InputError, require_code, require_instance
+from ballast.constants import MAX_DECIMALS, ROLE_GUARDIAN, ROLE_KEEPER
+from ballast.spec import (
+    TRIGGERS,
+    AssetSpec,
+    PortfolioSpec,
+    SpecError,
+    check_network,
+    feed_answer,
+    load_spec,
+    spec_from_dict,
+)
 
-from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, TRIGGER_CALENDAR, TRIGGER_HYBRID, TRIGGER_THRESHOLD, WAD
-
-TRIGGERS = {"calendar": TRIGGER_CALENDAR, "threshold": TRIGGER_THRESHOLD, "hybrid": TRIGGER_HYBRID}
-
-
-class SpecError(ValueError):
-    """A portfolio spec that cannot be deployed; the message says which field and why."""
-
-
-@dataclass
-class AssetSpec:
-    symbol: str
-    target_bps: int
-    band_bps: int
-    outer_band_bps: int
-    decimals: int = 18
-    price: float = 1.0
-    address: str | None = None
-    feed: str | None = None
-    heartbeat: int = 86_400
-    min_answer: int = 0
-    max_answer: int = 2**128 - 1
-
-
-@dataclass
-class PortfolioSpec:
-    name: str
-    symbol: str
-    assets: list[AssetSpec]
-    trigger_type: int
-    interval: int
-    vol_reference: int
-    vol_alpha_bps: int
-    vol_min_interval: int
-    max_slippage_bps: int
-    max_cost_bps: int
-    turnover_cap_bps: int
-    turnover_period: int
-    cooldown: int
-    entry_haircut_bps: int
-    feed_decimals: int = 8
-    fee_bps: int = 30
-    depth_usd: int = 10_000_000
-    venues: list[str] = field(default_factory=list)
-    keeper: str | None = None
-    guardian: str | None = None
-
-    @property
-    def weights_bps(self) -> list[int]:
-        return [a.target_bps for a in self.assets]
+__all__ = [
+    "TRIGGERS",
+    "AssetSpec",
+    "LocalMarket",
+    "PortfolioSpec",
+    "SpecError",
+    "asset_configs",
+    "check_existing_contracts",
+    "check_network",
+    "deploy_local_market",
+    "deploy_vault",
+    "feed_answer",
+    "load_spec",
+    "read_deployments",
+    "record_deployment",
+    "spec_from_dict",
+]
 
 
-def _require(data: dict, key: str, where: str):
-    if key not in data:
-        raise SpecError(f"{where}: missing field '{key}'")
-    return data[key]
+def check_existing_contracts(spec: PortfolioSpec, where: str, project, provider) -> None:
+    """Before a vault over existing tokens is deployed: what its constructor reads on chain.
 
+    Every asset and feed must be a contract whose ``decimals()`` is at most ``MAX_DECIMALS``
+    (``pricing._set_feed`` asserts it), and every venue a contract.
 
-def load_spec(path: str | Path) -> PortfolioSpec:
-    """Read and validate a YAML (or JSON) portfolio spec."""
-    text = Path(path).read_text()
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: expected a mapping at the top level")
-    return spec_from_dict(data, str(path))
-
-
-def spec_from_dict(data: dict, where: str = "spec") -> PortfolioSpec:
-    trigger = _require(data, "trigger", where)
-    limits = _require(data, "limits", where)
-    feeds = data.get("feeds", {})
-    market = data.get("market", {})
-    kind = str(_require(trigger, "type", f"{where}.trigger")).lower()
-    if kind not in TRIGGERS:
-        raise SpecError(f"{where}.trigger.type: '{kind}' is not one of {sorted(TRIGGERS)}")
-    assets = []
-    for i, raw in enumerate(_require(data, "assets", where)):
-        at = f"{where}.assets[{i}]"
-        assets.append(
-            AssetSpec(
-                symbol=str(_require(raw, "symbol", at)),
-                target_bps=int(_require(raw, "target_bps", at)),
-                band_bps=int(_require(raw, "band_bps", at)),
-                outer_band_bps=int(raw.get("outer_band_bps", 2 * int(raw["band_bps"]))),
-                decimals=int(raw.get("decimals", 18)),
-                price=float(raw.get("price", 1.0)),
-                address=raw.get("address"),
-                feed=raw.get("feed"),
-                heartbeat=int(raw.get("heartbeat", feeds.get("heartbeat", 86_400))),
-                min_answer=int(raw.get("min_answer", 0)),
-                max_answer=int(raw.get("max_answer", 2**128 - 1)),
+    @param where Prefix of every message, usually the spec's path.
+    """
+    kinds = (("address", project.MockERC20, "an ERC-20 token"), ("feed", project.MockPriceFeed, "a price feed"))
+    for i, asset in enumerate(spec.assets):
+        for key, container, kind in kinds:
+            what = f"{where}: assets[{i}].{key}"
+            decimals = int(
+                require_instance(getattr(asset, key), what, provider, container, "decimals", kind).decimals()
             )
-        )
-    if not 2 <= len(assets) <= 8:
-        raise SpecError(f"{where}.assets: need 2 to 8 assets, got {len(assets)}")
-    if sum(a.target_bps for a in assets) != 10_000:
-        raise SpecError(f"{where}.assets: target_bps must sum to 10000, got {sum(a.target_bps for a in assets)}")
-    symbols = [a.symbol for a in assets]
-    if len(set(symbols)) != len(symbols):
-        raise SpecError(f"{where}.assets: duplicate symbol")
-    return PortfolioSpec(
-        name=str(_require(data, "name", where))[:25],
-        symbol=str(_require(data, "symbol", where))[:5],
-        assets=assets,
-        trigger_type=TRIGGERS[kind],
-        interval=int(_require(trigger, "interval", f"{where}.trigger")),
-        vol_reference=int(float(trigger.get("vol_reference", 0.5)) * WAD),
-        vol_alpha_bps=int(trigger.get("vol_alpha_bps", 2000)),
-        vol_min_interval=int(trigger.get("vol_min_interval", 3600)),
-        max_slippage_bps=int(_require(limits, "max_slippage_bps", f"{where}.limits")),
-        max_cost_bps=int(_require(limits, "max_cost_bps", f"{where}.limits")),
-        turnover_cap_bps=int(_require(limits, "turnover_cap_bps", f"{where}.limits")),
-        turnover_period=int(_require(limits, "turnover_period", f"{where}.limits")),
-        cooldown=int(limits.get("cooldown", 0)),
-        entry_haircut_bps=int(data.get("entry_haircut_bps", 0)),
-        feed_decimals=int(feeds.get("decimals", 8)),
-        fee_bps=int(market.get("fee_bps", 30)),
-        depth_usd=int(market.get("depth_usd", 10_000_000)),
-        venues=list(data.get("venues", [])),
-        keeper=data.get("keeper"),
-        guardian=data.get("guardian"),
-    )
-
-
-def feed_answer(price: float, feed_decimals: int) -> int:
-    """A USD price as a feed answer with ``feed_decimals`` decimals."""
-    return round(price * 10**feed_decimals)
+            if decimals > MAX_DECIMALS:
+                raise SpecError(f"{what}: decimals() must be <= {MAX_DECIMALS}, got {decimals}")
+    for i, venue in enumerate(spec.venues):
+        require_code(venue, f"{where}: venues[{i}]", provider)
 
 
 @dataclass
@@ -224,10 +143,29 @@ def deploy_vault(project, sender, spec: PortfolioSpec, tokens: list, feeds: list
     return vault
 
 
+def read_deployments(path: str | Path) -> dict:
+    """The deployment book at ``path`` (``{}`` when missing); :class:`InputError` if it is not one.
+
+    Checked before deploying, so that recording the addresses cannot fail afterwards.
+    """
+    path = Path(path)
+    if not path.exists():
+        if path.parent.exists() and not path.parent.is_dir():
+            raise InputError(f"--out: {str(path.parent)!r} exists and is not a folder")
+        return {}
+    try:
+        book = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise InputError(f"--out: cannot read the deployment record {str(path)!r}: {err}") from None
+    if not isinstance(book, dict):
+        raise InputError(f"--out: {str(path)!r} must hold a JSON object (one entry per network)")
+    return book
+
+
 def record_deployment(path: str | Path, network: str, vault, tokens: list, feeds: list, venues: list) -> dict:
     """Write the deployed addresses to ``path`` (JSON, one entry per network) and return the entry."""
     path = Path(path)
-    book = json.loads(path.read_text()) if path.exists() else {}
+    book = read_deployments(path)
     entry = {
         "vault": str(vault.address),
         "assets": [str(t) for t in tokens],

@@ -23,9 +23,13 @@ from ape.logging import logger
 from silverback import SilverbackBot
 
 from ballast.bot import loop_from_env, metrics
+from ballast.checks import InputError
 
 bot = SilverbackBot()
-loop = loop_from_env(project, os.environ, signer=bot.signer, logger=logger)
+try:  # a bad variable stops the bot here, with one line, before any transaction
+    loop = loop_from_env(project, os.environ, signer=bot.signer, logger=logger)
+except InputError as err:
+    raise SystemExit(f"Ballast keeper: {err}") from None
 logger.info(
     f"Ballast keeper for vault {loop.vault.address} on {len(loop.venues)} venue(s), "
     f"keeper {loop.keeper.address if loop.keeper else 'none (dry run)'}"

@@ -6,6 +6,7 @@ unless ape-config.yaml or APE_FOUNDRY_HOST say otherwise.
 """
 
 import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from ape import accounts, chain, networks, project
 from ape.logging import logger
 
 from ballast.bench import ROOT, ape_local_tps, run
+from ballast.checks import InputError, click_errors, require_folder_for, require_network
 
 
 def _free_port() -> int:
@@ -40,10 +42,15 @@ def _provider_settings(network: str) -> dict:
 @click.option("--no-stateful", is_flag=True, help="Skip the titanoboa state machine's steps/s (saves ~3 minutes).")
 def cli(network, output, no_stateful):
     """Measure gas (join, deposit, exit, rebalance; 2, 4, 8 assets) and throughput on anvil."""
+    with click_errors():  # before the first transaction (the throughput run below)
+        require_folder_for(output, "--output")
+        if network.endswith(":foundry") and shutil.which("anvil") is None:
+            raise InputError(f"--network: {network!r} needs anvil on PATH (`npm ci` puts it in node_modules/.bin)")
+        target = require_network(network, networks, _provider_settings(network))
     logger.set_level("WARNING")  # one line per transaction would bury the tables
     click.echo("Throughput: ape transactions on ape's embedded local network ...")
     local_tps = ape_local_tps(project, accounts.test_accounts, networks)
-    with networks.parse_network_choice(network, provider_settings=_provider_settings(network)) as provider:
+    with target as provider:
         run(
             project,
             chain,

@@ -4,6 +4,17 @@ import click
 from ape import Contract, chain, project
 from ape.cli import ConnectedProviderCommand, account_option
 
+from ballast.checks import (
+    click_callback,
+    click_errors,
+    require_address,
+    require_allowed_venue,
+    require_range,
+    require_role,
+    require_vault,
+    require_venue,
+)
+from ballast.constants import MAX_BPS, ROLE_KEEPER
 from ballast.keeper import decide, format_decision
 from ballast.market import snapshot_market
 from ballast.state import read_state
@@ -11,15 +22,39 @@ from ballast.state import read_state
 
 @click.command(cls=ConnectedProviderCommand)
 @account_option()
-@click.option("--vault", "vault_address", required=True, help="Vault address.")
-@click.option("--venue", "venue_addresses", multiple=True, help="Venue(s) to plan on (repeatable).")
-@click.option("--slippage-bps", type=int, default=None, help="Tighter slippage bound than the vault's.")
+@click.option(
+    "--vault",
+    "vault_address",
+    required=True,
+    callback=click_callback(lambda value: require_address(value, "--vault")),
+    help="Vault address.",
+)
+@click.option(
+    "--venue",
+    "venue_addresses",
+    multiple=True,
+    callback=click_callback(lambda values: [require_address(v, "--venue") for v in values]),
+    help="Venue(s) to plan on (repeatable).",
+)
+@click.option(
+    "--slippage-bps",
+    type=int,
+    default=None,
+    callback=click_callback(
+        lambda value: None if value is None else require_range(value, "--slippage-bps", 0, MAX_BPS)
+    ),
+    help="Tighter slippage bound than the vault's.",
+)
 @click.option("--send", is_flag=True, help="Send the rebalance (default: preview only).")
-def cli(network, account, vault_address, venue_addresses, slippage_bps, send):
+def cli(network, provider, account, vault_address, venue_addresses, slippage_bps, send):
     """Check VAULT's trigger, plan a rebalance and preview it."""
-    vault = project.Vault.at(vault_address)
+    with click_errors():  # every check before the first call that could send
+        vault = require_vault(vault_address, "--vault", project, provider)
+        venues = [require_venue(v, "--venue", project, provider) for v in venue_addresses]
+        for venue in venue_addresses:
+            require_allowed_venue(vault, venue, "--venue")
+        require_role(vault, account.address, ROLE_KEEPER, "--account")
     tokens = [Contract(a, contract_type=project.MockERC20.contract_type) for a in vault.get_assets()]
-    venues = [project.ConstantProductAMM.at(v) for v in venue_addresses]
     state = read_state(
         vault,
         lambda a: Contract(a, contract_type=project.MockERC20.contract_type),
