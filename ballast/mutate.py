@@ -30,8 +30,10 @@ baseline row), else the run aborts. Results: a table on stdout and a markdown fi
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import datetime
+import json
 import os
 import shutil
 import subprocess
@@ -569,7 +571,9 @@ def first_failure(junit: Path) -> tuple[str, int, dict[str, float]]:
     return failure, count, per_file
 
 
-def run_suite(suite: str, args: list[str], root: Path, timeout: float, log, shrink: bool) -> SuiteResult:
+def run_suite(
+    suite: str, args: list[str], root: Path, timeout: float, log, shrink: bool, logs: Path | None = None
+) -> SuiteResult:
     junit = root / f".junit-{suite}.xml"
     if suite == "stateful":
         cmd = [python(), "-m", "pytest", *args, "-p", "no:ape_test"]
@@ -597,6 +601,9 @@ def run_suite(suite: str, args: list[str], root: Path, timeout: float, log, shri
         code, timed_out = -1, True
     seconds = time.perf_counter() - start
     (root / f".log-{suite}.txt").write_text(output)
+    if logs is not None:
+        logs.mkdir(parents=True, exist_ok=True)
+        (logs / f"{root.name}-{suite}.txt").write_text(output)
     failure, count, per_file = first_failure(junit)
     failed = code != 0
     if failed and not failure:
@@ -647,13 +654,14 @@ def run_one(
             if error:
                 return MutantResult(name, "invalid", f"does not compile: {error}", time.perf_counter() - start, [])
         for suite, args in suites:
-            result = run_suite(suite, args, root, timeouts.get(suite, 3_600), log, shrink)
+            result = run_suite(suite, args, root, timeouts.get(suite, 3_600), log, shrink, workdir / "logs")
             results.append(result)
             log(
                 f"    {suite}: {'FAILED' if result.failed else 'passed'} in {result.seconds:.0f}s"
                 + (f" -- {result.first_failure}" if result.failed else "")
             )
-            if result.failed and not keep_going:
+            # A timeout is no clean kill (a loaded machine is slow too): the next suites still run.
+            if result.failed and not result.timed_out and not keep_going:
                 break
     finally:
         if keep:
@@ -670,7 +678,8 @@ def run_one(
         status = "timeout"
     else:
         status = "killed"
-    return MutantResult(name, status, failed[0].first_failure if failed else "", seconds, results)
+    first = next((r for r in failed if not r.timed_out), failed[0]) if failed else None
+    return MutantResult(name, status, first.first_failure if first else "", seconds, results)
 
 
 # --------------------------------------------------------------------------- reporting
@@ -680,48 +689,86 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def table_rows(results: list[MutantResult], by_name: dict[str, Mutant]) -> list[str]:
+def suites_cell(r: MutantResult) -> str:
+    def word(s: SuiteResult) -> str:
+        if r.name == "baseline":
+            return "FAILED" if s.failed else "passed"
+        return "timeout" if s.timed_out else ("killed" if s.failed else "survived")
+
+    return ", ".join(f"{s.suite} {word(s)} ({s.seconds:.0f}s)" for s in r.suites)
+
+
+def table_rows(results: list[MutantResult]) -> list[str]:
     rows = ["| mutant | result | first failing test | seconds | suites run |", "| --- | --- | --- | ---: | --- |"]
     for r in results:
-        suites = ", ".join(f"{s.suite} {'✗' if s.failed else '✓'} {s.seconds:.0f}s" for s in r.suites)
-        rows.append(f"| `{r.name}` | {r.status} | {cell(r.first_failure) or '-'} | {r.seconds:.0f} | {suites or '-'} |")
+        rows.append(
+            f"| `{r.name}` | {r.status} | {cell(r.first_failure) or '-'} | {r.seconds:.0f} | {suites_cell(r) or '-'} |"
+        )
     return rows
 
 
-def markdown(
-    results: list[MutantResult], chosen: list[Mutant], args, command: str, started: datetime.datetime, wall: float
-) -> str:
-    by_name = {m.name: m for m in MUTANTS}
-    mutants = [r for r in results if r.name != "baseline"]
-    killed = sum(r.status in ("killed", "timeout") for r in mutants)
+RESULTS_TAG = "<!-- ballast.mutate results: "
+
+
+def load_report(path: Path) -> tuple[list[dict], dict[str, MutantResult]]:
+    """The runs and results embedded in an earlier report (for ``--update``)."""
+    if not path.exists():
+        return [], {}
+    text = path.read_text()
+    at = text.find(RESULTS_TAG)
+    if at < 0:
+        return [], {}
+    data = json.loads(text[at + len(RESULTS_TAG) : text.index(" -->", at)])
+    results = {}
+    for item in data["results"]:
+        suites = [SuiteResult(**s) for s in item.pop("suites")]
+        results[item["name"]] = MutantResult(**item, suites=suites)
+    return data["runs"], results
+
+
+def markdown(runs: list[dict], results: dict[str, MutantResult]) -> str:
+    order = {name: k for k, name in enumerate(["baseline", *(m.name for m in MUTANTS)])}
+    rows = sorted(results.values(), key=lambda r: order.get(r.name, len(order)))
+    mutants = [r for r in rows if r.name != "baseline"]
+    count = collections.Counter(r.status for r in mutants)
     survived = [r for r in mutants if r.status == "survived"]
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    lines = [
-        "# Mutation testing",
+    summary = f"Killed {count['killed']} of {len(mutants)} mutants"
+    if count["timeout"]:
+        summary += f", {count['timeout']} timed out"
+    if count["invalid"]:
+        summary += f", {count['invalid']} did not compile"
+    summary += f"; survived {len(survived)}" + (f": {', '.join(f'`{r.name}`' for r in survived)}." if survived else ".")
+    lines = ["# Mutation testing", "", "Generated by:", ""]
+    for run in runs:
+        lines.append(
+            f"* `{run['command']}` on {run['started']} (commit {run['commit']}, {run['tree']}): suite `{run['suite']}`,"
+            f" {run['mode']}; {len(run['mutants'])} mutants, wall time {run['wall'] / 60:.0f} min."
+        )
+    lines += [
         "",
-        f"Generated by `{command}` on {started:%Y-%m-%d %H:%M} (commit {commit.stdout.strip() or '?'}"
-        f"{', tests of ' + args.ref if args.ref else ', working tree'}), suite `{args.suite}`,"
-        f" {'every suite of a mutant run' if args.keep_going else 'suites in order, stopping at the first kill'}"
-        f"{', hypothesis shrinking on' if args.shrink else ''}.",
-        f"Wall time {wall / 60:.1f} min. Killed {killed} of {len(mutants)}"
-        + (f"; survived: {', '.join(f'`{r.name}`' for r in survived)}." if survived else "."),
+        summary,
         "",
-        "Each mutant is one change to a fresh copy of the project; `stateful` is"
-        f" `pytest {' '.join(STATEFUL_FULL if args.suite == 'full' else STATEFUL_FAST)} -x` (the state machine's CI"
-        " profile, shrinking off), `ape` is `ape test <files> -x` over the mutant's files below."
-        " See `ballast/mutate.py`.",
+        "Each mutant is one change to a fresh copy of the project (`ballast/mutate.py` lists them, with the"
+        " exact snippets). Suites run in order, each with `-x`: `stateful` is"
+        f" `pytest {' '.join(STATEFUL_FAST)}` (the state machine's CI profile, derandomized, with hypothesis'"
+        " shrink phase off), `ape` is `ape test` over the mutant's unit and adversarial files (below; with"
+        " `--suite full`: tests/stateful, tests/unit and tests/adversarial). A suite that times out (4x its"
+        " baseline) does not stop the next one. `seconds` includes the copy and the compile check.",
         "",
-        *table_rows(results, by_name),
+        *table_rows(rows),
         "",
         "## Mutants",
         "",
         "| mutant | file | change | ape test files |",
         "| --- | --- | --- | --- |",
     ]
-    for m in chosen:
-        files = ", ".join(Path(t).name for t in m.tests) if args.suite == "fast" else "tests/unit, tests/adversarial"
-        lines.append(f"| `{m.name}` | {m.file} | {cell(m.what)} | {files} |")
-    lines.append("")
+    by_name = {m.name: m for m in MUTANTS}
+    for r in mutants:
+        m = by_name.get(r.name)
+        if m:
+            lines.append(f"| `{m.name}` | {m.file} | {cell(m.what)} | {', '.join(Path(t).name for t in m.tests)} |")
+    data = {"runs": runs, "results": [dataclasses.asdict(r) for r in rows]}
+    lines += ["", RESULTS_TAG + json.dumps(data, separators=(",", ":")).replace("--", "-\\u002d") + " -->", ""]
     return "\n".join(lines)
 
 
@@ -759,6 +806,9 @@ def main(argv: list[str] | None = None) -> int:
         " + tests/adversarial for every mutant",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "MUTATION.md", help="markdown report (default MUTATION.md)")
+    parser.add_argument(
+        "--update", action="store_true", help="merge into the results already in --out (rerun some mutants)"
+    )
     parser.add_argument("--keep-going", action="store_true", help="run every suite of a mutant, even after a kill")
     parser.add_argument("--shrink", action="store_true", help="keep hypothesis' shrink phase in the stateful suite")
     parser.add_argument("--ref", help="test the tree of this git ref instead of the working tree")
@@ -808,8 +858,26 @@ def main(argv: list[str] | None = None) -> int:
     snapshot(pristine, args.ref)
     full = args.suite == "full"
 
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    runs, merged = load_report(args.out) if args.update else ([], {})
+    run = {
+        "command": command,
+        "started": f"{started:%Y-%m-%d %H:%M}",
+        "commit": commit.stdout.strip() or "?",
+        "tree": f"the tree of {args.ref}" if args.ref else "the working tree",
+        "suite": args.suite,
+        "mode": "every suite of a mutant" if args.keep_going else "stopping at the first suite that kills",
+        "mutants": [m.name for m in chosen],
+        "wall": 0.0,
+    }
+    if args.shrink:
+        run["mode"] += ", shrinking on"
+    runs.append(run)
+
     def write(results: list[MutantResult]) -> None:
-        args.out.write_text(markdown(results, chosen, args, command, started, time.perf_counter() - t0))
+        run["wall"] = time.perf_counter() - t0
+        merged.update({r.name: r for r in results})
+        args.out.write_text(markdown(runs, merged))
 
     if args.check:
         bad = 0
@@ -830,7 +898,7 @@ def main(argv: list[str] | None = None) -> int:
     results = [baseline]
     if baseline.status != "passed":
         log(f"baseline FAILED: {baseline.first_failure}; aborting (see the logs under {workdir} with --keep)")
-        print("\n".join(table_rows(results, {})))
+        print("\n".join(table_rows(results)))
         return 2
     timeouts = {s.suite: max(args.timeout_factor * s.seconds, 300.0) for s in baseline.suites}
     for s in baseline.suites:
@@ -838,7 +906,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, secs in sorted(s.file_seconds.items(), key=lambda kv: -kv[1]):
             log(f"      {key}: {secs:.0f}s")
     if args.baseline_only:
-        print("\n".join(table_rows(results, {})))
+        print("\n".join(table_rows(results)))
         return 0
 
     for k, mutant in enumerate(chosen, 1):
@@ -859,10 +927,11 @@ def main(argv: list[str] | None = None) -> int:
         write(results)
 
     write(results)
-    if not args.keep and args.workdir is None:
-        shutil.rmtree(workdir, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(pristine, ignore_errors=True)
     print()
-    print("\n".join(table_rows(results, {})))
+    print("\n".join(table_rows(results)))
+    print(f"\nsuite logs under {workdir / 'logs'}")
     print(f"\nwall time {(time.perf_counter() - t0) / 60:.1f} min; report written to {args.out}")
     return 0
 
