@@ -20,7 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## The main job: the end-to-end demo on ape's embedded local chain.
-demo: setup
+demo: setup node_modules/.bin/anvil
 	$(BIN)/ape run demo
 
 ## The whole test suite (unit, adversarial, stateful fuzz CI profile, backtester, keeper bot on anvil).

@@ -28,3 +28,53 @@ def arbitrage_input(reserve_in: int, reserve_out: int, price_in: int, price_out:
     if target_in <= reserve_in:
         return 0
     return (target_in - reserve_in) * MAX_BPS // (MAX_BPS - fee_bps)
+
+
+def sandwich_gain(front_run: int, reserve_in: int, reserve_out: int, fee_bps: int, victim_in: int) -> int:
+    """A sandwich's result on one pool, in units of the victim's input token (negative: a loss).
+
+    The attacker sells ``front_run`` in the victim's direction, the victim sells ``victim_in``,
+    and the attacker sells everything it received back; every leg pays the pool's fee.
+    """
+    got = amount_out(front_run, reserve_in, reserve_out, fee_bps)
+    r_in, r_out = reserve_in + front_run, reserve_out - got
+    victim_out = amount_out(victim_in, r_in, r_out, fee_bps)
+    r_in, r_out = r_in + victim_in, r_out - victim_out
+    return amount_out(got, r_out, r_in, fee_bps) - front_run
+
+
+def output_after_front_run(front_run: int, reserve_in: int, reserve_out: int, fee_bps: int, victim_in: int) -> int:
+    """The victim's output after a same-direction front-run of ``front_run``."""
+    got = amount_out(front_run, reserve_in, reserve_out, fee_bps)
+    return amount_out(victim_in, reserve_in + front_run, reserve_out - got, fee_bps)
+
+
+def sandwich_safe_min_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
+    """The loosest min-out for selling ``amount_in`` that leaves every sandwich unprofitable.
+
+    A min-out of ``m`` admits every front-run after which the victim still receives ``m``. The
+    attacker's result is zero at no front-run, and (fees both ways) rises with the front-run
+    only while the victim's own price impact outweighs twice the fee. So: find the largest
+    front-run ``x`` such that no front-run up to ``x`` gains (probing sizes that halve down
+    from 10% of the pool, then bisecting to the first gaining size), and return the victim's
+    output after ``x``. When no probed size gains, the pool is too costly to sandwich and the
+    result is the output after a front-run of 10% of the pool (the caller takes the larger of
+    this and the vault's oracle bound).
+    """
+    limit = reserve_in // 10
+    probes = []
+    size = limit
+    while size > 0:
+        probes.append(size)
+        size //= 2
+    gaining = [x for x in probes if sandwich_gain(x, reserve_in, reserve_out, fee_bps, amount_in) > 0]
+    if not gaining:
+        return output_after_front_run(limit, reserve_in, reserve_out, fee_bps, amount_in)
+    lo, hi = 0, min(gaining)  # gain(lo) <= 0 < gain(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if sandwich_gain(mid, reserve_in, reserve_out, fee_bps, amount_in) > 0:
+            hi = mid
+        else:
+            lo = mid
+    return output_after_front_run(lo, reserve_in, reserve_out, fee_bps, amount_in)

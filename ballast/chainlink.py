@@ -9,45 +9,18 @@ The bytecode is the package's (``compilerOutput.evm.bytecode.object``, solc 0.6.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
-from ethpm_types import ContractType
+from ballast import artifacts
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "node_modules" / "@chainlink" / "contracts" / "abi" / "v0.6"
+PACKAGE = "@chainlink/contracts"
 # EACAggregatorProxy's round ids carry the phase in bits 64-79 (Chainlink's PHASE_OFFSET).
 PHASE_OFFSET = 64
 
 
-@cache
-def contract_type(name: str) -> ContractType:
-    """The ABI and deployment bytecode of Chainlink contract ``name`` from the npm package."""
-    path = ARTIFACTS / f"{name}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: missing; run `npm ci` (package.json pins @chainlink/contracts)")
-    output = json.loads(path.read_text())["compilerOutput"]
-    evm = output["evm"]
-    return ContractType.model_validate(
-        {
-            "contractName": name,
-            "abi": output["abi"],
-            "deploymentBytecode": {"bytecode": _hex(evm["bytecode"]["object"])},
-            "runtimeBytecode": {"bytecode": _hex(evm["deployedBytecode"]["object"])},
-        }
-    )
-
-
-def _hex(code: str) -> str:
-    return code if code.startswith("0x") else "0x" + code
-
-
 def container(name: str):
-    """An ape contract container for Chainlink contract ``name`` (``.deploy``, ``.at``)."""
-    from ape.contracts import ContractContainer
-
-    return ContractContainer(contract_type(name))
+    """An ape contract container for Chainlink contract ``name`` (solc 0.6.6 build of the package)."""
+    return artifacts.container(PACKAGE, f"abi/v0.6/{name}.json")
 
 
 @dataclass

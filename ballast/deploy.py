@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ballast import chainlink, uniswap_v2
 from ballast.checks import InputError, require_code, require_instance
 from ballast.constants import MAX_DECIMALS, ROLE_GUARDIAN, ROLE_KEEPER
 from ballast.spec import (
@@ -66,7 +67,8 @@ def check_existing_contracts(spec: PortfolioSpec, where: str, project, provider)
 
 @dataclass
 class LocalMarket:
-    """Mock tokens, feeds and one constant-product venue with a pool for every pair."""
+    """Tokens, feeds and one venue with a pool for every pair, as the spec's ``feeds.kind`` and
+    ``market.venue`` ask: Chainlink's contracts and Uniswap V2's pairs, or the test doubles."""
 
     tokens: list
     feeds: list
@@ -74,23 +76,31 @@ class LocalMarket:
     prices: list[float]
 
 
+def _deploy_feed(project, sender, spec: PortfolioSpec, price: float):
+    answer = feed_answer(price, spec.feed_decimals)
+    if spec.feed_kind == "chainlink":
+        return chainlink.deploy_feed(sender, spec.feed_decimals, answer)
+    return project.MockPriceFeed.deploy(spec.feed_decimals, answer, sender=sender)
+
+
 def deploy_local_market(project, sender, spec: PortfolioSpec, liquidity_provider=None) -> LocalMarket:
-    """Deploy a mock token and feed for every asset, and an AMM with every pair funded."""
-    tokens, feeds = [], []
-    for asset in spec.assets:
-        token = project.MockERC20.deploy(asset.symbol, asset.symbol, asset.decimals, sender=sender)
-        feed = project.MockPriceFeed.deploy(
-            spec.feed_decimals, feed_answer(asset.price, spec.feed_decimals), sender=sender
-        )
-        tokens.append(token)
-        feeds.append(feed)
-    venue = project.ConstantProductAMM.deploy(spec.fee_bps, sender=sender)
+    """Deploy a mock token and a feed for every asset, and a venue with every pair funded at
+    ``spec.depth_usd`` per side (minted to ``liquidity_provider``, default ``sender``)."""
+    tokens = [project.MockERC20.deploy(a.symbol, a.symbol, a.decimals, sender=sender) for a in spec.assets]
+    feeds = [_deploy_feed(project, sender, spec, a.price) for a in spec.assets]
+    if spec.venue_kind == "uniswap_v2":
+        factory, venue = uniswap_v2.deploy_venue(project, sender)
+    else:
+        venue = project.ConstantProductAMM.deploy(spec.fee_bps, sender=sender)
     lp = liquidity_provider or sender
     for (i, a), (j, b) in itertools.combinations(list(enumerate(spec.assets)), 2):
         amount_a = int(spec.depth_usd / a.price * 10**a.decimals)
         amount_b = int(spec.depth_usd / b.price * 10**b.decimals)
         tokens[i].mint(lp, amount_a, sender=sender)
         tokens[j].mint(lp, amount_b, sender=sender)
+        if spec.venue_kind == "uniswap_v2":
+            uniswap_v2.add_liquidity(factory, tokens[i], tokens[j], amount_a, amount_b, lp)
+            continue
         tokens[i].approve(venue, amount_a, sender=lp)
         tokens[j].approve(venue, amount_b, sender=lp)
         venue.add_liquidity(tokens[i], tokens[j], amount_a, amount_b, sender=lp)

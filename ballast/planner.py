@@ -48,13 +48,23 @@ class Market:
                 return pool, False
         return None
 
-    def quote(self, venue: str, token_in: str, token_out: str, amount_in: int) -> int:
+    def _side(self, venue: str, token_in: str, token_out: str) -> tuple[int, int, int] | None:
+        """(reserve in, reserve out, fee bps) of ``venue``'s pool in this direction, or None."""
         found = self._find(venue, token_in, token_out)
         if found is None:
-            return 0
+            return None
         pool, forward = found
         r_in, r_out = (pool.reserve_a, pool.reserve_b) if forward else (pool.reserve_b, pool.reserve_a)
-        return amm.amount_out(amount_in, r_in, r_out, pool.fee_bps)
+        return r_in, r_out, pool.fee_bps
+
+    def quote(self, venue: str, token_in: str, token_out: str, amount_in: int) -> int:
+        side = self._side(venue, token_in, token_out)
+        return amm.amount_out(amount_in, *side) if side else 0
+
+    def sandwich_safe_min_out(self, venue: str, token_in: str, token_out: str, amount_in: int) -> int:
+        """The loosest min-out on this pool that leaves a sandwich of the trade no profit."""
+        side = self._side(venue, token_in, token_out)
+        return amm.sandwich_safe_min_out(amount_in, *side) if side else 0
 
     def best_venue(self, token_in: str, token_out: str, amount_in: int) -> tuple[str | None, int]:
         best: tuple[str | None, int] = (None, 0)
@@ -277,9 +287,11 @@ def _leg(
     for venue, amount in split_across_venues(_direct_pools(market, sold.address, bought.address), amount_in):
         expected_out = market.quote(venue, sold.address, bought.address, amount)
         value_in = _value(amount, sold.price, sold.decimals, True)
-        min_out = min_amount_out(value_in, bought.price, bought.decimals, slippage_bps)
-        if expected_out < min_out or expected_out == 0:
+        oracle_min = min_amount_out(value_in, bought.price, bought.decimals, slippage_bps)
+        if expected_out < oracle_min or expected_out == 0:
             return None  # too shallow or off-price at this size
+        # Never looser than the oracle bound; tighter where a sandwich would pay.
+        min_out = max(oracle_min, market.sandwich_safe_min_out(venue, sold.address, bought.address, amount))
         market.apply(venue, sold.address, bought.address, amount)
         fee = next(p.fee_bps for p in market.pools if p.venue == venue)
         trades.append(

@@ -58,6 +58,7 @@ MAX_FEE_BPS = _vyper_int("venues/ConstantProductAMM.vy", r"MAX_FEE_BPS: public\(
 # Bounds the modules assert in terms of the protocol constants.
 MAX_TURNOVER_CAP_BPS = 10 * MAX_BPS  # Vault._set_limits
 MAX_VOL_REFERENCE = 10  # basket._set_trigger: vol_reference <= 10 * WAD
+UNISWAP_V2_FEE_BPS = _vyper_int("venues/UniswapV2Venue.vy", r"FEE_BPS: constant\(uint256\) = ([\d_]+)")
 U32, U64, U128 = 2**32 - 1, 2**64 - 1, 2**128 - 1  # heartbeat; durations; feed answers
 
 
@@ -97,6 +98,8 @@ class PortfolioSpec:
     cooldown: int
     entry_haircut_bps: int
     feed_decimals: int = 8
+    feed_kind: str = "mock"
+    venue_kind: str = "amm"
     fee_bps: int = 30
     depth_usd: int = 10_000_000
     venues: list[str] = field(default_factory=list)
@@ -208,17 +211,33 @@ class LimitsModel(_Section):
 
 
 class FeedsModel(_Section):
-    """``feeds``: the mock feeds' decimals and every asset's default heartbeat."""
+    """``feeds``: the local feeds' kind and decimals, and every asset's default heartbeat.
 
+    ``kind``: ``chainlink`` deploys Chainlink's EACAggregatorProxy over MockV3Aggregator (their
+    npm bytecode); ``mock`` the settable test feed.
+    """
+
+    kind: Literal["mock", "chainlink"] = "mock"
     decimals: int = Field(8, ge=0, le=MAX_DECIMALS)
     heartbeat: int = Field(86_400, gt=0, le=U32)
 
 
 class MarketModel(_Section):
-    """``market``: the local mock venue (ConstantProductAMM) and its pools."""
+    """``market``: the local venue and its pools.
 
+    ``venue``: ``uniswap_v2`` deploys the real Uniswap V2 factory and pairs with Ballast's adapter
+    (their fee is fixed at 30 bps); ``amm`` the ConstantProductAMM double, at any ``fee_bps``.
+    """
+
+    venue: Literal["amm", "uniswap_v2"] = "amm"
     fee_bps: int = Field(30, ge=0, le=MAX_FEE_BPS)
     depth_usd: int = Field(10_000_000, gt=0)
+
+    @model_validator(mode="after")
+    def _v2_fee(self):
+        if self.venue == "uniswap_v2" and self.fee_bps != UNISWAP_V2_FEE_BPS:
+            raise _problem(f"must be {UNISWAP_V2_FEE_BPS} for uniswap_v2 pairs, got {self.fee_bps}", "fee_bps")
+        return self
 
 
 class SpecModel(_Section):
@@ -293,7 +312,8 @@ def _issue(error: dict) -> str:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"{_path(loc)}: unknown field{hint}"
     if kind == "literal_error":
-        return f"{_path(loc)}: {_show(value)} is not one of {sorted(TRIGGERS)}"
+        expected = sorted(TRIGGERS) if loc[-1] == "type" else sorted(re.findall(r"'([^']*)'", ctx.get("expected", "")))
+        return f"{_path(loc)}: {_show(value)} is not one of {expected}"
     if kind in ("too_short", "too_long"):
         return f"{_path(loc)}: need 2 to {MAX_ASSETS} assets, got {ctx['actual_length']}"
     bounds = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in ctx.items()}
@@ -405,6 +425,8 @@ def spec_from_dict(data: dict, where: str = "spec") -> PortfolioSpec:
         cooldown=limits.cooldown,
         entry_haircut_bps=model.entry_haircut_bps,
         feed_decimals=model.feeds.decimals,
+        feed_kind=model.feeds.kind,
+        venue_kind=model.market.venue,
         fee_bps=model.market.fee_bps,
         depth_usd=model.market.depth_usd,
         venues=list(model.venues),

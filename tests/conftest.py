@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from ballast import uniswap_v2
 from ballast.constants import ROLE_GUARDIAN
 from ballast.deploy import deploy_vault, feed_answer, spec_from_dict
 from ballast.market import arbitrage, snapshot_market
@@ -178,6 +179,7 @@ def make_stack(project, owner, keeper, guardian):
         no_return=(),
         depth_usd=50_000_000,
         fee_bps=30,
+        venue_kind="amm",
         **overrides,
     ):
         spec = spec_from_dict(spec_dict(list(decimals), list(prices), list(weights), trigger, **overrides))
@@ -188,7 +190,10 @@ def make_stack(project, owner, keeper, guardian):
             feeds.append(
                 project.MockPriceFeed.deploy(FEED_DECIMALS, feed_answer(asset.price, FEED_DECIMALS), sender=owner)
             )
-        venue = project.ConstantProductAMM.deploy(fee_bps, sender=owner)
+        if venue_kind == "uniswap_v2":  # the real pairs; their fee is 30 bps
+            factory, venue = uniswap_v2.deploy_venue(project, owner)
+        else:
+            venue = project.ConstantProductAMM.deploy(fee_bps, sender=owner)
         for i in range(len(tokens)):
             for j in range(i + 1, len(tokens)):
                 a, b = spec.assets[i], spec.assets[j]
@@ -196,6 +201,9 @@ def make_stack(project, owner, keeper, guardian):
                 amount_b = int(depth_usd / b.price * 10**b.decimals)
                 tokens[i].mint(owner, amount_a, sender=owner)
                 tokens[j].mint(owner, amount_b, sender=owner)
+                if venue_kind == "uniswap_v2":
+                    uniswap_v2.add_liquidity(factory, tokens[i], tokens[j], amount_a, amount_b, owner)
+                    continue
                 tokens[i].approve(venue, amount_a, sender=owner)
                 tokens[j].approve(venue, amount_b, sender=owner)
                 venue.add_liquidity(tokens[i], tokens[j], amount_a, amount_b, sender=owner)

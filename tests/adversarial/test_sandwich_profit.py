@@ -2,10 +2,9 @@
 
 ``test_sandwich.py`` pushes each pool as far as the rebalance still fills: that attacker pays
 so much in fees that it loses. A rational attacker instead sizes the front-run for the most
-profit. Today the planner's min-outs are the oracle value less the vault's whole
-``max_slippage_bps``, so that attacker gains: this test measures how much and fails on it.
-It is marked as an expected failure (strict: it turns red when it starts passing) until the
-venues issue derives the min-outs from the expected fill instead of the full bound.
+profit. With min-outs at the oracle value less the vault's whole ``max_slippage_bps`` (the
+planner before ``amm.sandwich_safe_min_out``), that attacker gained $754 with 30 bps pools and
+$2,545 with 5 bps pools on this scenario; with sandwich-safe min-outs its best is nothing.
 
 The scenario is the demo basket: $4M at 40/30/20/10 on $20M-per-side pools, WBTC +40%.
 """
@@ -20,38 +19,23 @@ RALLY_PRICE = 84_000.0
 WAR_CHEST = 10**36
 
 
-def _sandwich_gain(x: int, r_in: int, r_out: int, fee: int, victim_in: int) -> int:
-    """Attacker's round trip on one pool, in units of the victim's input token: sell ``x``
-    first, let the victim sell ``victim_in``, sell everything received back."""
-    got = amm.amount_out(x, r_in, r_out, fee)
-    r_in, r_out = r_in + x, r_out - got
-    victim_out = amm.amount_out(victim_in, r_in, r_out, fee)
-    r_in, r_out = r_in + victim_in, r_out - victim_out
-    return amm.amount_out(got, r_out, r_in, fee) - x
-
-
-def _victim_fills(x: int, r_in: int, r_out: int, fee: int, victim_in: int, least_out: int) -> bool:
-    got = amm.amount_out(x, r_in, r_out, fee)
-    return amm.amount_out(victim_in, r_in + x, r_out - got, fee) >= least_out
-
-
 def _best_front_run(r_in: int, r_out: int, fee: int, victim_in: int, least_out: int) -> int:
     """The front-run size with the largest gain among those after which the victim still fills."""
     lo, hi = 0, r_in // 10
     while lo < hi:  # largest size that still fills (the fill is monotone in x)
         mid = (lo + hi + 1) // 2
-        if _victim_fills(mid, r_in, r_out, fee, victim_in, least_out):
+        if amm.output_after_front_run(mid, r_in, r_out, fee, victim_in) >= least_out:
             lo = mid
         else:
             hi = mid - 1
     left, right = 0, lo
     while right - left > 2:  # the gain is concave in x: ternary search
         m1, m2 = left + (right - left) // 3, right - (right - left) // 3
-        if _sandwich_gain(m1, r_in, r_out, fee, victim_in) < _sandwich_gain(m2, r_in, r_out, fee, victim_in):
+        if amm.sandwich_gain(m1, r_in, r_out, fee, victim_in) < amm.sandwich_gain(m2, r_in, r_out, fee, victim_in):
             left = m1
         else:
             right = m2
-    return max(range(left, right + 1), key=lambda x: _sandwich_gain(x, r_in, r_out, fee, victim_in))
+    return max(range(left, right + 1), key=lambda x: amm.sandwich_gain(x, r_in, r_out, fee, victim_in))
 
 
 def _least_fill(stack, trade) -> int:
@@ -62,17 +46,12 @@ def _least_fill(stack, trade) -> int:
     return max(trade.min_amount_out, -(-floor_value * scale // price))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="min-outs come from the vault's full slippage bound, not the expected fill (the venues issue)",
-)
 @pytest.mark.parametrize("fee_bps", [30, 5])
 def test_rebalance__profit_maximising_sandwich_of_the_planned_trades__attacker_gains_nothing(
     make_stack, alice, keeper, attacker, accounts, chain, h, fee_bps
 ):
-    """Fails today: the attacker gains $754 at 30 bps and $2,545 at 5 bps on $336,000 traded
-    (run with `-s --runxfail` to see the figures). Against a
-    planner whose min-outs are the expected fill less a few bps, the best front-run is zero."""
+    """Fails with the planner's min-outs at the oracle bound alone (``min_out = oracle_min`` in
+    ``planner._leg``): the attacker gains $754 at 30 bps and $2,545 at 5 bps (``-s`` prints it)."""
     stack = make_stack(depth_usd=20_000_000, fee_bps=fee_bps)
     vault = stack.vault
     stack.seed(alice, usd_total=4_000_000)

@@ -91,6 +91,8 @@ def test_demo_spec__loads_the_same_values_as_before():
         cooldown=3600,
         entry_haircut_bps=30,
         feed_decimals=8,
+        feed_kind="chainlink",
+        venue_kind="uniswap_v2",
         fee_bps=30,
         depth_usd=20000000,
         venues=[],
@@ -373,3 +375,19 @@ def test_spec_from_dict__python_tuples_accepted():
     data = copy.deepcopy(demo())
     data["assets"] = tuple(data["assets"])
     assert len(spec_from_dict(data).assets) == 4
+
+
+@pytest.mark.parametrize(
+    "section, value, message",
+    [
+        ("market", {"venue": "uniswap_v2", "fee_bps": 5}, "market.fee_bps: must be 30 for uniswap_v2 pairs, got 5"),
+        ("market", {"venue": "curve"}, "market.venue: 'curve' is not one of ['amm', 'uniswap_v2']"),
+        ("feeds", {"kind": "pyth"}, "feeds.kind: 'pyth' is not one of ['chainlink', 'mock']"),
+    ],
+)
+def test_spec__local_market_kinds__refused_with_the_field(section, value, message):
+    data = yaml.safe_load(Path("specs/demo.yaml").read_text())
+    data[section] = value
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(data, "specs/x.yaml")
+    assert str(err.value) == f"specs/x.yaml: {message}"

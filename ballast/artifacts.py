@@ -1,0 +1,47 @@
+"""Deployable contracts from npm packages' build artifacts (Chainlink, Uniswap, ...).
+
+Each package ships its compiled contracts as JSON; this module turns one into an ape contract
+container, so the real bytecode is deployed on a local chain, not a re-implementation.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from ethpm_types import ContractType
+
+NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
+
+
+def _hex(code: str) -> str:
+    return code if code.startswith("0x") else "0x" + code
+
+
+@cache
+def contract_type(package: str, path: str) -> ContractType:
+    """The ABI and bytecode of ``node_modules/<package>/<path>``.
+
+    Reads either layout: solc's ``evm.bytecode.object`` (under ``compilerOutput`` for truffle
+    exports) or a top-level ``bytecode`` (waffle builds, hardhat artifacts).
+    """
+    file = NODE_MODULES / package / path
+    if not file.exists():
+        raise FileNotFoundError(f"{file}: missing; run `npm ci` (package.json pins {package})")
+    data = json.loads(file.read_text())
+    output = data.get("compilerOutput", data)
+    evm = output.get("evm", {})
+    deploy = evm.get("bytecode", {}).get("object") or data.get("bytecode")
+    runtime = evm.get("deployedBytecode", {}).get("object") or data.get("deployedBytecode")
+    fields = {"contractName": file.stem, "abi": output["abi"], "deploymentBytecode": {"bytecode": _hex(deploy)}}
+    if runtime:
+        fields["runtimeBytecode"] = {"bytecode": _hex(runtime)}
+    return ContractType.model_validate(fields)
+
+
+def container(package: str, path: str):
+    """An ape contract container (``.deploy``, ``.at``) for an npm artifact."""
+    from ape.contracts import ContractContainer
+
+    return ContractContainer(contract_type(package, path))

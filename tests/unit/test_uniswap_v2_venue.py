@@ -1,0 +1,119 @@
+"""UniswapV2Venue against the real Uniswap V2 factory and pairs (``@uniswap/v2-core@1.0.1``'s
+bytecode), and a vault rebalancing through it."""
+
+import ape
+import pytest
+
+from ballast import amm, uniswap_v2
+
+USDC, WBTC, ETH = 0, 1, 2
+
+
+@pytest.fixture(scope="module")
+def v2(make_stack):
+    return make_stack(venue_kind="uniswap_v2")
+
+
+@pytest.fixture
+def trader(accounts, v2):
+    trader = accounts[6]
+    for token in v2.tokens:
+        token.mint(trader, 10**30, sender=v2.owner)
+        token.approve(v2.venue, 2**256 - 1, sender=trader)
+    return trader
+
+
+def test_pair_init_code_hash__is_the_routers_constant():
+    """Router02 hard-codes this hash; a factory deployed from the artifact must match it."""
+    assert uniswap_v2.pair_init_code_hash().hex() == "96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f"
+
+
+def test_pair_for__equals_the_factorys_pair(v2):
+    factory = uniswap_v2.container("UniswapV2Factory").at(v2.venue.factory())
+    for a, b in ((0, 1), (1, 0), (2, 3)):
+        assert v2.venue.pair_for(v2.tokens[a], v2.tokens[b]) == factory.getPair(v2.tokens[a], v2.tokens[b])
+
+
+def test_swap__output_equals_pair_math_and_planner_quote__to_the_wei(v2, trader):
+    token_in, token_out = v2.tokens[WBTC], v2.tokens[USDC]
+    amount = 3 * 10**8
+    r_in, r_out = (int(r) for r in v2.venue.get_reserves(token_in, token_out))
+    expected = amm.amount_out(amount, r_in, r_out, int(v2.venue.fee_bps()))
+    assert v2.venue.get_amount_out(token_in, token_out, amount) == expected
+    before = token_out.balanceOf(trader)
+    tx = v2.venue.swap(token_in, token_out, amount, expected, trader, sender=trader)
+    assert token_out.balanceOf(trader) - before == expected
+    assert v2.venue.get_reserves(token_in, token_out) == (r_in + amount, r_out - expected)
+    event = tx.events.filter(v2.venue.Swap)[0]
+    assert (event.sender, event.token_in, event.token_out) == (trader.address, token_in.address, token_out.address)
+    assert (event.amount_in, event.amount_out, event.receiver) == (amount, expected, trader.address)
+
+
+def test_swap__both_directions_of_a_pair(v2, trader):
+    a, b = v2.tokens[ETH], v2.tokens[WBTC]
+    for token_in, token_out, amount in ((a, b, 10**18), (b, a, 10**6)):
+        quote = v2.venue.get_amount_out(token_in, token_out, amount)
+        before = token_out.balanceOf(trader)
+        v2.venue.swap(token_in, token_out, amount, quote, trader, sender=trader)
+        assert token_out.balanceOf(trader) - before == quote > 0
+
+
+def test_swap__allowance_above_amount__takes_exactly_amount(v2, trader):
+    token_in, token_out = v2.tokens[ETH], v2.tokens[USDC]
+    before = token_in.balanceOf(trader)
+    v2.venue.swap(token_in, token_out, 10**18, 0, trader, sender=trader)
+    assert before - token_in.balanceOf(trader) == 10**18
+    assert token_in.balanceOf(v2.venue) == 0
+
+
+def test_swap__receiver__gets_the_output(v2, trader, bob):
+    token_in, token_out = v2.tokens[ETH], v2.tokens[USDC]
+    quote = v2.venue.get_amount_out(token_in, token_out, 10**18)
+    v2.venue.swap(token_in, token_out, 10**18, quote, bob, sender=trader)
+    assert token_out.balanceOf(bob) == quote
+
+
+def test_swap__min_out_one_above_quote__reverts(v2, trader):
+    token_in, token_out = v2.tokens[ETH], v2.tokens[USDC]
+    quote = v2.venue.get_amount_out(token_in, token_out, 10**18)
+    with ape.reverts("uniswap_v2: insufficient output"):
+        v2.venue.swap(token_in, token_out, 10**18, quote + 1, trader, sender=trader)
+
+
+def test_swap__zero_amount__reverts(v2, trader):
+    with ape.reverts("uniswap_v2: zero amount"):
+        v2.venue.swap(v2.tokens[ETH], v2.tokens[USDC], 0, 0, trader, sender=trader)
+
+
+def test_swap__dust_with_zero_output__reverts(v2, trader):
+    with ape.reverts("uniswap_v2: zero output"):
+        v2.venue.swap(v2.tokens[USDC], v2.tokens[WBTC], 1, 0, trader, sender=trader)
+
+
+def test_swap__no_pair__reverts_and_views_return_zero(project, v2, trader, owner):
+    stranger = project.MockERC20.deploy("X", "X", 18, sender=owner)
+    assert v2.venue.get_reserves(stranger, v2.tokens[USDC]) == (0, 0)
+    assert v2.venue.get_amount_out(stranger, v2.tokens[USDC], 10**18) == 0
+    with ape.reverts("uniswap_v2: no pair"):
+        v2.venue.swap(stranger, v2.tokens[USDC], 10**18, 0, trader, sender=trader)
+
+
+def test_deploy__zero_factory__reverts(project, owner):
+    with ape.reverts("uniswap_v2: zero factory"):
+        project.UniswapV2Venue.deploy("0x" + "00" * 20, uniswap_v2.pair_init_code_hash(), sender=owner)
+
+
+def test_rebalance__through_v2_pairs__fills_exactly_as_planned(v2, alice, keeper, accounts, chain):
+    """The planner's snapshot of the real pairs predicts every fill to the wei."""
+    v2.seed(alice)
+    v2.move_price(WBTC, 84_000.0, accounts[7])
+    chain.pending_timestamp += v2.vault.cooldown() + 1
+    plan = v2.plan()
+    assert plan.trades, plan.reason
+    drift_before = v2.vault.max_drift()
+    tx = v2.vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
+    fills = tx.events.filter(v2.vault.TradeExecuted)
+    assert [(f.token_in, f.token_out, f.amount_in, f.amount_out) for f in fills] == [
+        (t.token_in, t.token_out, t.amount_in, t.expected_out) for t in plan.trades
+    ]
+    assert v2.vault.max_drift() < drift_before
