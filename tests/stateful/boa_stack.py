@@ -24,6 +24,7 @@ import boa
 import boa.interpret
 from boa.contracts.base_evm_contract import BoaError
 from boa.contracts.vyper.vyper_contract import VyperContract
+from eth_utils import keccak
 
 from ballast import amm as amm_math
 from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, WAD
@@ -125,15 +126,56 @@ def token_balances(tokens: DynArray[address, 8], holder: address) -> DynArray[ui
     return out
 """
 
+# A venue that misbehaves on purpose, so that the vault's own checks of what a venue did can
+# be reached (the constant-product AMM never takes a wrong amount, and enforces the minimum
+# output itself). Mode 1: pulls half the input it is given and pays nothing; mode 2: pulls the
+# input and pays one unit less than the minimum output asked for (nothing if that is 0), from
+# a balance minted to it beforehand.
+ROGUE_VENUE_SOURCE = """
+# pragma version 0.4.3
+from ethereum.ercs import IERC20
+
+mode: public(uint256)
+
+@external
+def set_mode(mode: uint256):
+    self.mode = mode
+
+@external
+def swap(token_in: address, token_out: address, amount_in: uint256, min_amount_out: uint256, receiver: address) -> uint256:
+    pulled: uint256 = amount_in
+    out: uint256 = 0
+    if self.mode == 1:
+        pulled = amount_in // 2
+    elif min_amount_out > 0:
+        out = min_amount_out - 1
+    assert extcall IERC20(token_in).transferFrom(msg.sender, self, pulled, default_return_value=True)
+    if out > 0:
+        assert extcall IERC20(token_out).transfer(receiver, out, default_return_value=True)
+    return out
+"""
+
 
 @dataclass(frozen=True)
 class Deployers:
     vault: object
     token: object
     no_return_token: object
+    reentrant_token: object
     feed: object
     amm: object
     lens: object
+    rogue_venue: object
+
+
+def vault_source() -> str:
+    """The vault source under test: ``BALLAST_FUZZ_VAULT`` if set, else ``contracts/Vault.vy``."""
+    return os.environ.get("BALLAST_FUZZ_VAULT") or str(CONTRACTS / "Vault.vy")
+
+
+def balances_calldata(token) -> bytes:
+    """Calldata of ``vault.balances(token)`` (for a token's call-back hook to read mid-transfer)."""
+    return keccak(text="balances(address)")[:4] + bytes(12) + bytes.fromhex(str(token.address)[2:])
 
 
 @functools.cache
@@ -143,15 +185,16 @@ def deployers() -> Deployers:
     ``BALLAST_FUZZ_VAULT`` names another vault source to fuzz instead of ``contracts/Vault.vy``
     (e.g. a deliberately broken copy, to check that the suite notices).
     """
-    vault_source = os.environ.get("BALLAST_FUZZ_VAULT") or str(CONTRACTS / "Vault.vy")
     with repo_search_path():
         compiled = Deployers(
-            vault=boa.load_partial(vault_source),
+            vault=boa.load_partial(vault_source()),
             token=boa.load_partial(str(CONTRACTS / "test" / "MockERC20.vy")),
             no_return_token=boa.load_partial(str(CONTRACTS / "test" / "NoReturnToken.vy")),
+            reentrant_token=boa.load_partial(str(CONTRACTS / "test" / "ReentrantToken.vy")),
             feed=boa.load_partial(str(CONTRACTS / "test" / "MockPriceFeed.vy")),
             amm=boa.load_partial(str(CONTRACTS / "venues" / "ConstantProductAMM.vy")),
             lens=boa.loads_partial(LENS_SOURCE, name="Lens"),
+            rogue_venue=boa.loads_partial(ROGUE_VENUE_SOURCE, name="RogueVenue"),
         )
     partials = [getattr(compiled, f.name) for f in dataclasses.fields(compiled)]  # astuple() would deep-copy
     if EVM_BACKEND == "revm":
@@ -184,6 +227,7 @@ class AssetParams:
     band_bps: int
     outer_band_bps: int
     no_return: bool = False  # USDT-like token that returns nothing
+    reentrant: bool = False  # ReentrantToken (18 decimals): a one-shot call-back hook on its next transfer
     heartbeat: int = 86_400
     min_answer: int = 0  # exclusive sane bounds of the feed answer
     max_answer: int = 2**128 - 1
@@ -254,8 +298,12 @@ class BoaStack:
         owner = str(ENV.eoa)
         tokens, feeds = [], []
         for i, a in enumerate(config.assets):
-            kind = d.no_return_token if a.no_return else d.token
-            tokens.append(kind.deploy(f"Token {i}", f"T{i}", a.decimals))
+            if a.reentrant:
+                assert a.decimals == 18, "ReentrantToken has 18 decimals"
+                tokens.append(d.reentrant_token.deploy(f"Token {i}", f"T{i}"))
+            else:
+                kind = d.no_return_token if a.no_return else d.token
+                tokens.append(kind.deploy(f"Token {i}", f"T{i}", a.decimals))
             feeds.append(d.feed.deploy(FEED_DECIMALS, a.answer))
         venue = d.amm.deploy(config.fee_bps)
         for token, a in zip(tokens, config.assets):

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from ballast.constants import MAX_BPS, WAD
 
-from .boa_stack import ENV, AssetParams, BoaStack, StackConfig, revert_reason, units_for_usd
+from .boa_stack import (
+    ENV,
+    AssetParams,
+    BoaStack,
+    EvmError,
+    StackConfig,
+    balances_calldata,
+    plan_trades,
+    revert_reason,
+    units_for_usd,
+)
 
 KEEPER = ENV.generate_address("regression keeper")
 GUARDIAN = ENV.generate_address("regression guardian")
@@ -65,3 +75,88 @@ def test_rebalance__dust_trade_moving_no_weight__reverts_drift_not_reduced():
                 reason = revert_reason(err)
         assert reason == "vault: drift not reduced"
         assert stack.state().drifts == before
+
+
+def _rebalance(stack: BoaStack, trades: list[tuple]) -> str | None:
+    """Send ``trades`` as the keeper; the revert reason, or None if accepted."""
+    with ENV.prank(KEEPER):
+        try:
+            stack.vault.rebalance(trades)
+        except EvmError as err:
+            return revert_reason(err)
+    return None
+
+
+def _usd_units(stack: BoaStack, i: int, usd: int) -> int:
+    a = stack.config.assets[i]
+    return units_for_usd(usd, a.answer, a.decimals)
+
+
+def test_rebalance__one_asset_drift_grows_while_total_falls__reverts_drift_grew():
+    """A plan that lowers total drift but grows one asset's: asset 0 (+10%) sells $50k to asset 1
+    (-10%), and $10k to asset 2 (on target), whose drift grows to +1%, far beyond the tolerance
+    the cost allows (the fee on $60k of a $1M vault). No asset overshoots, cost and turnover are
+    within their limits: only the per-asset check refuses it. Fails with the "vault: drift grew"
+    assert removed from Vault.vy (the rebalance is then accepted); the state machine did not
+    produce this revert before ``drift_growing_rebalance``."""
+    with ENV.anchor():
+        weights = [4_000, 3_000, 3_000]
+        stack = _stack(weights, [18, 6, 8])
+        _join(stack, 1_000_000, [5_000, 2_000, 3_000])
+        assert stack.vault.needs_rebalance()[0]
+        drifts = stack.state().drifts
+        amm, t = stack.amm.address, stack.tokens
+        main_leg = (amm, t[0].address, t[1].address, _usd_units(stack, 0, 50_000), 0)
+        growing_leg = (amm, t[0].address, t[2].address, _usd_units(stack, 0, 10_000), 0)
+        with ENV.anchor():  # control: the main leg alone is accepted
+            assert _rebalance(stack, [main_leg]) is None
+        assert _rebalance(stack, [main_leg, growing_leg]) == "vault: drift grew"
+        assert stack.state().drifts == drifts
+
+
+def test_rebalance__inside_the_cooldown__reverts_cooldown():
+    """The vault counts its cooldown from deployment: a planner plan for a vault that is due is
+    refused until the cooldown is over, then accepted unchanged. Fails with the cooldown assert
+    removed from Vault.vy (accepted at once)."""
+    with ENV.anchor():
+        weights = [5_000, 5_000]
+        assets = [AssetParams(d, 10**8, w, 100, 300) for d, w in zip([18, 6], weights)]
+        stack = BoaStack.deploy(StackConfig(assets=assets, cooldown=3_600), KEEPER, GUARDIAN)
+        _join(stack, 1_000_000, [6_000, 4_000])
+        assert stack.vault.needs_rebalance()[0]
+        trades = plan_trades(stack.plan())
+        assert trades
+        ENV.time_travel(seconds=3_599)
+        assert _rebalance(stack, trades) == "vault: cooldown"
+        ENV.time_travel(seconds=1)
+        assert _rebalance(stack, trades) is None
+
+
+def test_join_and_exit__token_calls_back_mid_transfer__sees_consistent_tracked_balances():
+    """A basket token that calls back into the vault during its transfer reads ``balances`` as
+    they are before a join credits it (pull first, then credit) and after an exit debits it
+    (debit first, then send): a read-only reentrant reader never sees assets credited that have
+    not arrived, or still owed that have left. Fails with ``join`` crediting the balances before
+    pulling the tokens (or ``exit`` debiting after sending) in Vault.vy."""
+    with ENV.anchor():
+        assets = [AssetParams(18, 10**8, 5_000, 100, 300), AssetParams(18, 10**8, 5_000, 100, 300, reentrant=True)]
+        stack = BoaStack.deploy(StackConfig(assets=assets), KEEPER, GUARDIAN)
+        _join(stack, 1_000_000, [5_000, 5_000])
+        token, vault = stack.tokens[1], stack.vault
+
+        def read_mid_transfer(call) -> int:
+            token.arm_static(vault.address, balances_calldata(token))
+            with ENV.prank(HOLDER):
+                call()
+            assert token.mode() == 0 and token.last_static_ok()
+            return int.from_bytes(bytes(token.last_static_result())[:32], "big")
+
+        tracked = int(vault.balances(token))
+        shares = int(vault.totalSupply()) // 10
+        amounts = [int(a) for a in vault.preview_join(shares)]
+        stack.fund(HOLDER, amounts)
+        assert read_mid_transfer(lambda: vault.join(shares, amounts, HOLDER)) == tracked
+        assert int(vault.balances(token)) == tracked + amounts[1]
+        tracked = int(vault.balances(token))
+        out = [int(a) for a in vault.preview_exit(shares)]
+        assert read_mid_transfer(lambda: vault.exit(shares, out, HOLDER)) == tracked - out[1]

@@ -14,9 +14,14 @@ Python model side by side:
   gains and losses that the holder earned by holding (see ``no_profit_round_trip``);
 * the rules join, deposit, exit, transfer shares, move prices (small, large, to near zero),
   trade on the AMM, arbitrage it back, rebalance with ``ballast.planner.plan_rebalance``,
-  submit random keeper trades, pass time, break and heal oracles, pause, ramp targets,
+  submit random keeper trades and trades built to fail one given check, trade on a venue
+  that misbehaves, pass time, break and heal oracles, pause, set limits, ramp targets,
   observe volatility and donate tokens;
-* the invariants are checked after every step.
+* every ``rebalance`` is predicted by the model from the trades sent (``predict_rebalance``):
+  the exact revert reason, or the exact fills, cost and balances of an accepted one; the
+  model computes its balances itself and never copies the chain's;
+* the invariants are checked after every step, and at the end of a pytest run every revert
+  reason of ``Vault.rebalance`` (read from the source) must have been produced.
 
 Profiles (``BALLAST_FUZZ_PROFILE``): ``ci`` (default, derandomized, ~10,000 steps in
 under a minute) and ``long``. See README.md beside this file.
@@ -29,6 +34,7 @@ import collections
 import contextlib
 import dataclasses
 import os
+import re
 import signal
 import sys
 import time
@@ -55,10 +61,12 @@ if __package__:
         BoaStack,
         EvmError,
         StackConfig,
+        balances_calldata,
         deployers,
         plan_trades,
         revert_reason,
         units_for_usd,
+        vault_source,
     )
 else:  # run as a script: python tests/stateful/test_vault_stateful.py
     sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
@@ -69,12 +77,15 @@ else:  # run as a script: python tests/stateful/test_vault_stateful.py
         BoaStack,
         EvmError,
         StackConfig,
+        balances_calldata,
         deployers,
         plan_trades,
         revert_reason,
         units_for_usd,
+        vault_source,
     )
 
+from ballast import amm as amm_math
 from ballast.constants import BPS_TO_WAD, DEAD_SHARES, MAX_BPS, WAD
 from ballast.planner import plan_rebalance, simulate
 from ballast.state import VaultState
@@ -128,6 +139,7 @@ class Stats:
     started: float = field(default_factory=time.perf_counter)
     rules: collections.Counter = field(default_factory=collections.Counter)
     outcomes: collections.Counter = field(default_factory=collections.Counter)
+    reverts: collections.Counter = field(default_factory=collections.Counter)  # rebalance calls by revert reason
     max_residual: Fraction = Fraction(-(10**80))  # largest no_profit_round_trip residual seen, wei-USD
     progress_every: int = 0  # print a summary every this many examples (0: never)
 
@@ -143,8 +155,56 @@ class Stats:
             f"{self.outcomes['rebalance_ok']}/{self.outcomes['rebalance_reverted']}"
         )
 
+    def reason_report(self) -> str:
+        """Rebalance calls by revert reason, and the reasons of ``Vault.rebalance`` never produced."""
+        reasons = rebalance_revert_reasons()
+        lines = ["rebalance calls by outcome (every revert reason of Vault.rebalance and its checks):"]
+        for reason in [*reasons, *sorted(set(self.reverts) - set(reasons), key=str)]:
+            label = reason if reason in reasons else f"{reason or '<no reason>'} (not a Vault.rebalance reason)"
+            lines.append(f"  {self.reverts[reason]:>6}  {label}")
+        missing = [r for r in reasons if not self.reverts[r]]
+        lines.append(f"never produced: {missing if missing else 'none'}")
+        return "\n".join(lines)
+
 
 STATS = Stats()
+ACCEPTED = "(accepted)"  # the key of accepted rebalances in ``STATS.reverts``
+
+
+def _functions(source: str) -> dict[str, str]:
+    """Vyper function bodies by name (a body runs from its ``def`` to the next unindented line)."""
+    bodies: dict[str, list[str]] = {}
+    name = None
+    for line in source.splitlines():
+        match = re.match(r"def (\w+)\(", line)
+        if match:
+            name = match.group(1)
+            bodies[name] = []
+        elif line[:1] not in ("", " ", ")", "#"):
+            name = None
+        elif name:
+            bodies[name].append(line)
+    return {k: "\n".join(v) for k, v in bodies.items()}
+
+
+def rebalance_revert_reasons(path: str | None = None) -> list[str]:
+    """The revert strings of ``rebalance`` in the vault source under test and of every vault
+    function it calls (``self._name(...)``, recursively: ``_check_open``, ``_execute``,
+    ``_spend_turnover``), in the order they appear; read from the source, not retyped here."""
+    functions = _functions(Path(path or vault_source()).read_text())
+    reasons, seen, todo = [], set(), ["rebalance"]
+    while todo:
+        name = todo.pop(0)
+        if name in seen or name not in functions:
+            continue
+        seen.add(name)
+        body = functions[name]
+        for match in re.finditer(r'^\s*(?:assert\b.*|checks\._require\(.*), "([^"]+)"\)?\s*$', body, re.M):
+            if match.group(1) not in reasons:
+                reasons.append(match.group(1))
+        todo += re.findall(r"self\.(_\w+)\(", body)
+    return reasons
+
 
 # --------------------------------------------------------------------------- strategies
 
@@ -165,14 +225,16 @@ def stack_configs(draw) -> StackConfig:
     for i in range(n):
         answer = draw(st.one_of(st.sampled_from(PRICES), st.integers(10**6, 10**13)))
         band = draw(st.sampled_from([50, 100, 300, 1_000]))
+        kind = draw(st.sampled_from(["plain", "plain", "no_return", "reentrant"]))
         assets.append(
             AssetParams(
-                decimals=draw(st.sampled_from([6, 8, 18])),
+                decimals=18 if kind == "reentrant" else draw(st.sampled_from([6, 8, 18])),
                 answer=answer,
                 target_bps=weights[i],
                 band_bps=band,
                 outer_band_bps=min(band * draw(st.integers(1, 3)), MAX_BPS),
-                no_return=draw(st.sampled_from([False, False, False, True])),
+                no_return=kind == "no_return",
+                reentrant=kind == "reentrant",
                 heartbeat=draw(st.sampled_from([3_600, 86_400])),
                 min_answer=answer // 10**5,
                 max_answer=answer * 10**5,
@@ -237,6 +299,24 @@ class RebalanceRecord:
     fills: list[tuple[str, str, int, int]]  # (token in, token out, amount in, amount out) per AMM swap
 
 
+@dataclass
+class Prediction:
+    """What the model expects of one ``rebalance`` call, computed from the trades alone."""
+
+    reasons: list[str]  # every check that fails, in the vault's order: the first is the revert reason; [] = accepted
+    due_unknown: bool = False  # an empty vault: the ``needs_rebalance`` view says no, rebalance's own check may not
+    balances: list[int] | None = None  # tracked balances after the trades
+    swaps: list[tuple] = field(default_factory=list)  # AMM ``Swap`` events: (token in, token out, amount in, out)
+    executed: list[tuple] = field(default_factory=list)  # ``TradeExecuted``: (venue, in, out, amounts, values)
+    cost: int = 0
+    turnover: tuple[int, int] | None = None  # the turnover window (start, used) after
+    value_before: int = 0
+
+    @property
+    def reason(self) -> str | None:
+        return self.reasons[0] if self.reasons else None
+
+
 # --------------------------------------------------------------------------- the machine
 
 
@@ -251,7 +331,7 @@ class VaultMachine(RuleBasedStateMachine):
         self.s: BoaStack | None = None
         self.record: RebalanceRecord | None = None
         self._view = None
-        self.nav_check: tuple | None = None  # (balances, supply, rebalanced) before the last step
+        self.nav_check: tuple | None = None  # (balances, supply, cost limit of an accepted rebalance) of the last step
 
     def teardown(self):
         self._anchor.__exit__(None, None, None)
@@ -297,6 +377,113 @@ class VaultMachine(RuleBasedStateMachine):
             for a, b in zip(start, final)
         ]
 
+    def vault_values(self, bal: list[int]) -> tuple[int, list[int]]:
+        """The vault's integer valuation of ``bal``: total value and weights (WAD), each rounded down."""
+        values = [b * self.price_wad(i) // 10**a.decimals for i, (b, a) in enumerate(zip(bal, self.cfg.assets))]
+        total = sum(values)
+        return total, [v * WAD // total if total else 0 for v in values]
+
+    def predict_rebalance(self, sender: str, trades: list[tuple], ignore_cooldown: bool = False) -> Prediction:
+        """What ``rebalance(trades)`` sent by ``sender`` does now, by the vault's documented rules,
+        checked in its order: the caller's role, open, trades given, cooldown, prices, trigger,
+        then each trade (venue, tokens, amount, the venue's fill, its price) and the result (cost,
+        turnover, each asset's drift and overshoot, total drift). Reads from the chain only the
+        AMM's reserves (the venue's own state) and the trigger view; everything else is the model's."""
+        if sender != KEEPER:
+            return Prediction(["vault: not keeper"])
+        if self.closed():
+            return Prediction([self.closed()])
+        if not trades:
+            return Prediction(["vault: no trades"])
+        if not ignore_cooldown and self.now() < self.last_rebalance + self.cfg.cooldown:
+            return Prediction(["vault: cooldown"])
+        if self.price_error():
+            return Prediction([self.price_error()])
+        value_before, weights_before = self.vault_values(self.bal)
+        if value_before and not self.s.vault.needs_rebalance()[0]:
+            return Prediction(["vault: rebalance not due"])
+        predicted = self._predict_trades(trades, value_before, weights_before)
+        predicted.due_unknown = value_before == 0
+        return predicted
+
+    def _predict_trades(self, trades: list[tuple], value_before: int, weights_before: list[int]) -> Prediction:
+        bal = list(self.bal)
+        amm = str(self.s.amm.address).lower()
+        rogue = str(self.rogue.address).lower() if self.rogue is not None else None
+        index = {str(t.address).lower(): k for k, t in enumerate(self.s.tokens)}
+        pools: dict[frozenset, dict[int, int]] = {}
+        swaps, executed, traded = [], [], 0
+        for venue, token_in, token_out, amount, min_out in trades:
+            venue, token_in, token_out = str(venue).lower(), str(token_in).lower(), str(token_out).lower()
+            if venue not in (amm, rogue):
+                return Prediction(["vault: venue not allowed"])
+            if token_in == token_out:
+                return Prediction(["vault: same token"])
+            if amount == 0:
+                return Prediction(["vault: zero amount"])
+            i, j = index.get(token_in), index.get(token_out)
+            if i is None or j is None:
+                return Prediction(["vault: unknown asset"])
+            if amount > bal[i]:
+                return Prediction(["vault: amount above balance"])
+            if venue == amm:
+                pool = pools.get(frozenset((i, j)))
+                if pool is None:
+                    r_i, r_j = self.s.amm.get_reserves(self.s.tokens[i], self.s.tokens[j])
+                    pool = pools[frozenset((i, j))] = {i: int(r_i), j: int(r_j)}
+                if not (pool[i] and pool[j]):
+                    return Prediction(["amm: no pool"])
+                out = amm_math.amount_out(amount, pool[i], pool[j], self.cfg.fee_bps)
+                if out == 0 or out < min_out:
+                    return Prediction(["amm: insufficient output"])
+                pool[i], pool[j] = pool[i] + amount, pool[j] - out
+                took = amount
+                swaps.append((token_in, token_out, amount, out))
+            elif self.rogue_mode == 1:
+                took, out = amount // 2, 0
+            else:
+                took, out = amount, max(min_out - 1, 0)
+            if took != amount:
+                return Prediction(["vault: venue took wrong amount"])
+            if out < min_out:
+                return Prediction(["vault: output below minimum"])
+            value_in = ceil_div(amount * self.price_wad(i), 10 ** self.cfg.assets[i].decimals)
+            value_out = out * self.price_wad(j) // 10 ** self.cfg.assets[j].decimals
+            if value_out * MAX_BPS < value_in * (MAX_BPS - self.cfg.max_slippage_bps):
+                return Prediction(["vault: slippage"])
+            bal[i], bal[j] = bal[i] - amount, bal[j] + out
+            traded += value_in
+            executed.append((venue, token_in, token_out, amount, out, value_in, value_out))
+
+        value_after, weights_after = self.vault_values(bal)
+        cost = max(value_before - value_after, 0)
+        reasons = []
+        if cost * MAX_BPS > value_before * self.cfg.max_cost_bps:
+            reasons.append("vault: cost too high")
+        start, used = self.turnover
+        if self.now() >= start + self.cfg.turnover_period:
+            start, used = self.now(), 0
+        used += traded
+        if not (used < 2**192 and used * MAX_BPS <= value_before * self.cfg.turnover_cap_bps):
+            reasons.append("vault: turnover cap")
+        if value_after == 0:
+            reasons.append("")  # the drift tolerance divides by the value after: no reason
+        else:
+            # Drift may grow by the weight the lost value moves, rounded up.
+            tolerance = ceil_div(cost * WAD, value_after)
+            total_before = total_after = 0
+            for k, (w0, w1, target) in enumerate(zip(weights_before, weights_after, self.model_targets())):
+                d0, d1 = w0 - target, w1 - target
+                if abs(d1) > abs(d0) + tolerance:
+                    reasons.append("vault: drift grew")
+                band = self.cfg.assets[k].band_bps * BPS_TO_WAD
+                if (d0 > 0 and d1 < -band) or (d0 < 0 and d1 > band):
+                    reasons.append("vault: overshoot")
+                total_before, total_after = total_before + abs(d0), total_after + abs(d1)
+            if total_after >= total_before:
+                reasons.append("vault: drift not reduced")
+        return Prediction(list(dict.fromkeys(reasons)), False, bal, swaps, executed, cost, (start, used), value_before)
+
     def closed(self) -> str | None:
         """Why joins, deposits and rebalances revert now regardless of their arguments, or None."""
         if self.shut:
@@ -336,7 +523,7 @@ class VaultMachine(RuleBasedStateMachine):
         self.record = None
         yield
         self.accrue(before)
-        self.nav_check = (bal_before, supply_before, self.record is not None)
+        self.nav_check = (bal_before, supply_before, self.record.max_cost_bps if self.record else None)
 
     def send(self, sender: str, fn, *args):
         """Call ``fn`` as ``sender``; returns (True, result) or (False, revert reason)."""
@@ -360,6 +547,33 @@ class VaultMachine(RuleBasedStateMachine):
         self.shares[who] += shares
         self.supply += shares
 
+    def arm_balance_hook(self, amounts: list[int]) -> int | None:
+        """Arm the first call-back token that a call will move (``amounts[k] > 0``) to read, in
+        its next transfer, the vault's tracked balance of itself; returns its index (or None)."""
+        k = next((k for k in self.reentrant if amounts[k] > 0), None)
+        if k is not None:
+            token = self.s.tokens[k]
+            token.arm_static(self.s.vault.address, balances_calldata(token))
+        return k
+
+    def disarm(self, k: int | None) -> None:
+        if k is not None:
+            self.s.tokens[k].disarm()
+
+    def check_balance_hook(self, k: int | None, expected: list[int], what: str) -> None:
+        """The tracked balance the armed token read mid-transfer was ``expected[k]``: while a token
+        calls out, ``balances`` and ``totalSupply`` still agree (read-only reentrancy)."""
+        if k is None:
+            return
+        token = self.s.tokens[k]
+        assert token.mode() == 0, f"{what}: asset {k} was never transferred"
+        assert token.last_static_ok(), f"{what}: vault.balances() reverted mid-transfer"
+        seen = int.from_bytes(bytes(token.last_static_result())[:32], "big")
+        assert seen == expected[k], (
+            f"{what}: mid-transfer of asset {k} the vault tracked {seen}, expected {expected[k]} "
+            "(balances credited before the tokens arrived, or debited after they left)"
+        )
+
     # ---------------------------------------------------------------- setup
 
     @initialize(
@@ -370,6 +584,7 @@ class VaultMachine(RuleBasedStateMachine):
     )
     def deploy(self, config: StackConfig, seed: str, usd: int, data):
         """Deploy a fresh stack; seed it with a first join (at target or random weights), a deposit, or nothing."""
+        config = dataclasses.replace(config)  # the owner may change its limits (``set_limits``)
         self.s = BoaStack.deploy(config, KEEPER, GUARDIAN)
         self.answers = [a.answer for a in config.assets]
         self.good = list(self.answers)  # last in-bounds answer per feed, for recovery
@@ -387,7 +602,12 @@ class VaultMachine(RuleBasedStateMachine):
         self.paused = False
         self.shut = False
         self.turnover = (self.now(), 0)  # model of the turnover window: (start, USD value WAD traded)
-        self.turnover_breach: str | None = None
+        self.turnover_value = 0  # the vault's value at the rebalance that last spent turnover
+        self.turnover_cap = config.turnover_cap_bps  # and the cap then
+        self.last_rebalance = self.now()  # the vault counts its cooldown and calendar from deployment
+        self.rogue = None  # the misbehaving venue (see ``rogue_rebalance``), deployed on first use
+        self.rogue_mode = 0
+        self.reentrant = [k for k, a in enumerate(config.assets) if a.reentrant]  # call-back tokens
         # Target ramp model: (start weights WAD, final weights WAD, start time, end time).
         final = [a.target_bps * BPS_TO_WAD for a in config.assets]
         self.ramp = (final, final, self.now(), self.now())
@@ -426,10 +646,14 @@ class VaultMachine(RuleBasedStateMachine):
                 reason = "vault: amount above maximum"
             else:
                 reason = None
+            hook = self.arm_balance_hook(amounts)
             paid = self.expect(self.send(who, self.s.vault.join, shares, maxima, who), reason, "join")
             if reason:
+                self.disarm(hook)
                 return
             assert list(paid) == amounts, f"join paid {paid}, model {amounts}"
+            # Pulled first, credited after: mid-pull the tracked balance is still the old one.
+            self.check_balance_hook(hook, self.bal, "join")
             self.bal = [b + a for b, a in zip(self.bal, amounts)]
             self.mint_shares(who, shares)
             self.v_in[who] += self.basket_value(amounts)
@@ -445,10 +669,13 @@ class VaultMachine(RuleBasedStateMachine):
         reason = (
             self.closed() or self.price_error() or (None if usd_value > DEAD_SHARES else "vault: first join too small")
         )
+        hook = self.arm_balance_hook(amounts)
         paid = self.expect(self.send(who, self.s.vault.join, 0, amounts, who), reason, "first join")
         if reason:
+            self.disarm(hook)
             return
         assert list(paid) == amounts
+        self.check_balance_hook(hook, self.bal, "first join")
         self.bal = amounts
         self.mint_shares(str(self.s.vault.address), DEAD_SHARES)
         self.mint_shares(who, usd_value - DEAD_SHARES)
@@ -466,10 +693,13 @@ class VaultMachine(RuleBasedStateMachine):
             self.s.fund(who, [amount if k == i else 0 for k in range(self.n)])
             reason = self.closed() or self.price_error() or (None if expected > 0 else "vault: zero shares")
             token = self.s.tokens[i]
+            hook = self.arm_balance_hook([amount if k == i else 0 for k in range(self.n)])
             minted = self.expect(self.send(who, self.s.vault.deposit, token, amount, expected, who), reason, "deposit")
             if reason:
+                self.disarm(hook)
                 return
             assert minted == expected, f"deposit minted {minted}, model {expected}"
+            self.check_balance_hook(hook, self.bal, "deposit")
             if self.supply == 0:
                 self.mint_shares(str(self.s.vault.address), DEAD_SHARES)
             self.bal[i] += amount
@@ -506,14 +736,18 @@ class VaultMachine(RuleBasedStateMachine):
             if strict:
                 minima[0] += 1
             before = self.s.token_balances(who)
+            hook = self.arm_balance_hook(amounts)
             out = self.expect(
                 self.send(who, self.s.vault.exit, shares, minima, who),
                 "vault: amount below minimum" if strict else None,
                 "exit",
             )
             if strict:
+                self.disarm(hook)
                 return
             assert list(out) == amounts, f"exit paid {out}, model {amounts}"
+            # Debited first, sent after: mid-transfer the tracked balance is already the new one.
+            self.check_balance_hook(hook, [b - a for b, a in zip(self.bal, amounts)], "exit")
             after = self.s.token_balances(who)
             assert [y - x for x, y in zip(before, after)] == amounts, "exit: tokens received differ from amounts"
             self.bal = [b - a for b, a in zip(self.bal, amounts)]
@@ -632,39 +866,56 @@ class VaultMachine(RuleBasedStateMachine):
 
     # ---------------------------------------------------------------- keeper
 
-    def _submit(self, trades: list[tuple], source: str, before: VaultState | None) -> bool:
-        """Send a rebalance; on success record before/after for the invariant. Returns success."""
-        ok, result = self.send(KEEPER, self.s.vault.rebalance, trades)
+    def _submit(self, trades: list[tuple], source: str, before: VaultState | None, sender: str = KEEPER) -> bool:
+        """Send a rebalance and hold it to the model: it reverts with the reason the model
+        predicts, or succeeds and then did exactly what the model computed from the trades sent
+        (the AMM's fills, each ``TradeExecuted``, the cost, the tracked balances, the turnover
+        window). On success the model takes its own balances, never the chain's."""
+        predicted = self.predict_rebalance(sender, trades)
+        ok, result = self.send(sender, self.s.vault.rebalance, trades)
         STATS.outcomes[f"rebalance {source}: {'ok' if ok else result}"] += 1
         STATS.outcomes["rebalance_ok" if ok else "rebalance_reverted"] += 1
+        STATS.reverts[ACCEPTED if ok else result] += 1
+        allowed = {predicted.reason} | ({"vault: rebalance not due"} if predicted.due_unknown else set())
+        assert (None if ok else result) in allowed, (
+            f"{source}: rebalance {'accepted' if ok else f'reverted with {result!r}'}, the model expected "
+            f"{repr(predicted.reason) if predicted.reason is not None else 'acceptance'} "
+            f"(failing checks: {predicted.reasons})"
+        )
         if not ok:
             return False
-        assert not self.closed(), f"rebalance succeeded while {self.closed()}"
-        assert before is not None, "rebalance succeeded with a bad price"
-        fills = [
-            (str(e.token_in), str(e.token_out), int(e.amount_in), int(e.amount_out))
-            for e in self.s.vault.get_logs(strict=False)
-            if type(e).__name__ == "Swap" and str(e.address) == str(self.s.amm.address)
+        logs = self.s.vault.get_logs(strict=False)
+        amm = str(self.s.amm.address).lower()
+        swaps = [
+            (str(e.token_in).lower(), str(e.token_out).lower(), int(e.amount_in), int(e.amount_out))
+            for e in logs
+            if type(e).__name__ == "Swap" and str(e.address).lower() == amm
         ]
-        after = self.s.state()
-        self.bal = [a.balance for a in after.assets]
-        self.record = RebalanceRecord(before, after, int(result), self.cfg.max_cost_bps, source, fills)
-        self.spend_turnover(before, fills)
-        return True
-
-    def spend_turnover(self, before: VaultState, fills: list) -> None:
-        """Model the fixed turnover window: each fill spends its input's oracle value (rounded up)."""
-        start, used = self.turnover
-        if self.now() >= start + self.cfg.turnover_period:
-            start, used = self.now(), 0
-        for token_in, _, amount_in, _ in fills:
-            a = before.assets[before.index(token_in)]
-            used += ceil_div(amount_in * a.price, 10**a.decimals)
-        self.turnover = (start, used)
-        if used * MAX_BPS > before.total_value * self.cfg.turnover_cap_bps:
-            self.turnover_breach = (
-                f"traded {used} in the period, cap {self.cfg.turnover_cap_bps} bps of {before.total_value}"
+        assert swaps == predicted.swaps, f"{source}: AMM fills {swaps} != model {predicted.swaps}"
+        executed = [
+            (
+                str(e.venue).lower(),
+                str(e.token_in).lower(),
+                str(e.token_out).lower(),
+                *(int(x) for x in (e.amount_in, e.amount_out, e.value_in, e.value_out)),
             )
+            for e in logs
+            if type(e).__name__ == "TradeExecuted"
+        ]
+        assert executed == predicted.executed, f"{source}: TradeExecuted {executed} != model {predicted.executed}"
+        assert int(result) == predicted.cost, f"{source}: reported cost {result} != model {predicted.cost}"
+        self.bal = predicted.balances
+        self.turnover, self.turnover_value = predicted.turnover, predicted.value_before
+        self.turnover_cap = self.cfg.turnover_cap_bps
+        self.last_rebalance = self.now()
+        after = self.s.state()
+        chain = [a.balance for a in after.assets]
+        assert chain == self.bal, f"{source}: tracked balances {chain} != model {self.bal}"
+        self.record = RebalanceRecord(before, after, int(result), self.cfg.max_cost_bps, source, swaps)
+        if self.cfg.cooldown and source != "again":
+            # The same trades again at once: inside the cooldown, refused whatever else they do.
+            assert not self._submit(trades, "again", after, sender)
+        return True
 
     def prepare_keeper(self, market: str) -> None:
         """``as_is``: act on the state as it is; ``wait``: wait out the cooldown and the calendar
@@ -672,7 +923,7 @@ class VaultMachine(RuleBasedStateMachine):
         the pools back to the oracle first."""
         if market == "as_is":
             return
-        ready = self.s.vault.last_rebalance() + max(self.cfg.cooldown, self.cfg.rebalance_interval)
+        ready = self.last_rebalance + max(self.cfg.cooldown, self.cfg.rebalance_interval)
         if ready > self.now():
             ENV.time_travel(seconds=ready - self.now())
         self.refresh_feeds(heal=market == "healthy")
@@ -699,7 +950,7 @@ class VaultMachine(RuleBasedStateMachine):
             STATS.outcomes["keeper: closed or bad price"] += 1
             return None
         due, _ = self.s.vault.needs_rebalance()
-        if not due or self.now() < self.s.vault.last_rebalance() + self.cfg.cooldown:
+        if not due or self.now() < self.last_rebalance + self.cfg.cooldown:
             STATS.outcomes["keeper: not due or cooldown"] += 1
             return None
         before = self.s.state()
@@ -781,7 +1032,7 @@ class VaultMachine(RuleBasedStateMachine):
                 asset_st,
                 st.integers(1, 12_000),
                 st.sampled_from(["zero", "quote", "above"]),
-                st.sampled_from(["random", "directed", "directed", "dust"]),
+                st.sampled_from(["random", "directed", "directed", "dust", "foreign"]),
             ),
             min_size=1,
             max_size=3,
@@ -791,13 +1042,15 @@ class VaultMachine(RuleBasedStateMachine):
         market=st.sampled_from(["as_is", "wait", "healthy"]),
     )
     def random_rebalance(self, legs: list, front_run_bps: int, bogus_venue: bool, market: str):
-        """Arbitrary keeper trades: the vault must revert, or accept only what satisfies the invariants.
+        """Arbitrary keeper trades: the vault must revert with the reason the model predicts, or
+        accept exactly what the model computes (and what satisfies the invariants).
 
         A leg is (sell, buy, size, min-out, kind). ``random``: the pair is random and the size is in
         bps of the tracked balance; ``directed``: the most overweight asset is sold for the most
         underweight one, sized in bps of the overweight excess; ``dust``: a random pair and a size
-        of a few base units. ``front_run_bps``: just before the keeper's call a trader sells the
-        first leg's input into its pool (that share of the reserve), so the vault fills at a worse
+        of a few base units; ``foreign``: the buy side is a token outside the basket (the vault's
+        own share). ``front_run_bps``: just before the keeper's call a trader sells the first
+        leg's input into its pool (that share of the reserve), so the vault fills at a worse
         price, as in a sandwich. ``market`` as for the keeper."""
         with self.step("random_rebalance"):
             self.prepare_keeper(market)
@@ -814,18 +1067,261 @@ class VaultMachine(RuleBasedStateMachine):
                     a = before.assets[i]
                     excess = drifts[i] * before.total_value // WAD
                     amount = max(excess, 0) * 10**a.decimals // a.price * size // MAX_BPS
+                if kind == "foreign":
+                    pairs.append((i, i))
+                    trades.append((venue, self.s.tokens[i].address, self.s.vault.address, amount, 0))
+                    continue
                 pairs.append((i, j))
                 quote = self.s.amm.get_amount_out(self.s.tokens[i], self.s.tokens[j], amount) if i != j else 0
                 min_out = {"zero": 0, "quote": quote, "above": quote + 1}[min_kind]
                 trades.append((venue, self.s.tokens[i].address, self.s.tokens[j].address, amount, min_out))
-            i, j = pairs[0]
+            i, j = pairs[0] if pairs else (0, 0)
             if front_run_bps and i != j:
                 r_in, _ = self.s.amm.get_reserves(self.s.tokens[i], self.s.tokens[j])
                 with contextlib.suppress(*EvmError):
                     self.s.swap(TRADER, i, j, max(1, r_in * front_run_bps // MAX_BPS))
             self._submit(trades, "random", before)
 
+    @rule(mode=st.sampled_from([1, 2]), size=st.integers(1, MAX_BPS), market=st.sampled_from(["wait", "healthy"]))
+    def rogue_rebalance(self, mode: int, size: int, market: str):
+        """A drift-directed trade on a whitelisted venue that misbehaves: mode 1 takes half the
+        input it is given, mode 2 pays one unit less than the minimum output (the AMM does neither,
+        and enforces the minimum itself). The vault measures what moved and must refuse both."""
+        with self.step("rogue_rebalance"):
+            self.prepare_keeper(market)
+            if self.price_error():
+                return
+            if self.rogue is None:
+                self.rogue = deployers().rogue_venue.deploy()
+                self.expect(
+                    self.send(self.s.owner, self.s.vault.set_venue, self.rogue.address, True), None, "set_venue"
+                )
+            self.rogue.set_mode(mode)
+            self.rogue_mode = mode
+            before = self.s.state()
+            drifts = before.drifts
+            i = max(range(self.n), key=drifts.__getitem__)
+            j = min(range(self.n), key=drifts.__getitem__)
+            if i == j:
+                return
+            amount = max(1, self.bal[i] * size // MAX_BPS)
+            min_out = max(1, self.s.amm.get_amount_out(self.s.tokens[i], self.s.tokens[j], amount))
+            self.s.tokens[j].mint(self.rogue.address, min_out)
+            trade = (self.rogue.address, self.s.tokens[i].address, self.s.tokens[j].address, amount, min_out)
+            self._submit([trade], f"rogue {mode}", before)
+
+    # The checks of ``rebalance`` that a choice of trades (or of sender) can fail, each with a
+    # generator in ``_targeted_candidates``. The rest (paused, shut down, cooldown, not due, a
+    # bad price) depend on the vault's state and are reached by the other rules.
+    TARGETED = (
+        "vault: not keeper",
+        "vault: no trades",
+        "vault: venue not allowed",
+        "vault: same token",
+        "vault: zero amount",
+        "vault: unknown asset",
+        "vault: amount above balance",
+        "vault: slippage",
+        "vault: cost too high",
+        "vault: turnover cap",
+        "vault: drift grew",
+        "vault: overshoot",
+        "vault: drift not reduced",
+    )
+
+    # The drift checks come last: a step may first widen the other limits for them (``wide``).
+    DRIFT_CHECKS = ("vault: drift grew", "vault: overshoot", "vault: drift not reduced")
+
+    @rule(market=st.sampled_from(["wait", "healthy", "healthy"]), wide=st.booleans())
+    def targeted_rebalance(self, market: str, wide: bool):
+        """For each check in ``TARGETED``, in turn, trades built to fail that check and, where it
+        can be arranged, only that one, so that a vault without the check would accept them.
+        The candidates (see ``_targeted_candidates``) are tried against the model, smallest
+        first; the first for which the model says the check is the only one failing is sent,
+        else the first that fails it first, else the first candidate. The vault must revert with
+        the model's reason; should it accept (a candidate that missed), the step ends there.
+        ``wide``: before the drift checks the owner sets the widest slippage, cost and turnover
+        limits, so that the (large) trades that overshoot reach the drift checks, and sets the
+        old ones back at the end of the step."""
+        with self.step("targeted_rebalance"):
+            self.prepare_keeper(market)
+            if self.closed() or self.price_error() or not self.supply:
+                return
+            limits = (self.cfg.max_slippage_bps, self.cfg.max_cost_bps, self.cfg.turnover_cap_bps, self.cfg.cooldown)
+            try:
+                self._targeted_sequence(wide)
+            finally:
+                if wide:
+                    self._set_limits(*limits)
+
+    def _targeted_sequence(self, wide: bool) -> None:
+        for check in self.TARGETED:
+            if check == "vault: venue not allowed" and not self.s.vault.needs_rebalance()[0]:
+                return  # not due: every trade fails the trigger before its own checks
+            if wide and check == self.DRIFT_CHECKS[0]:
+                self._set_limits(1_000, 500, 10 * MAX_BPS, self.cfg.cooldown)
+            before = self.s.state()
+            candidates = self._targeted_candidates(check)
+            if not candidates:
+                continue
+            predictions = [self.predict_rebalance(sender, trades).reasons for trades, sender in candidates]
+            pick = next((k for k, r in enumerate(predictions) if r == [check]), None)
+            if pick is not None:
+                STATS.outcomes[f"targeted {check}: only this check fails"] += 1
+            else:
+                pick = next((k for k, r in enumerate(predictions) if r[:1] == [check]), 0)
+            trades, sender = candidates[pick]
+            if self._submit(trades, f"targeted {check.removeprefix('vault: ')}", before, sender=sender):
+                return  # one accepted rebalance per step: the invariants check it
+
+    def _targeted_candidates(self, target: str) -> list[tuple[list[tuple], str]]:
+        """(trades, sender) meant to fail ``target``, smallest first. ``i`` is the most overweight
+        asset, ``j`` the most underweight (drifts in WAD of weight), and a sensible trade sells
+        half of the smaller of their excesses from ``i`` to ``j``:
+
+        * not keeper: the sensible trade from the guardian; no trades: none;
+        * venue not allowed, same token, zero amount, unknown asset (the vault's own share on
+          either side), amount above balance (one unit more than tracked): the sensible trade
+          with that one thing wrong;
+        * slippage, cost too high: ``i`` to ``j``, then back and forth (2 or 16 legs), in
+          doubling sizes;
+        * turnover cap: ``i`` sells to ``j``, then (if that is not enough) back and forth, a
+          little more than the turnover left in the period;
+        * drift grew: ``i`` sells to ``j``, and a leg a quarter that size grows a third asset
+          ``k``'s drift (buys ``k`` if it is at or over target, else sells ``k`` to ``j``): total
+          drift falls, ``k``'s grows;
+        * overshoot: ``i`` (or every overweight asset) sells to an asset below its band enough
+          to push it past its band on the other side, or an asset above its band sells to ``j``
+          (or to every underweight asset) enough to push itself past its band below target,
+          while that |drift| still shrinks;
+        * drift not reduced: 1, 10, 100, ... base units of ``i`` for ``j``, and a small round trip.
+        """
+        value, weights = self.vault_values(self.bal)
+        drifts = [w - t for w, t in zip(weights, self.model_targets())]
+        i = max(range(self.n), key=drifts.__getitem__)
+        j = min(range(self.n), key=drifts.__getitem__)
+        if i == j or not value:
+            return []
+        amm, tokens = self.s.amm.address, self.s.tokens
+
+        def units(a: int, usd: int) -> int:
+            return usd * 10 ** self.cfg.assets[a].decimals // self.price_wad(a)
+
+        def leg(a: int, b: int, usd: int) -> tuple:
+            return (amm, tokens[a].address, tokens[b].address, units(a, usd), 0)
+
+        def usd(weight: int) -> int:
+            return weight * value // WAD
+
+        def round_trip(size: int, total: int) -> list[tuple]:
+            size = max(min(size, usd(weights[i]) * 9 // 10, usd(weights[j]) * 9 // 10), 1)
+            count = min(-(-total // size), 16)  # MAX_TRADES
+            return [leg(i, j, size) if k % 2 == 0 else leg(j, i, size) for k in range(count)]
+
+        band = [a.band_bps * BPS_TO_WAD for a in self.cfg.assets]
+        sensible = leg(i, j, max(usd(min(drifts[i], -drifts[j])) // 2, 1))
+        out: list[list[tuple]] = []
+        if target == "vault: not keeper":
+            return [([sensible], GUARDIAN)]
+        if target == "vault: no trades":
+            return [([], KEEPER)]
+        if target == "vault: venue not allowed":
+            out.append([(TRADER, *sensible[1:])])
+        elif target == "vault: same token":
+            out.append([(amm, sensible[1], sensible[1], *sensible[3:])])
+        elif target == "vault: zero amount":
+            out.append([(*sensible[:3], 0, 0)])
+        elif target == "vault: unknown asset":
+            out.append([(amm, sensible[1], self.s.vault.address, *sensible[3:])])
+            out.append([(amm, self.s.vault.address, sensible[2], *sensible[3:])])
+        elif target == "vault: amount above balance":
+            out.append([(*sensible[:3], self.bal[i] + 1, 0)])
+        elif target in ("vault: slippage", "vault: cost too high"):
+            for doublings in range(8):
+                size = max(usd(min(drifts[i], -drifts[j])) // 16 << doublings, 1)
+                out.append([leg(i, j, size)])
+                out.append(round_trip(size, 2 * size))
+                out.append(round_trip(size, 16 * size))
+        elif target == "vault: turnover cap":
+            start, used = self.turnover
+            if self.now() >= start + self.cfg.turnover_period:
+                used = 0
+            room = max(value * self.cfg.turnover_cap_bps // MAX_BPS - used, 0)
+            for factor in (105, 150, 300):
+                total = room * factor // 100 + 1
+                if total <= usd(max(drifts[i], 0)):
+                    out.append([leg(i, j, total)])
+                else:  # back and forth, each leg within what the seller holds
+                    out.append(round_trip(total // 2, total))
+        elif target == "vault: drift grew":
+            others = sorted((k for k in range(self.n) if k not in (i, j)), key=lambda k: abs(drifts[k]))
+            excess = usd(min(drifts[i], -drifts[j]))
+            for halvings in range(12):
+                size = excess // 2 >> halvings
+                for k in others:
+                    grow = (i, k) if drifts[k] >= 0 else (k, j)
+                    out.append([leg(i, j, size), leg(*grow, size // 4)])
+        elif target == "vault: overshoot":
+            over = [k for k in range(self.n) if drifts[k] > 0]
+            under = [k for k in range(self.n) if drifts[k] < 0]
+            excess, deficit = sum(drifts[k] for k in over), -sum(drifts[k] for k in under)
+            for m in (1, 2, 4, 6):  # eighths of the room between the band and the drift
+                for b in sorted(under, key=drifts.__getitem__):
+                    if -drifts[b] > band[b]:  # b ends above +band, but nearer target than it started
+                        buy = usd(-drifts[b] + band[b] + (-drifts[b] - band[b]) * m // 8)
+                        out.append([leg(i, b, buy)])
+                        # the same buy funded by every overweight asset, in proportion to its excess
+                        out.append([leg(k, b, buy * drifts[k] // excess) for k in over])
+                for a in sorted(over, key=drifts.__getitem__, reverse=True):
+                    if drifts[a] > band[a]:  # a ends below -band, likewise
+                        sell = usd(drifts[a] + band[a] + (drifts[a] - band[a]) * m // 8)
+                        out.append([leg(a, j, sell)])
+                        out.append([leg(a, k, sell * -drifts[k] // deficit) for k in under])
+        else:  # drift not reduced: too little to move a weight by one wei, or there and back
+            for power in range(15):
+                out.append([(amm, tokens[i].address, tokens[j].address, 10**power, 0)])
+            small = usd(max(drifts[i], 0)) // 100 + 1
+            out.append([leg(i, j, small), leg(j, i, small)])
+        if target != "vault: zero amount":
+            out = [trades for trades in out if all(t[3] > 0 for t in trades)]
+        return [(trades, KEEPER) for trades in out]
+
+    @rule(mode=st.sampled_from(["target", "partial"]))
+    def rebalance_in_cooldown(self, mode: str):
+        """A planner plan sent before the cooldown since the last rebalance (or the deployment)
+        is over: the vault must refuse it ("vault: cooldown"), however good the plan."""
+        with self.step("rebalance_in_cooldown"):
+            if self.now() >= self.last_rebalance + self.cfg.cooldown or self.closed() or self.price_error():
+                return
+            if not self.s.vault.needs_rebalance()[0]:
+                return
+            before = self.s.state()
+            plan = plan_rebalance(before, self.s.market(), mode=mode)
+            if not plan.trades:
+                return
+            trades = plan_trades(plan)
+            if not self.predict_rebalance(KEEPER, trades, ignore_cooldown=True).reasons:
+                STATS.outcomes["in cooldown: a plan accepted but for the cooldown"] += 1
+            self._submit(trades, "in cooldown", before)
+
     # ---------------------------------------------------------------- owner and guardian
+
+    @rule(
+        slippage=st.sampled_from([50, 150, 1_000]),
+        cost=st.sampled_from([1, 10, 100, 500]),
+        cap=st.sampled_from([300, 2_000, 10_000, 100_000]),
+        cooldown=st.sampled_from([0, 3_600]),
+    )
+    def set_limits(self, slippage: int, cost: int, cap: int, cooldown: int):
+        """The owner sets new rebalance limits (the turnover period stays); the model follows."""
+        with self.step("set_limits"):
+            self._set_limits(slippage, cost, cap, cooldown)
+
+    def _set_limits(self, slippage: int, cost: int, cap: int, cooldown: int) -> None:
+        limits = (slippage, cost, cap, self.cfg.turnover_period, cooldown)
+        self.expect(self.send(self.s.owner, self.s.vault.set_limits, limits), None, "set_limits")
+        cfg = self.cfg
+        cfg.max_slippage_bps, cfg.max_cost_bps, cfg.turnover_cap_bps, cfg.cooldown = slippage, cost, cap, cooldown
 
     @rule(on=st.booleans())
     def set_pause(self, on: bool):
@@ -934,16 +1430,16 @@ class VaultMachine(RuleBasedStateMachine):
         check, self.nav_check = self.nav_check, None
         if check is None:
             return
-        bal_before, supply_before, rebalanced = check
+        bal_before, supply_before, max_cost_bps = check
         if not supply_before or not self.supply:
             return  # the first join sets the price of a share; the last exit leaves none
         value_before = self.basket_value(bal_before)
         value_after = self.basket_value(self.bal)
-        if rebalanced:
+        if max_cost_bps is not None:  # an accepted rebalance, under this cost limit
             assert self.supply == supply_before, "a rebalance changed the share supply"
             loss = value_before - value_after
             # The vault values the basket in integers (each asset rounded): one wei-USD per asset.
-            cap = value_before * self.cfg.max_cost_bps / MAX_BPS + self.n
+            cap = value_before * max_cost_bps / MAX_BPS + self.n
             assert loss <= cap, f"rebalance lost {float(loss):.6g} wei-USD, cap {float(cap):.6g}"
             return
         per_share_before = value_before / supply_before
@@ -956,10 +1452,19 @@ class VaultMachine(RuleBasedStateMachine):
     def turnover_within_cap(self):
         """The value traded in the current turnover period equals the model's sum of fills and
         never exceeds ``turnover_cap_bps`` of the vault's value at the rebalance that spent it."""
-        assert self.turnover_breach is None, self.turnover_breach
         start, used = self.turnover
+        assert used * MAX_BPS <= self.turnover_value * self.turnover_cap, (
+            f"traded {used} in the period, cap {self.turnover_cap} bps of {self.turnover_value}"
+        )
         chain = (int(self.s.vault.turnover_period_start()), int(self.s.vault.turnover_used()))
         assert chain == (start, used), f"turnover window (start, used) {chain} != model {(start, used)}"
+
+    @invariant()
+    def rebalance_clock_matches_model(self):
+        """The time of the last accepted rebalance (deployment at first), from which the cooldown
+        and the calendar trigger count, is the model's."""
+        chain = int(self.s.vault.last_rebalance())
+        assert chain == self.last_rebalance, f"last_rebalance {chain} != model {self.last_rebalance}"
 
     @invariant()
     def targets_follow_ramp(self):
@@ -1038,10 +1543,25 @@ def _speed_report(request):
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
         print(f"\n{STATS.summary()}")
+        if STATS.steps:
+            print(STATS.reason_report())
+            print("outcomes:", dict(sorted(STATS.outcomes.items())))
 
 
 def test_vault_stateful():
+    """The state machine, then: every revert reason of ``Vault.rebalance`` (and of the checks it
+    calls) was produced at least once, so that no check of a rebalance goes untested."""
     run_state_machine_as_test(VaultMachine, settings=settings.get_profile(PROFILE))
+    assert_every_rebalance_reason_reached()
+
+
+def assert_every_rebalance_reason_reached() -> None:
+    reasons = rebalance_revert_reasons()
+    functions = _functions(Path(vault_source()).read_text())
+    for name in ("rebalance", "_execute", "_spend_turnover"):
+        assert re.search(r', "vault: [^"]+"', functions.get(name, "")), f"found no revert reason in {name}()"
+    missing = [r for r in reasons if not STATS.reverts[r]]
+    assert not missing, f"the fuzzer never produced these rebalance reverts: {missing}\n{STATS.reason_report()}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1074,6 +1594,7 @@ def main(argv: list[str] | None = None) -> None:
         print(STATS.summary())
         print("steps per rule:", dict(sorted(STATS.rules.items())))
         print("outcomes:", dict(sorted(STATS.outcomes.items())))
+        print(STATS.reason_report())
         print(f"largest holder residual (value out - in - earned), wei-USD: {float(STATS.max_residual):.6g}")
 
 
