@@ -10,6 +10,8 @@ from fractions import Fraction
 
 import pytest
 
+from ballast.constants import MAX_BPS
+
 # Asset indices of the default stack (USDC-like 6 dec, WBTC-like 8, ETH-like 18, X 18).
 USDC, WBTC, ETH, ALT = 0, 1, 2, 3
 # WBTC rallies 40% from its 60k seed price: overweight by 7.5% against a 3% band.
@@ -57,6 +59,21 @@ class Helpers:
             for t, a in zip(stack.tokens, stack.spec.assets)
         )
         return numerator / vault.totalSupply()
+
+    @staticmethod
+    def arm(stack, account, amount=10**36):
+        """Mint ``account`` a war chest of every token, far larger than any pool, and approve the venue."""
+        for token in stack.tokens:
+            token.mint(account, amount, sender=stack.owner)
+            token.approve(stack.venue, 2**256 - 1, sender=account)
+
+    @staticmethod
+    def least_fill(stack, trade):
+        """Smallest output that passes both the planned min-out and the vault's oracle slippage check."""
+        token_out = stack.project.MockERC20.at(trade.token_out)
+        price, scale = stack.vault.price(token_out), 10 ** token_out.decimals()
+        floor_value = -(-trade.value_in * (MAX_BPS - stack.vault.max_slippage_bps()) // MAX_BPS)
+        return max(trade.min_amount_out, -(-floor_value * scale // price))
 
     @staticmethod
     def trades(plan):

@@ -136,9 +136,7 @@ def test_set_target_weights__pool_frontrun_of_ramp_trades__reverts_slippage_atta
     chain.pending_timestamp += MIN_RAMP_DURATION + 1
     plan = stack.plan()
     assert plan.trades, plan.reason
-    for token in stack.tokens:
-        token.mint(attacker, 10**36, sender=stack.owner)
-        token.approve(stack.venue, 2**256 - 1, sender=attacker)
+    h.arm(stack, attacker)
     wallet_before = h.wallet_value(stack, attacker)
     legs = []
     for trade in plan.trades:

@@ -14,8 +14,6 @@ import pytest
 from ballast import amm
 from ballast.constants import MAX_BPS
 
-WAR_CHEST = 10**36
-
 
 def _victim_out_after_frontrun(x, r_in, r_out, fee, victim_in):
     """The victim's output on a pool after the attacker sold ``x`` in the same direction."""
@@ -35,21 +33,6 @@ def _largest_frontrun(r_in, r_out, fee, victim_in, victim_min_out):
         else:
             hi = mid - 1
     return lo
-
-
-def _least_fill(stack, trade):
-    """Smallest output that passes both the planned min-out and the vault's oracle slippage check."""
-    token_out = stack.project.MockERC20.at(trade.token_out)
-    price, scale = stack.vault.price(token_out), 10 ** token_out.decimals()
-    floor_value = -(-trade.value_in * (MAX_BPS - stack.vault.max_slippage_bps()) // MAX_BPS)
-    return max(trade.min_amount_out, -(-floor_value * scale // price))
-
-
-def _fund_attacker(stack, attacker):
-    """Give the attacker a war chest far larger than any pool, before its wallet is valued."""
-    for token in stack.tokens:
-        token.mint(attacker, WAR_CHEST, sender=stack.owner)
-        token.approve(stack.venue, 2**256 - 1, sender=attacker)
 
 
 def _frontrun(stack, attacker, trades, size):
@@ -84,7 +67,7 @@ def test_rebalance__sandwich_at_largest_size_that_still_fills__vault_loss_within
     assert plan.trades, plan.reason
     pools = {frozenset((t.token_in, t.token_out)) for t in plan.trades}
     assert len(pools) == len(plan.trades), "one trade per pool keeps the front-run sizing exact"
-    _fund_attacker(stack, attacker)
+    h.arm(stack, attacker)
     wallet_before = h.wallet_value(stack, attacker)
 
     # Worst case for the vault: every pool pushed as far as the rebalance still goes through.
@@ -92,7 +75,7 @@ def test_rebalance__sandwich_at_largest_size_that_still_fills__vault_loss_within
         stack,
         attacker,
         plan.trades,
-        lambda t, r_in, r_out, fee: _largest_frontrun(r_in, r_out, fee, t.amount_in, _least_fill(stack, t)),
+        lambda t, r_in, r_out, fee: _largest_frontrun(r_in, r_out, fee, t.amount_in, h.least_fill(stack, t)),
     )
     tx = vault.rebalance(h.trades(plan), sender=keeper)
     _backrun(stack, attacker, legs)
@@ -123,7 +106,7 @@ def test_rebalance__sandwich_beyond_slippage_bound__reverts_and_attacker_no_prof
     stack, vault = drifted_once, drifted_once.vault
     plan = stack.plan()
     assert plan.trades, plan.reason
-    _fund_attacker(stack, attacker)
+    h.arm(stack, attacker)
     wallet_before = h.wallet_value(stack, attacker)
     balances_before = [vault.balances(t) for t in stack.tokens]
 
@@ -145,7 +128,7 @@ def test_rebalance__after_sandwich_attempt_reverts__fresh_plan_still_rebalances(
     """The failed sandwich leaves the vault able to rebalance once the pools are back."""
     stack, vault = drifted_once, drifted_once.vault
     plan = stack.plan()
-    _fund_attacker(stack, attacker)
+    h.arm(stack, attacker)
     legs = _frontrun(stack, attacker, plan.trades, lambda t, r_in, r_out, fee: r_in * 3 // 200)
     with ape.reverts("amm: insufficient output"):
         vault.rebalance(h.trades(plan), sender=keeper)

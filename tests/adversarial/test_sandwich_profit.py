@@ -12,11 +12,9 @@ The scenario is the demo basket: $4M at 40/30/20/10 on $20M-per-side pools, WBTC
 import pytest
 
 from ballast import amm
-from ballast.constants import MAX_BPS
 
 WBTC = 1
 RALLY_PRICE = 84_000.0
-WAR_CHEST = 10**36
 
 
 def _best_front_run(r_in: int, r_out: int, fee: int, victim_in: int, least_out: int) -> int:
@@ -38,14 +36,6 @@ def _best_front_run(r_in: int, r_out: int, fee: int, victim_in: int, least_out: 
     return max(range(left, right + 1), key=lambda x: amm.sandwich_gain(x, r_in, r_out, fee, victim_in))
 
 
-def _least_fill(stack, trade) -> int:
-    """The smallest output both the planned min-out and the vault's oracle slippage check accept."""
-    token_out = stack.project.MockERC20.at(trade.token_out)
-    price, scale = stack.vault.price(token_out), 10 ** token_out.decimals()
-    floor_value = -(-trade.value_in * (MAX_BPS - stack.vault.max_slippage_bps()) // MAX_BPS)
-    return max(trade.min_amount_out, -(-floor_value * scale // price))
-
-
 @pytest.mark.parametrize("fee_bps", [30, 5])
 def test_rebalance__profit_maximising_sandwich_of_the_planned_trades__attacker_gains_nothing(
     make_stack, alice, keeper, attacker, accounts, chain, h, fee_bps
@@ -61,9 +51,7 @@ def test_rebalance__profit_maximising_sandwich_of_the_planned_trades__attacker_g
     assert plan.trades, plan.reason
     assert len({frozenset((t.token_in, t.token_out)) for t in plan.trades}) == len(plan.trades)
 
-    for token in stack.tokens:
-        token.mint(attacker, WAR_CHEST, sender=stack.owner)
-        token.approve(stack.venue, 2**256 - 1, sender=attacker)
+    h.arm(stack, attacker)
     wallet_before = h.wallet_value(stack, attacker)
 
     legs = []
@@ -71,7 +59,7 @@ def test_rebalance__profit_maximising_sandwich_of_the_planned_trades__attacker_g
         token_in = stack.project.MockERC20.at(trade.token_in)
         token_out = stack.project.MockERC20.at(trade.token_out)
         r_in, r_out = (int(r) for r in stack.venue.get_reserves(token_in, token_out))
-        x = _best_front_run(r_in, r_out, fee_bps, trade.amount_in, _least_fill(stack, trade))
+        x = _best_front_run(r_in, r_out, fee_bps, trade.amount_in, h.least_fill(stack, trade))
         if x == 0:
             continue
         before = token_out.balanceOf(attacker)
