@@ -2,6 +2,7 @@
 ``@balancer-labs/v2-deployments@3.2.0``), and the pure-Python weighted math that predicts it to the wei."""
 
 import itertools
+import random
 
 import ape
 import pytest
@@ -46,6 +47,19 @@ def push_swap(bal, trader, token_in, token_out, amount, min_out=0, receiver=None
     return bal.venue.swap(token_in, token_out, amount, min_out, receiver or trader, sender=trader)
 
 
+def largest_accepted(snap, token_in, token_out) -> int:
+    """The largest input the Python pool accepts (BAL#304 above it), by bisection."""
+    low, high = 1, snap.balances[snap.index(token_in)]
+    while high - low > 1:
+        mid = (low + high) // 2
+        try:
+            snap.quote(token_in, token_out, mid)
+            low = mid
+        except BalancerError:
+            high = mid
+    return low
+
+
 def test_create_weighted_pool__weights_and_decimals__as_asked(bal):
     snap = balancer_v2.snapshot(bal.venue)
     by_address = {str(t.address): i for i, t in enumerate(bal.tokens)}
@@ -76,6 +90,30 @@ def test_swap__many_sizes_pairs_and_directions__quote_equals_output_equals_query
             assert token_out.balanceOf(trader) - before == quote
             assert snap.apply(token_in.address, token_out.address, amount) == quote
             assert balancer_v2.snapshot(bal.venue).balances == snap.balances
+
+
+def test_quote__random_sizes_every_pair__equals_query_batch_swap_or_both_refuse(bal):
+    """Seeded sizes from 1 wei up to the 30% in-ratio: Python and the Vault agree on every output,
+    and on the exact largest input Balancer accepts (one more is refused with BAL#304)."""
+    rng = random.Random(20230206)
+    snap = balancer_v2.snapshot(bal.venue)
+    refused = 0
+    for a, b in itertools.permutations(range(4), 2):
+        token_in, token_out = snap.tokens[a], snap.tokens[b]
+        largest = largest_accepted(snap, token_in, token_out)
+        sizes = [1, 999, largest, largest + 1]
+        sizes += [int(snap.balances[a] * 10 ** rng.uniform(-12, -0.53)) + rng.randrange(1000) for _ in range(5)]
+        for amount in sizes:
+            try:
+                quote = snap.quote(token_in, token_out, amount)
+            except BalancerError as error:
+                assert error.code == 304
+                refused += 1
+                with ape.reverts("BAL#304"):
+                    balancer_v2.query_swap(bal.vault, bal.pool_id, token_in, token_out, amount)
+                continue
+            assert balancer_v2.query_swap(bal.vault, bal.pool_id, token_in, token_out, amount) == quote
+    assert refused == 12
 
 
 def test_swap__push_flow__receiver_gets_exactly_the_output_and_adapter_holds_nothing(bal, trader, bob):
