@@ -124,8 +124,8 @@ def add_liquidity(
     for token in (pool.token0(), pool.token1()):
         erc20.at(token).approve(helper.address, 2**256 - 1, sender=provider)
     tx = helper.mint(pool.address, tick_lower, tick_upper, liquidity, sender=provider)
-    paid0, paid1 = tx.return_value
-    return liquidity, int(paid0), int(paid1)
+    (minted,) = tx.events.filter(pool.Mint)  # the pool's event: return values need a tracing provider
+    return liquidity, int(minted.amount0), int(minted.amount1)
 
 
 def quote_exact_input_single(quoter, token_in, token_out, fee: int, amount_in: int) -> int:
