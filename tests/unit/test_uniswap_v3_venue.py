@@ -24,7 +24,7 @@ USDC_SIZES = (1, 10**3, 10**6, 3 * 10**9, 2 * 10**10, 15 * 10**10, 9 * 10**11, 4
 
 
 @pytest.fixture(scope="module")
-def v3env(project, owner, accounts):
+def v3env(project, owner, accounts, bob):  # bob: set up first, so ape's isolation does not rebuild this
     """A factory; a venue, a pool and five positions (ticks to cross) per fee tier; QuoterV2; SwapRouter."""
     weth = project.MockERC20.deploy("Wrapped Ether", "WETH", 18, sender=owner)
     usdc = project.MockERC20.deploy("USD Coin", "USDC", 6, sender=owner)
@@ -329,6 +329,11 @@ def test_gas__adapter_vs_swap_router__printed(v3env, trader):
     adapter = venue.swap(weth, usdc, amount, expected, trader, sender=trader)
     assert _swap_output(venue, adapter) == expected
     ape.chain.restore(chain_state)
+    chain_state = ape.chain.snapshot()
+    weth.transfer(venue, amount, sender=trader)
+    unchecked = venue.swap(weth, usdc, amount, 0, trader, sender=trader)  # min_out 0: no start-price check
+    assert _swap_output(venue, unchecked) == expected
+    ape.chain.restore(chain_state)
     params = (weth.address, usdc.address, 3000, trader.address, 2**40, amount, expected, 0)
     before = usdc.balanceOf(trader)
     routed = router.exactInputSingle(params, sender=trader)
@@ -336,5 +341,5 @@ def test_gas__adapter_vs_swap_router__printed(v3env, trader):
     print(
         f"\nGAS adapter swap {adapter.gas_used} + push transfer {push.gas_used} = "
         f"{adapter.gas_used + push.gas_used}; SwapRouter.exactInputSingle {routed.gas_used} "
-        f"(approval made beforehand); same output {expected}"
+        f"(approval made beforehand); same output {expected}; adapter swap with min_out 0 {unchecked.gas_used}"
     )
