@@ -343,3 +343,19 @@ def test_gas__adapter_vs_swap_router__printed(v3env, trader):
         f"{adapter.gas_used + push.gas_used}; SwapRouter.exactInputSingle {routed.gas_used} "
         f"(approval made beforehand); same output {expected}; adapter swap with min_out 0 {unchecked.gas_used}"
     )
+
+
+def test_uniswap_v3_swap_callback__pool_asks_more_than_amount_in__reverts_overpayment(project, v3env, trader, owner):
+    """Even the pool the swap named is paid at most amount_in (a double at the CREATE2 address)."""
+    from eth_hash.auto import keccak
+
+    weth, usdc = v3env["weth"], v3env["usdc"]
+    deployer = project.MockV3PoolDeployer.deploy(sender=owner)
+    code = bytes.fromhex(project.MockOverchargingV3Pool.contract_type.deployment_bytecode.bytecode[2:])
+    venue = project.UniswapV3Venue.deploy(deployer, keccak(code), 3000, sender=owner)
+    token0, token1 = uniswap_v3.sort_tokens(weth, usdc)
+    deployer.deploy(code, token0, token1, 3000, sender=owner)
+    assert venue.payee(weth, usdc) == venue.address
+    weth.transfer(venue, 3 * 10**18, sender=trader)  # enough to pay double
+    with ape.reverts("uniswap_v3: overpayment"):
+        venue.swap(weth, usdc, 10**18, 0, trader, sender=trader)
