@@ -1,0 +1,258 @@
+"""Uniswap V3 on a local chain: the factory and pools of ``@uniswap/v3-core@1.0.1``, QuoterV2 and
+SwapRouter of ``@uniswap/v3-periphery@1.4.4``, Ballast's adapter over one fee tier
+(``contracts/venues/UniswapV3Venue.vy``), and :class:`V3Pool`, a snapshot of a live pool that
+quotes exactly as the pool swaps (``ballast.uniswap_v3_math``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from eth_hash.auto import keccak
+from eth_utils import to_checksum_address
+
+from ballast import artifacts
+from ballast import uniswap_v3_math as v3
+
+CORE = "@uniswap/v3-core"
+PERIPHERY = "@uniswap/v3-periphery"
+_PATHS = {
+    "UniswapV3Factory": (CORE, "artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json"),
+    "UniswapV3Pool": (CORE, "artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json"),
+    "IERC20Minimal": (CORE, "artifacts/contracts/interfaces/IERC20Minimal.sol/IERC20Minimal.json"),
+    "QuoterV2": (PERIPHERY, "artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json"),
+    "SwapRouter": (PERIPHERY, "artifacts/contracts/SwapRouter.sol/SwapRouter.json"),
+}
+# The fee tiers a fresh factory enables (fee in pips -> tick spacing), and the one it does not.
+FEE_TIERS = {500: 10, 3000: 60, 10000: 200}
+LOW_FEE, LOW_FEE_TICK_SPACING = 100, 1
+# Any address stands for WETH9 in the periphery's constructors when no ETH path is used.
+NO_WETH9 = "0x" + "ee" * 20
+
+
+def container(name: str):
+    """An ape contract container for ``UniswapV3Factory``, ``UniswapV3Pool``, ``QuoterV2``, ..."""
+    return artifacts.container(*_PATHS[name])
+
+
+def pool_init_code_hash() -> bytes:
+    """keccak256 of the pool's creation code: what CREATE2 pool addresses are derived from."""
+    code = artifacts.contract_type(*_PATHS["UniswapV3Pool"]).deployment_bytecode.bytecode
+    return keccak(bytes.fromhex(code.removeprefix("0x")))
+
+
+def deploy_venue(project, sender, fee: int = 3000, factory=None):
+    """A fresh factory (unless given; ``sender`` owns it) and the Ballast adapter over its ``fee`` pools.
+
+    ``fee`` = 100 (tick spacing 1, not enabled by the 1.0.1 factory) is enabled here first, as
+    governance did on mainnet.
+    """
+    if factory is None:
+        factory = container("UniswapV3Factory").deploy(sender=sender)
+    if fee == LOW_FEE and int(factory.feeAmountTickSpacing(fee)) == 0:
+        factory.enableFeeAmount(LOW_FEE, LOW_FEE_TICK_SPACING, sender=sender)
+    venue = project.UniswapV3Venue.deploy(factory.address, pool_init_code_hash(), fee, sender=sender)
+    return factory, venue
+
+
+def deploy_periphery(factory, sender):
+    """QuoterV2 and SwapRouter over ``factory`` (the reference quote and the reference router)."""
+    quoter = container("QuoterV2").deploy(factory.address, NO_WETH9, sender=sender)
+    router = container("SwapRouter").deploy(factory.address, NO_WETH9, sender=sender)
+    return quoter, router
+
+
+def deploy_liquidity_helper(project, factory, sender):
+    """Ballast's ``UniswapV3Liquidity`` (mints positions paid by ``transferFrom``)."""
+    return project.UniswapV3Liquidity.deploy(factory.address, sender=sender)
+
+
+def _address(x) -> str:
+    return to_checksum_address(x if isinstance(x, str) else x.address)
+
+
+def sort_tokens(token_a, token_b) -> tuple[str, str]:
+    a, b = _address(token_a), _address(token_b)
+    return (a, b) if int(a, 16) < int(b, 16) else (b, a)
+
+
+def create_pool(factory, token_a, token_b, fee: int, price: float, sender, numerator: int = 1, denominator: int = 1):
+    """Create the ``fee`` pool of (token_a, token_b) and initialize it at ``price``.
+
+    ``price`` is token_b per token_a in raw base units (times ``numerator / denominator`` when an
+    exact ratio is wanted); the pool stores it as sqrt(token1 / token0) * 2**96.
+    """
+    token0, _ = sort_tokens(token_a, token_b)
+    from fractions import Fraction
+
+    ratio = Fraction(price) * numerator / denominator
+    if token0 != _address(token_a):
+        ratio = 1 / ratio
+    factory.createPool(_address(token_a), _address(token_b), fee, sender=sender)
+    pool = container("UniswapV3Pool").at(factory.getPool(_address(token_a), _address(token_b), fee))
+    pool.initialize(v3.sqrt_price_x96_from_price(ratio), sender=sender)
+    return pool
+
+
+def full_range(tick_spacing: int) -> tuple[int, int]:
+    """The widest (tick_lower, tick_upper) a pool of ``tick_spacing`` accepts."""
+    return -(v3.MAX_TICK // tick_spacing) * tick_spacing, (v3.MAX_TICK // tick_spacing) * tick_spacing
+
+
+def ticks_around(pool, below: int, above: int) -> tuple[int, int]:
+    """A range from ``below`` tick spacings under the pool's current tick to ``above`` over it."""
+    spacing = int(pool.tickSpacing())
+    base = int(pool.slot0()[1]) // spacing * spacing
+    return base - below * spacing, base + above * spacing
+
+
+def add_liquidity(
+    helper, pool, provider, amount0: int, amount1: int, tick_lower: int | None = None, tick_upper: int | None = None
+):
+    """Mint the most liquidity ``amount0``/``amount1`` pay for in [tick_lower, tick_upper) (full range
+    by default), owned and paid by ``provider`` (who must hold the amounts; approvals are made here).
+
+    Returns ``(liquidity, amount0_paid, amount1_paid)``.
+    """
+    if tick_lower is None or tick_upper is None:
+        tick_lower, tick_upper = full_range(int(pool.tickSpacing()))
+    sqrt_price = int(pool.slot0()[0])
+    liquidity = v3.liquidity_for_amounts(
+        sqrt_price, v3.get_sqrt_ratio_at_tick(tick_lower), v3.get_sqrt_ratio_at_tick(tick_upper), amount0, amount1
+    )
+    erc20 = container("IERC20Minimal")
+    for token in (pool.token0(), pool.token1()):
+        erc20.at(token).approve(helper.address, 2**256 - 1, sender=provider)
+    tx = helper.mint(pool.address, tick_lower, tick_upper, liquidity, sender=provider)
+    (minted,) = tx.events.filter(pool.Mint)  # the pool's event: return values need a tracing provider
+    return liquidity, int(minted.amount0), int(minted.amount1)
+
+
+def quote_exact_input_single(quoter, token_in, token_out, fee: int, amount_in: int) -> int:
+    """QuoterV2's ``quoteExactInputSingle`` by ``eth_call`` (no limit): the reference quote."""
+    params = (_address(token_in), _address(token_out), amount_in, fee, 0)
+    return int(quoter.quoteExactInputSingle.call(params)[0])
+
+
+# ---------------------------------------------------------------- the planner's snapshot
+
+
+@dataclass
+class V3Pool:
+    """A snapshot of one Uniswap V3 pool as the Ballast adapter trades it.
+
+    ``quote`` and ``apply`` run the pool's own swap loop (``uniswap_v3_math.swap_exact_input``)
+    over the slot0, liquidity and initialized ticks read by :func:`snapshot`, so they equal the
+    pool's output to the wei while the swap stays within the tick-bitmap words read (outside
+    them they raise ``WindowExceeded``, never guess).
+    """
+
+    venue: str  # the Ballast adapter address (checksummed)
+    token_a: str  # token0
+    token_b: str  # token1
+    pool: str
+    state: v3.PoolState = field(repr=False)
+
+    @property
+    def fee(self) -> int:
+        return self.state.fee
+
+    @property
+    def sqrt_price_x96(self) -> int:
+        return self.state.sqrt_price_x96
+
+    @property
+    def tick(self) -> int:
+        return self.state.tick
+
+    @property
+    def liquidity(self) -> int:
+        return self.state.liquidity
+
+    def _zero_for_one(self, token_in: str) -> bool:
+        token_in = to_checksum_address(token_in)
+        if token_in == self.token_a:
+            return True
+        if token_in == self.token_b:
+            return False
+        raise ValueError(f"{token_in} is not a token of pool {self.pool}")
+
+    def simulate(self, token_in: str, amount_in: int) -> v3.SwapResult:
+        """The pool's swap of exactly ``amount_in`` (extreme price limit), without moving the snapshot."""
+        return v3.swap_exact_input(self.state, self._zero_for_one(token_in), amount_in)
+
+    def quote(self, token_in: str, amount_in: int) -> int:
+        """The exact output of the adapter's ``swap(token_in, ., amount_in, ...)``; 0 for no input.
+
+        Raises ``ValueError`` when the pool cannot take the whole input (the adapter would revert).
+        """
+        if amount_in <= 0:
+            return 0
+        result = self.simulate(token_in, amount_in)
+        if result.amount_in != amount_in:
+            raise ValueError(f"pool {self.pool} takes only {result.amount_in} of {amount_in}: price limit reached")
+        return result.amount_out
+
+    def apply(self, token_in: str, amount_in: int) -> int:
+        """``quote``, and move this snapshot's price, tick and liquidity as the pool's swap would."""
+        if amount_in <= 0:
+            return 0
+        amount_out = self.quote(token_in, amount_in)
+        result = self.simulate(token_in, amount_in)
+        self.state = replace(
+            self.state, sqrt_price_x96=result.sqrt_price_x96, tick=result.tick, liquidity=result.liquidity
+        )
+        return amount_out
+
+    def marginal_price(self, token_in: str) -> float:
+        """Output per unit of input for an infinitesimal trade, fee included (raw base units)."""
+        price = v3.price_of(self.state.sqrt_price_x96)  # token1 per token0
+        per_in = price if self._zero_for_one(token_in) else 1 / price
+        return per_in * (v3.FEE_DENOMINATOR - self.state.fee) / v3.FEE_DENOMINATOR
+
+
+def read_pool_state(pool, words: int = 4) -> v3.PoolState:
+    """slot0, liquidity, fee, tick spacing and the initialized ticks (with liquidityNet) of the
+    tick-bitmap words within ``words`` of the current tick's word, read from the chain."""
+    slot0 = pool.slot0()
+    sqrt_price, tick = int(slot0[0]), int(slot0[1])
+    spacing = int(pool.tickSpacing())
+    center = (tick // spacing) >> 8
+    low = max(center - words, (v3.MIN_TICK // spacing) >> 8)
+    high = min(center + words, (v3.MAX_TICK // spacing) >> 8)
+    bitmap, liquidity_net = {}, {}
+    for word_pos in range(low, high + 1):
+        word = int(pool.tickBitmap(word_pos))
+        if not word:
+            continue
+        bitmap[word_pos] = word
+        for bit in range(256):
+            if word >> bit & 1:
+                initialized = (word_pos * 256 + bit) * spacing
+                liquidity_net[initialized] = int(pool.ticks(initialized)[1])
+    return v3.PoolState(
+        sqrt_price_x96=sqrt_price,
+        tick=tick,
+        liquidity=int(pool.liquidity()),
+        fee=int(pool.fee()),
+        tick_spacing=spacing,
+        liquidity_net=liquidity_net,
+        bitmap=bitmap,
+        words=(low, high),
+    )
+
+
+def snapshot(venue, token_a, token_b, words: int = 4) -> V3Pool | None:
+    """The :class:`V3Pool` of (token_a, token_b) at ``venue``'s fee tier (None if no pool)."""
+    address = venue.pool_for(_address(token_a), _address(token_b))
+    pool = container("UniswapV3Pool").at(address) if venue.provider.get_code(address) else None
+    if pool is None:
+        return None
+    token0, token1 = sort_tokens(token_a, token_b)
+    return V3Pool(
+        venue=_address(venue),
+        token_a=token0,
+        token_b=token1,
+        pool=to_checksum_address(address),
+        state=read_pool_state(pool, words),
+    )
