@@ -338,7 +338,7 @@ def floor_rebalance(n: int, trades: list[tuple[int, int]], calldata: bytes, move
             "per asset, target and bands share the feed configuration's slot (ramp-start weights: a ramp only)",
             "per asset, the observed price and the variance share one slot",
             "a feed keeps answer and timestamp in one slot",
-            "the vault approved the venue for the max once (the venue reads the allowance)",
+            "the vault pushes each input to the venue with a transfer (no allowance is read or written)",
             "the vault rebalanced before in this turnover window (turnover slot nonzero)",
         ],
     )
@@ -362,7 +362,7 @@ def floor_rebalance(n: int, trades: list[tuple[int, int]], calldata: bytes, move
         tin, tout = assets[i], assets[j]
         f.slot(f"venue.reserves[{tin}][{tout}]", RESET)
         f.slot(f"venue.reserves[{tout}][{tin}]", RESET)
-        f.erc20_move(tin, "vault", "venue", spender="venue")
+        f.erc20_move(tin, "vault", "venue")
         f.erc20_move(tout, "venue", "vault")
         f.log("venue.Swap", 4, 3 * WORD)
         f.log("vault.TradeExecuted", 4, 4 * WORD)

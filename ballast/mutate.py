@@ -62,6 +62,7 @@ JOIN_DEPOSIT_EXIT = "tests/unit/test_join_deposit_exit.py"
 ROUNDING = "tests/adversarial/test_rounding.py"
 REENTRANCY = "tests/adversarial/test_reentrancy.py"
 PRICING_TESTS = "tests/unit/test_pricing.py"
+HOSTILE = "tests/adversarial/test_hostile_venues.py"
 
 REB = (REBALANCE_REVERTS, REBALANCE, KEEPER_MALICE)
 ENTRY = (JOIN_DEPOSIT_EXIT, ROUNDING)
@@ -240,16 +241,22 @@ MUTANTS: list[Mutant] = [
         "_execute: amount above tracked balance check removed",
     ),
     _removed(
+        "venue_has_no_pool_removed",
+        '    assert payee != empty(address), "vault: venue has no pool"',
+        (*REB, HOSTILE),
+        "_execute: check that the venue names a payee removed",
+    ),
+    _removed(
         "venue_took_wrong_amount_removed",
         "    assert in_before - staticcall IERC20(trade.token_in).balanceOf(self) == trade.amount_in,"
         ' "vault: venue took wrong amount"',
-        (*REB, REENTRANCY),
-        "_execute: check that the venue took exactly `amount_in` removed",
+        (*REB, REENTRANCY, HOSTILE),
+        "_execute: check that the venue kept exactly `amount_in` removed",
     ),
     _removed(
         "output_below_minimum_removed",
         '    assert received >= trade.min_amount_out, "vault: output below minimum"',
-        REB,
+        (*REB, HOSTILE),
         "_execute: `min_amount_out` check removed",
     ),
     _removed(

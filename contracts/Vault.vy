@@ -935,9 +935,13 @@ def _execute(trade: Trade, prices: DynArray[uint256, constants.MAX_ASSETS]) -> u
 
     in_before: uint256 = staticcall IERC20(trade.token_in).balanceOf(self)
     out_before: uint256 = staticcall IERC20(trade.token_out).balanceOf(self)
-    assert extcall IERC20(trade.token_in).approve(trade.venue, trade.amount_in, default_return_value=True)
+    # The input is pushed to the venue's payee (a pair, or the adapter), never
+    # approved: a venue holds no allowance and cannot take more than it is sent.
+    payee: address = staticcall IVenue(trade.venue).payee(trade.token_in, trade.token_out)
+    assert payee != empty(address), "vault: venue has no pool"
+    assert extcall IERC20(trade.token_in).transfer(payee, trade.amount_in, default_return_value=True)
     extcall IVenue(trade.venue).swap(trade.token_in, trade.token_out, trade.amount_in, trade.min_amount_out, self)
-    # Taking exactly `amount_in` also spends the whole allowance: none is left behind.
+    # A venue that sends some input back has not sold `amount_in`.
     assert in_before - staticcall IERC20(trade.token_in).balanceOf(self) == trade.amount_in, "vault: venue took wrong amount"
     received: uint256 = staticcall IERC20(trade.token_out).balanceOf(self) - out_before
     assert received >= trade.min_amount_out, "vault: output below minimum"

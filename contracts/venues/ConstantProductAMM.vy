@@ -7,8 +7,12 @@
         is not tokenised; it exists so that tests and simulations have a
         realistic venue with price impact.
 @dev Reserves are tracked in storage, never read from `balanceOf(self)`, so
-     a donation does not move the price. `swap` prices the amount it actually
-     received (balance delta), so fee-on-transfer inputs are handled. Token
+     a donation does not move the price. `swap` takes its input either
+     pushed (sent to this venue before the call, as the vault does: what
+     exceeds the tokens the pools hold is the input) or, when nothing was
+     sent, pulled from the caller with `transferFrom` (as an EOA with an
+     allowance trades through a router). Either way it prices the amount it
+     actually received, so fee-on-transfer inputs are handled. Token
      calls use `default_return_value=True` so tokens that return nothing
      (USDT-like) work.
      `swap`, the liquidity functions and the quoting views share the
@@ -45,6 +49,11 @@ fee_bps: public(immutable(uint256))
 # @dev `reserves[a][b]` is the amount of `a` held in the (a, b) pool,
 # so `reserves[b][a]` is the amount of `b` in the same pool.
 reserves: public(HashMap[address, HashMap[address, uint256]])
+
+
+# @dev `held[t]` is the sum of `t`'s reserves over every pool: any balance
+# above it was pushed as the input of the next swap (or donated).
+held: public(HashMap[address, uint256])
 
 
 event LiquidityAdded:
@@ -98,6 +107,8 @@ def add_liquidity(token_a: address, token_b: address, amount_a: uint256, amount_
 
     self.reserves[token_a][token_b] += received_a
     self.reserves[token_b][token_a] += received_b
+    self.held[token_a] += received_a
+    self.held[token_b] += received_b
     log LiquidityAdded(
         provider=msg.sender,
         token_a=token_a,
@@ -132,6 +143,8 @@ def remove_liquidity(
 
     self.reserves[token_a][token_b] = reserve_a - amount_a
     self.reserves[token_b][token_a] = reserve_b - amount_b
+    self.held[token_a] -= amount_a
+    self.held[token_b] -= amount_b
     if amount_a != 0:
         assert extcall IERC20(token_a).transfer(receiver, amount_a, default_return_value=True), "amm: transfer failed"
     if amount_b != 0:
@@ -155,15 +168,18 @@ def swap(
     receiver: address,
 ) -> uint256:
     """
-    @notice Pull `amount_in` of `token_in` from the caller and send the
-            constant-product output of `token_out` to `receiver`.
-    @dev The input priced is the balance delta actually received, so a
-         fee-on-transfer token gets a smaller output. Output rounds down:
+    @notice Sell `amount_in` of `token_in` for the constant-product output
+            of `token_out`, sent to `receiver`. The input is what was sent
+            to this venue before the call; if nothing was, `amount_in` is
+            pulled from the caller.
+    @dev The input priced is what actually arrived, so a fee-on-transfer
+         token gets a smaller output. Output rounds down:
          out = in_fee * R_out // (R_in * 10_000 + in_fee), with
          in_fee = received * (10_000 - fee_bps).
     @param token_in The token sold.
     @param token_out The token bought.
-    @param amount_in The amount of `token_in` to pull from the caller.
+    @param amount_in The amount of `token_in` sold (pulled from the caller
+           only when none was sent first).
     @param min_amount_out Revert unless at least this much is sent.
     @param receiver The address receiving `token_out`.
     @return uint256 The amount of `token_out` sent to `receiver`.
@@ -174,12 +190,17 @@ def swap(
     assert amount_in != 0, "amm: zero amount"
     assert receiver != empty(address), "amm: zero address"
 
-    received: uint256 = self._pull(token_in, msg.sender, amount_in)
+    held_in: uint256 = self.held[token_in]
+    received: uint256 = staticcall IERC20(token_in).balanceOf(self) - held_in
+    if received == 0:
+        received = self._pull(token_in, msg.sender, amount_in)
     amount_out: uint256 = self._amount_out(received, reserve_in, reserve_out)
     assert amount_out != 0 and amount_out >= min_amount_out, "amm: insufficient output"
 
     self.reserves[token_in][token_out] = reserve_in + received
     self.reserves[token_out][token_in] = reserve_out - amount_out
+    self.held[token_in] = held_in + received
+    self.held[token_out] -= amount_out
     assert extcall IERC20(token_out).transfer(receiver, amount_out, default_return_value=True), "amm: transfer failed"
 
     log IVenue.Swap(
@@ -191,6 +212,22 @@ def swap(
         receiver=receiver,
     )
     return amount_out
+
+
+@view
+@external
+@nonreentrant
+def payee(token_in: address, token_out: address) -> address:
+    """
+    @notice Where to send the input of a swap: this venue, if it has a
+            (token_in, token_out) pool.
+    @param token_in The token sold.
+    @param token_out The token bought.
+    @return address This venue, or `empty(address)` if there is no pool.
+    """
+    if self.reserves[token_in][token_out] == 0 or self.reserves[token_out][token_in] == 0:
+        return empty(address)
+    return self
 
 
 @view

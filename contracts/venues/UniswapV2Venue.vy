@@ -4,13 +4,14 @@
 @custom:contract-name UniswapV2Venue
 @notice Sells an exact input on a Uniswap V2 pair (no router), with the
         pair's own math: 0.3% fee on the input, output rounded down.
-@dev The input goes straight from the caller to the pair (one
-     `transferFrom`), then `pair.swap` sends the output to `receiver`. The
+@dev The caller sends the input straight to the pair (`payee` returns
+     it), then `swap` prices what the pair received beyond its reserves
+     with the pair's own formula and calls `pair.swap`, which sends the
+     output to `receiver`. No allowance and no extra transfer are paid. The
      pair address is derived from the factory and the pair's init-code hash
      (CREATE2), so no registry call is paid. The adapter holds no tokens
-     and no state: a caller that approves more than `amount_in` is only
-     ever charged `amount_in`. Quoting views mirror `IVenue` so the
-     off-chain planner can snapshot pairs the same way as other pools.
+     and no state. Quoting views (`get_amount_out`, `get_reserves`,
+     `fee_bps`) let the off-chain planner snapshot pairs.
 """
 
 from ethereum.ercs import IERC20
@@ -55,6 +56,22 @@ def __init__(factory_: address, pair_init_code_hash_: bytes32):
     pair_init_code_hash = pair_init_code_hash_
 
 
+@view
+@external
+def payee(token_in: address, token_out: address) -> address:
+    """
+    @notice Where to send the input of a swap: the (token_in, token_out)
+            pair itself.
+    @param token_in The token sold.
+    @param token_out The token bought.
+    @return address The pair, or `empty(address)` if it does not exist.
+    """
+    pair: address = self._pair(token_in, token_out)
+    if pair.codesize == 0:
+        return empty(address)
+    return pair
+
+
 @external
 def swap(
     token_in: address,
@@ -64,10 +81,17 @@ def swap(
     receiver: address,
 ) -> uint256:
     """
-    @notice Sell exactly `amount_in` of `token_in` (pulled from the caller
-            into the pair) for at least `min_amount_out` of `token_out`,
-            delivered to `receiver`.
-    @return The output amount.
+    @notice Sell the `amount_in` of `token_in` already sent to the pair for
+            at least `min_amount_out` of `token_out`, delivered to
+            `receiver`.
+    @dev What the pair holds beyond its reserves is priced, so a
+         fee-on-transfer input gets the output of what arrived.
+    @param token_in The token sold.
+    @param token_out The token bought.
+    @param amount_in The amount sent to the pair (must be nonzero).
+    @param min_amount_out Revert unless at least this much is sent.
+    @param receiver The address receiving `token_out`.
+    @return uint256 The output amount.
     """
     assert amount_in > 0, "uniswap_v2: zero amount"
     pair: address = self._pair(token_in, token_out)
@@ -75,10 +99,10 @@ def swap(
     reserve_in: uint256 = 0
     reserve_out: uint256 = 0
     reserve_in, reserve_out = self._reserves(pair, token_in, token_out)
-    amount_out: uint256 = self._amount_out(amount_in, reserve_in, reserve_out)
+    received: uint256 = staticcall IERC20(token_in).balanceOf(pair) - reserve_in
+    amount_out: uint256 = self._amount_out(received, reserve_in, reserve_out)
     assert amount_out > 0, "uniswap_v2: zero output"
     assert amount_out >= min_amount_out, "uniswap_v2: insufficient output"
-    assert extcall IERC20(token_in).transferFrom(msg.sender, pair, amount_in, default_return_value=True)
     if convert(token_in, uint160) < convert(token_out, uint160):
         extcall IUniswapV2Pair(pair).swap(0, amount_out, receiver, b"")
     else:
@@ -87,7 +111,7 @@ def swap(
         sender=msg.sender,
         token_in=token_in,
         token_out=token_out,
-        amount_in=amount_in,
+        amount_in=received,
         amount_out=amount_out,
         receiver=receiver,
     )

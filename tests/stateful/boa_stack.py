@@ -141,15 +141,21 @@ mode: public(uint256)
 def set_mode(mode: uint256):
     self.mode = mode
 
+@view
+@external
+def payee(token_in: address, token_out: address) -> address:
+    if self.mode == 3:
+        return empty(address)
+    return self
+
 @external
 def swap(token_in: address, token_out: address, amount_in: uint256, min_amount_out: uint256, receiver: address) -> uint256:
-    pulled: uint256 = amount_in
     out: uint256 = 0
     if self.mode == 1:
-        pulled = amount_in // 2
+        # keeps only half of the input it was sent
+        assert extcall IERC20(token_in).transfer(msg.sender, amount_in - amount_in // 2, default_return_value=True)
     elif min_amount_out > 0:
         out = min_amount_out - 1
-    assert extcall IERC20(token_in).transferFrom(msg.sender, self, pulled, default_return_value=True)
     if out > 0:
         assert extcall IERC20(token_out).transfer(receiver, out, default_return_value=True)
     return out

@@ -439,6 +439,8 @@ class VaultMachine(RuleBasedStateMachine):
                 pool[i], pool[j] = pool[i] + amount, pool[j] - out
                 took = amount
                 swaps.append((token_in, token_out, amount, out))
+            elif self.rogue_mode == 3:
+                return Prediction(["vault: venue has no pool"])
             elif self.rogue_mode == 1:
                 took, out = amount // 2, 0
             else:
@@ -1082,11 +1084,12 @@ class VaultMachine(RuleBasedStateMachine):
                     self.s.swap(TRADER, i, j, max(1, r_in * front_run_bps // MAX_BPS))
             self._submit(trades, "random", before)
 
-    @rule(mode=st.sampled_from([1, 2]), size=st.integers(1, MAX_BPS), market=st.sampled_from(["wait", "healthy"]))
+    @rule(mode=st.sampled_from([1, 2, 3]), size=st.integers(1, MAX_BPS), market=st.sampled_from(["wait", "healthy"]))
     def rogue_rebalance(self, mode: int, size: int, market: str):
-        """A drift-directed trade on a whitelisted venue that misbehaves: mode 1 takes half the
-        input it is given, mode 2 pays one unit less than the minimum output (the AMM does neither,
-        and enforces the minimum itself). The vault measures what moved and must refuse both."""
+        """A drift-directed trade on a whitelisted venue that misbehaves: mode 1 sends back half
+        the input it was sent, mode 2 pays one unit less than the minimum output (the AMM does
+        neither, and enforces the minimum itself), mode 3 names no payee. The vault measures what
+        moved and must refuse all three."""
         with self.step("rogue_rebalance"):
             self.prepare_keeper(market)
             if self.price_error():

@@ -19,6 +19,9 @@ from ballast.constants import (
     TRIGGER_HYBRID,
     WAD,
 )
+from ballast.spec import feed_answer
+
+FEED_DECIMALS = 8  # the test stack's feeds (tests/conftest.py)
 
 # ---------------------------------------------------------------- helpers
 
@@ -55,10 +58,18 @@ def read_snapshot(stack):
     }
 
 
-def mirror_drift_check(stack, trades, snapshot=None):
+def mirror_weights(balances, prices, scales):
+    """The vault's ``_weights``: total value and WAD weights, both rounded down."""
+    values = [b * p // s for b, p, s in zip(balances, prices, scales)]
+    total = sum(values)
+    return total, [v * WAD // total for v in values]
+
+
+def mirror_drift_check(stack, trades, snapshot=None, tolerance_rounded_up=True):
     """Python mirror of the vault's drift checks after ``trades`` fill at the venue's quotes.
 
-    Returns the revert reason the drift rules give ("" when they pass).
+    Returns the revert reason the drift rules give ("" when they pass). With
+    ``tolerance_rounded_up=False`` it mirrors a vault that rounds the drift-growth tolerance down.
     """
     snap = snapshot or read_snapshot(stack)
     index, prices, scales = snap["index"], snap["prices"], snap["scales"]
@@ -73,15 +84,10 @@ def mirror_drift_check(stack, trades, snapshot=None):
         after[i] -= amount_in
         after[j] += out
 
-    def weights(bals):
-        values = [b * p // s for b, p, s in zip(bals, prices, scales)]
-        total = sum(values)
-        return total, [v * WAD // total for v in values]
-
-    value_before, w0 = weights(balances)
-    value_after, w1 = weights(after)
+    value_before, w0 = mirror_weights(balances, prices, scales)
+    value_after, w1 = mirror_weights(after, prices, scales)
     cost = max(value_before - value_after, 0)
-    tolerance = -(-cost * WAD // value_after)
+    tolerance = -(-cost * WAD // value_after) if tolerance_rounded_up else cost * WAD // value_after
     d0 = [w - t for w, t in zip(w0, targets)]
     d1 = [w - t for w, t in zip(w1, targets)]
     for before, now, band in zip(d0, d1, bands):
@@ -270,6 +276,70 @@ def test_rebalance__slippage_limit_raised__same_trade_passes(seeded, owner, keep
         vault.rebalance(small, sender=keeper)
     vault.set_limits(seeded.limits(max_slippage_bps=MAX_SLIPPAGE_BPS), sender=owner)
     vault.rebalance(small, sender=keeper)
+
+
+def test_rebalanced_event_and_current_weights__rounded_down(drifted, keeper):
+    """Weights are value·WAD // total, rounded down, in the event and in ``current_weights``.
+
+    Checked: with the weights rounded up (``python -m ballast.mutate --only weights_rounded_up``)
+    this test fails on the first weight whose division leaves a remainder.
+    """
+    snap = read_snapshot(drifted)
+    prices, scales = snap["prices"], snap["scales"]
+    value_before, expected_before = mirror_weights(snap["balances"], prices, scales)
+    values = [b * p // s for b, p, s in zip(snap["balances"], prices, scales)]
+    assert any(v * WAD % value_before for v in values), "no weight leaves a remainder: the rounding is not exercised"
+    assert list(drifted.vault.current_weights()) == expected_before
+
+    event = drifted.vault.rebalance([good_trade(drifted)], sender=keeper).events.filter(drifted.vault.Rebalanced)[0]
+    assert (event.value_before, list(event.weights_before)) == (value_before, expected_before)
+    balances_after = [drifted.vault.balances(t) for t in drifted.tokens]
+    value_after, expected_after = mirror_weights(balances_after, prices, scales)
+    assert (event.value_after, list(event.weights_after)) == (value_after, expected_after)
+    assert list(drifted.vault.current_weights()) == expected_after
+
+
+def test_rebalance__untraded_weight_grows_by_rounded_up_tolerance__accepted(drifted, attacker, keeper):
+    """A trade that loses less than a wei of weight can still lift an untraded overweight
+    asset's rounded-down weight by 1 wei; the vault tolerates it because the tolerance
+    cost·WAD / value_after is rounded up (to 1, where rounding down gives 0).
+
+    Checked: with the tolerance rounded down (``python -m ballast.mutate --only
+    drift_tolerance_rounded_down``) this rebalance reverts with "vault: drift grew".
+    """
+    t2, t3 = 2, 3
+    # T3 rallies too, so T3 and WBTC are overweight and T2 underweight: selling a few wei of T3
+    # for T2 reduces drift and leaves WBTC untraded. T3's exact price is the first above 1.6x
+    # whose WBTC weight is just below a whole wei (fraction >= 0.9), so that a loss of a
+    # fraction of a wei of WBTC's weight crosses it.
+    snap = read_snapshot(drifted)
+    balances, prices, scales = snap["balances"], list(snap["prices"]), snap["scales"]
+    answer = feed_answer(drifted.spec.assets[t3].price * 1.6, FEED_DECIMALS)
+    while True:
+        prices[t3] = answer * 10 ** (18 - FEED_DECIMALS)
+        values = [b * p // s for b, p, s in zip(balances, prices, scales)]
+        if values[WBTC] * WAD % sum(values) * 10 >= 9 * sum(values):
+            break
+        answer += 1
+    drifted.move_price(t3, answer / 10**FEED_DECIMALS, attacker)
+    snap = read_snapshot(drifted)
+    assert snap["prices"] == prices
+    candidates = (trade(drifted, t3, t2, amount=amount) for amount in range(1_000_000, 20_000_000, 997))
+    found = next(
+        (
+            t
+            for t in candidates
+            if mirror_drift_check(drifted, [t], snap) == ""
+            and mirror_drift_check(drifted, [t], snap, tolerance_rounded_up=False) == "vault: drift grew"
+        ),
+        None,
+    )
+    assert found is not None, "no trade size separates the two roundings"
+
+    event = drifted.vault.rebalance([found], sender=keeper).events.filter(drifted.vault.Rebalanced)[0]
+    tolerance = -(-event.cost * WAD // event.value_after)
+    growth = [abs(a - t) - abs(b - t) for a, b, t in zip(event.weights_after, event.weights_before, snap["targets"])]
+    assert growth[WBTC] == tolerance == 1 and 0 < event.cost * WAD < event.value_after
 
 
 def test_rebalance__selling_underweight_asset__reverts_drift_grew(drifted, keeper):

@@ -339,12 +339,42 @@ def test_quotes_without_pool(amm, token_a, usdt):
     assert amm.get_reserves(token_a, usdt) == (0, 0)
 
 
+def test_payee__pool_exists__is_the_amm_else_empty(amm, pool, token_a, fot):
+    token_a_, token_b = pool
+    assert amm.payee(token_a_, token_b) == amm.address
+    assert amm.payee(token_b, token_a_) == amm.address
+    assert amm.payee(token_a, fot) == ZERO
+
+
+def test_swap__input_pushed_first__sells_it_and_pulls_nothing(amm, pool, alice):
+    """The vault's way: send the input to the payee, then call swap; no allowance is used."""
+    token_a, token_b = pool
+    r_a, r_b = amm.get_reserves(token_a, token_b)
+    expected = amm_out(3 * E18, r_a, r_b)
+    with boa.env.prank(alice):
+        token_a.approve(amm, 0)
+        token_a.transfer(amm, 3 * E18)
+        assert amm.swap(token_a, token_b, 3 * E18, expected, alice) == expected
+    assert amm.get_reserves(token_a, token_b) == (r_a + 3 * E18, r_b - expected)
+    assert amm.held(token_a) == token_a.balanceOf(amm) and amm.held(token_b) == token_b.balanceOf(amm)
+
+
+def test_swap__pushed_more_than_amount__sells_all_that_arrived(amm, pool, alice):
+    """What exceeds the pools' tokens is the input, whatever ``amount_in`` says (as a V2 pair)."""
+    token_a, token_b = pool
+    r_a, r_b = amm.get_reserves(token_a, token_b)
+    with boa.env.prank(alice):
+        token_a.transfer(amm, 2 * E18)
+        assert amm.swap(token_a, token_b, E18, 0, alice) == amm_out(2 * E18, r_a, r_b)
+
+
 def test_quote_zero_input(amm, pool):
     token_a, token_b = pool
     assert amm.get_amount_out(token_a, token_b, 0) == 0
 
 
 def test_donation_does_not_move_price(amm, pool, alice):
+    """A donation of the output token changes neither the quote nor the next swap's output."""
     token_a, token_b = pool
     quote = amm.get_amount_out(token_a, token_b, E18)
     reserves = amm.get_reserves(token_a, token_b)
