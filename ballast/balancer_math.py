@@ -13,6 +13,7 @@ from the chain with :func:`ballast.balancer_v2.snapshot`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 ONE = 10**18
@@ -22,6 +23,8 @@ FOUR = 4 * ONE
 MAX_POW_RELATIVE_ERROR = 10_000
 # WeightedMath._MAX_IN_RATIO: a swap may not add more than 30% of the (upscaled) input balance.
 MAX_IN_RATIO = 3 * 10**17
+# The same cap for the planner's float search, a hair inside so rounding never crosses it.
+MAX_IN_RATIO_FLOAT = 0.3 * (1 - 1e-9)
 UINT256_MAX = 2**256 - 1
 
 
@@ -356,6 +359,38 @@ class WeightedPool:
         i, o = self._pair(token_in, token_out)
         spot = (self.balances[o] * self.weights[i]) / (self.balances[i] * self.weights[o])
         return spot * (ONE - self.swap_fee) / ONE
+
+    # ---- the planner's venue protocol (ballast.routing.VenuePool)
+
+    @property
+    def fee_bps(self) -> float:
+        """The swap fee in basis points (the pool keeps it in WAD)."""
+        return self.swap_fee * 10_000 / ONE
+
+    def has(self, token_in: str, token_out: str) -> bool:
+        keys = (str(token_in).lower(), str(token_out).lower())
+        return keys[0] != keys[1] and all(k in self._index for k in keys)
+
+    def input_for_price(self, token_in: str, token_out: str, price: float) -> float:
+        """The input that lowers the marginal price to ``price`` (raw units), within the pool's
+        30 % input cap.
+
+        With ``r = w_in / w_out`` and ``g = 1 - fee``, ``out(x) = b_out (1 - (b_in / (b_in +
+        g x))^r)``, so the marginal price after ``x`` is ``r g b_out b_in^r / (b_in + g x)^(r+1)``;
+        solved for ``x`` in logarithms.
+        """
+        i, o = self._pair(token_in, token_out)
+        b_in, b_out = self.balances[i], self.balances[o]
+        if price <= 0 or not (b_in and b_out):
+            return 0.0
+        r = self.weights[i] / self.weights[o]
+        g = (ONE - self.swap_fee) / ONE
+        log_reach = (math.log(r * g * b_out) + r * math.log(b_in) - math.log(price)) / (r + 1)
+        x = (math.exp(log_reach) - b_in) / g
+        return min(max(x, 0.0), b_in * MAX_IN_RATIO_FLOAT)
+
+    def depth(self, token_in: str, token_out: str) -> int:
+        return self.balances[self.index(token_in)]
 
     def copy(self) -> WeightedPool:
         """An independent snapshot (for what-if planning with :meth:`apply`)."""

@@ -4,32 +4,56 @@ from __future__ import annotations
 
 import itertools
 
-from ballast import amm
+from ballast import amm, balancer_v2, uniswap_v3
 from ballast.planner import Market, Pool
 
 
-def snapshot_market(venues: list, tokens: list) -> Market:
-    """Read every pair's reserves on every venue into a :class:`Market` snapshot."""
+def snapshot_venue(venue, tokens: list) -> list:
+    """The pools of one venue adapter among ``tokens``, as planner snapshots (any curve).
+
+    The adapter's kind is read from its views: Balancer (``pool_id``), Uniswap V3 (``pool_state``),
+    else a constant-product venue (``get_reserves``: the AMM double and Uniswap V2 pairs).
+    """
+    if hasattr(venue, "pool_id"):
+        return [balancer_v2.snapshot(venue)]
+    if hasattr(venue, "pool_state"):  # Uniswap V3: one pool per pair at the adapter's fee tier
+        pools = (uniswap_v3.snapshot(venue, a, b) for a, b in itertools.combinations(tokens, 2))
+        return [uniswap_v3.V3VenuePool(pool) for pool in pools if pool is not None and pool.liquidity]
     pools = []
-    for venue in venues:
-        fee = int(venue.fee_bps())
-        for a, b in itertools.combinations(tokens, 2):
-            ra, rb = venue.get_reserves(a, b)
-            if ra and rb:
-                pools.append(Pool(str(venue.address), str(a), str(b), int(ra), int(rb), fee))
-    return market_from(pools)
+    fee = int(venue.fee_bps())
+    for a, b in itertools.combinations(tokens, 2):
+        ra, rb = venue.get_reserves(a, b)
+        if ra and rb:
+            pools.append(Pool(str(venue.address), str(a), str(b), int(ra), int(rb), fee))
+    return pools
+
+
+def snapshot_market(venues: list, tokens: list) -> Market:
+    """Every venue's pools among ``tokens`` in one :class:`Market` snapshot."""
+    return market_from([pool for venue in venues for pool in snapshot_venue(venue, tokens)])
 
 
 def market_from(pools: list[Pool]) -> Market:
     return Market(pools)
 
 
+def push_swap(venue, token_in, token_out, amount_in: int, min_out: int, receiver, sender):
+    """One swap the way the vault sends it: the input to ``venue.payee``, then ``venue.swap``."""
+    token_in.transfer(venue.payee(token_in, token_out), amount_in, sender=sender)
+    return venue.swap(token_in, token_out, amount_in, min_out, receiver, sender=sender)
+
+
 def arbitrage(venue, tokens: list, prices_wad: list[int], decimals: list[int], trader) -> int:
     """Swap every pool of ``venue`` back to the oracle prices; returns the number of swaps.
 
-    ``trader`` must hold enough of every token and have approved the venue. The
-    arbitrageur trades the side that is cheap on the pool, like a real one would.
+    ``trader`` must hold enough of every token. The arbitrageur trades the side that is
+    cheap on the pool, like a real one would, pushing its input as the vault does.
     """
+    if not hasattr(venue, "get_reserves"):
+        return sum(
+            arbitrage_snapshot(venue, pool, tokens, prices_wad, decimals, trader)
+            for pool in snapshot_venue(venue, tokens)
+        )
     swaps = 0
     fee = int(venue.fee_bps())
     for i, j in itertools.combinations(range(len(tokens)), 2):
@@ -43,9 +67,37 @@ def arbitrage(venue, tokens: list, prices_wad: list[int], decimals: list[int], t
         amount_b = amm.arbitrage_input(rb, ra, unit_b, unit_a, fee)
         # Skip moves smaller than the fee band: they would lose money.
         if amount_a * 10_000 > ra * max(fee, 1):
-            venue.swap(tokens[i], tokens[j], amount_a, 0, trader, sender=trader)
+            push_swap(venue, tokens[i], tokens[j], amount_a, 0, trader, trader)
             swaps += 1
         elif amount_b * 10_000 > rb * max(fee, 1):
-            venue.swap(tokens[j], tokens[i], amount_b, 0, trader, sender=trader)
+            push_swap(venue, tokens[j], tokens[i], amount_b, 0, trader, trader)
             swaps += 1
+    return swaps
+
+
+def arbitrage_snapshot(venue, pool, tokens: list, prices_wad: list[int], decimals: list[int], trader) -> int:
+    """Swap one pool of any curve (a :class:`ballast.routing.VenuePool` snapshot ``pool`` of
+    ``venue``) until no pair's marginal price beats the oracle's; returns the number of swaps.
+
+    For each pair, the side whose marginal price (fee included) is above the oracle ratio is
+    sold until it reaches it (``input_for_price``), as an arbitrageur would; the snapshot moves
+    with each swap. ``trader`` must hold enough of every token.
+    """
+    swaps = 0
+    index = {str(t.address).lower(): k for k, t in enumerate(tokens)}
+    held = [index[str(t).lower()] for t in pool.tokens if str(t).lower() in index]
+    for i, j in itertools.combinations(held, 2):
+        for a, b in ((i, j), (j, i)):
+            # Oracle output of b per base unit of a, in base units.
+            fair = prices_wad[a] * 10 ** decimals[b] / (prices_wad[b] * 10 ** decimals[a])
+            token_in, token_out = str(tokens[a].address), str(tokens[b].address)
+            if pool.marginal_price(token_in, token_out) <= fair * 1.0001:
+                continue
+            amount = int(pool.input_for_price(token_in, token_out, fair))
+            if amount <= 0:
+                continue
+            push_swap(venue, tokens[a], tokens[b], amount, 0, trader, trader)
+            pool.apply(token_in, token_out, amount)
+            swaps += 1
+            break
     return swaps

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 
 from ballast import amm
 from ballast.constants import BPS_TO_WAD, MAX_BPS, MAX_TRADES, WAD
+from ballast.routing import Side, sandwich_safe_min_out, split_order
 from ballast.state import VaultState
 
 
 @dataclass
 class Pool:
+    """A constant-product (Uniswap V2 math) pool: a :class:`ballast.routing.VenuePool`."""
+
     venue: str
     token_a: str
     token_b: str
@@ -25,65 +28,85 @@ class Pool:
     reserve_b: int
     fee_bps: int
 
+    @property
+    def tokens(self) -> tuple[str, str]:
+        return (self.token_a, self.token_b)
+
+    def _forward(self, token_in: str) -> bool:
+        return str(token_in).lower() == self.token_a.lower()
+
+    def has(self, token_in: str, token_out: str) -> bool:
+        pair = {self.token_a.lower(), self.token_b.lower()}
+        return (
+            str(token_in).lower() != str(token_out).lower() and {str(token_in).lower(), str(token_out).lower()} == pair
+        )
+
+    def reserves(self, token_in: str) -> tuple[int, int]:
+        """(reserve in, reserve out) when selling ``token_in``."""
+        return (self.reserve_a, self.reserve_b) if self._forward(token_in) else (self.reserve_b, self.reserve_a)
+
+    def quote(self, token_in: str, token_out: str, amount_in: int) -> int:
+        return amm.amount_out(amount_in, *self.reserves(token_in), self.fee_bps)
+
+    def apply(self, token_in: str, token_out: str, amount_in: int) -> int:
+        out = self.quote(token_in, token_out, amount_in)
+        if self._forward(token_in):
+            self.reserve_a, self.reserve_b = self.reserve_a + amount_in, self.reserve_b - out
+        else:
+            self.reserve_b, self.reserve_a = self.reserve_b + amount_in, self.reserve_a - out
+        return out
+
+    def marginal_price(self, token_in: str, token_out: str) -> float:
+        r_in, r_out = self.reserves(token_in)
+        return (MAX_BPS - self.fee_bps) / MAX_BPS * r_out / r_in if r_in and r_out else 0.0
+
+    def input_for_price(self, token_in: str, token_out: str, price: float) -> float:
+        # The marginal output after x is g R_in R_out / (R_in + g x)^2.
+        r_in, r_out = self.reserves(token_in)
+        g = (MAX_BPS - self.fee_bps) / MAX_BPS
+        if price <= 0 or not (r_in and r_out):
+            return 0.0
+        return max(((g * r_in * r_out / price) ** 0.5 - r_in) / g, 0.0)
+
+    def depth(self, token_in: str, token_out: str) -> int:
+        return self.reserves(token_in)[0]
+
 
 @dataclass
 class Market:
-    """A snapshot of constant-product pools across venues; trades update it in place."""
+    """A snapshot of pools across venues, any curve (:class:`ballast.routing.VenuePool`);
+    trades update it in place. One pool per venue and pair."""
 
-    pools: list[Pool] = field(default_factory=list)
+    pools: list = field(default_factory=list)
 
-    @staticmethod
-    def _key(address: str) -> str:
-        return str(address).lower()
+    def sides(self, token_in: str, token_out: str) -> list[Side]:
+        """Every venue's pool for the pair, as sides selling ``token_in``, in venue order."""
+        found = [Side(p, str(token_in), str(token_out)) for p in self.pools if p.has(token_in, token_out)]
+        return sorted(found, key=lambda side: str(side.venue).lower())
 
-    def _find(self, venue: str, token_in: str, token_out: str) -> tuple[Pool, bool] | None:
-        tin, tout, v = self._key(token_in), self._key(token_out), self._key(venue)
-        for pool in self.pools:
-            if self._key(pool.venue) != v:
-                continue
-            a, b = self._key(pool.token_a), self._key(pool.token_b)
-            if (a, b) == (tin, tout):
-                return pool, True
-            if (a, b) == (tout, tin):
-                return pool, False
-        return None
-
-    def _side(self, venue: str, token_in: str, token_out: str) -> tuple[int, int, int] | None:
-        """(reserve in, reserve out, fee bps) of ``venue``'s pool in this direction, or None."""
-        found = self._find(venue, token_in, token_out)
-        if found is None:
-            return None
-        pool, forward = found
-        r_in, r_out = (pool.reserve_a, pool.reserve_b) if forward else (pool.reserve_b, pool.reserve_a)
-        return r_in, r_out, pool.fee_bps
+    def side(self, venue: str, token_in: str, token_out: str) -> Side | None:
+        key = str(venue).lower()
+        return next((s for s in self.sides(token_in, token_out) if str(s.venue).lower() == key), None)
 
     def quote(self, venue: str, token_in: str, token_out: str, amount_in: int) -> int:
-        side = self._side(venue, token_in, token_out)
-        return amm.amount_out(amount_in, *side) if side else 0
+        side = self.side(venue, token_in, token_out)
+        return side.quote(amount_in) if side else 0
 
     def sandwich_safe_min_out(self, venue: str, token_in: str, token_out: str, amount_in: int) -> int:
         """The loosest min-out on this pool that leaves a sandwich of the trade no profit."""
-        side = self._side(venue, token_in, token_out)
-        return amm.sandwich_safe_min_out(amount_in, *side) if side else 0
+        side = self.side(venue, token_in, token_out)
+        return sandwich_safe_min_out(side, amount_in) if side else 0
 
     def best_venue(self, token_in: str, token_out: str, amount_in: int) -> tuple[str | None, int]:
         best: tuple[str | None, int] = (None, 0)
-        for venue in {p.venue for p in self.pools}:
-            out = self.quote(venue, token_in, token_out, amount_in)
+        for side in self.sides(token_in, token_out):
+            out = side.quote(amount_in)
             if out > best[1]:
-                best = (venue, out)
+                best = (side.venue, out)
         return best
 
     def apply(self, venue: str, token_in: str, token_out: str, amount_in: int) -> int:
-        out = self.quote(venue, token_in, token_out, amount_in)
-        pool, forward = self._find(venue, token_in, token_out)
-        if forward:
-            pool.reserve_a += amount_in
-            pool.reserve_b -= out
-        else:
-            pool.reserve_b += amount_in
-            pool.reserve_a -= out
-        return out
+        return self.side(venue, token_in, token_out).apply(amount_in)
 
 
 @dataclass
@@ -243,39 +266,10 @@ def target_deltas(state: VaultState, mode: str = "target", fraction_bps: int = M
 
 
 def split_across_venues(pools: list[tuple[str, int, int, int]], amount_in: int) -> list[tuple[str, int]]:
-    """Split ``amount_in`` across constant-product pools so their marginal prices end equal.
-
-    ``pools`` holds ``(venue, reserve_in, reserve_out, fee_bps)``. With ``g = 1 - fee`` the
-    marginal output after putting ``x`` into a pool is ``g R_in R_out / (R_in + g x)^2``; equal
-    marginals across the active pools give ``x_k = (s_k t - R_in_k) / g_k`` with
-    ``s_k = sqrt(g_k R_in_k R_out_k)`` and ``t`` fixed by ``sum x_k = amount_in``. Pools that would
-    get a negative share drop out and ``t`` is solved again.
-    """
-    active = [p for p in pools if p[1] > 0 and p[2] > 0]
-    while active:
-        g = [(MAX_BPS - fee) / MAX_BPS for _, _, _, fee in active]
-        s_k = [(gk * r_in * r_out) ** 0.5 for gk, (_, r_in, r_out, _) in zip(g, active)]
-        t = (amount_in + sum(r_in / gk for gk, (_, r_in, _, _) in zip(g, active))) / sum(
-            sk / gk for sk, gk in zip(s_k, g)
-        )
-        shares = [(sk * t - r_in) / gk for sk, gk, (_, r_in, _, _) in zip(s_k, g, active)]
-        if all(x > 0 for x in shares):
-            amounts = [int(x) for x in shares]
-            amounts[-1] += amount_in - sum(amounts)  # integer remainder to the last pool
-            return [(venue, a) for (venue, _, _, _), a in zip(active, amounts) if a > 0]
-        active = [p for p, x in zip(active, shares) if x > 0]
-    return []
-
-
-def _direct_pools(market: Market, token_in: str, token_out: str) -> list[tuple[str, int, int, int]]:
-    pools = []
-    for venue in sorted({p.venue for p in market.pools}):
-        found = market._find(venue, token_in, token_out)
-        if found:
-            pool, forward = found
-            r_in, r_out = (pool.reserve_a, pool.reserve_b) if forward else (pool.reserve_b, pool.reserve_a)
-            pools.append((venue, r_in, r_out, pool.fee_bps))
-    return pools
+    """Split ``amount_in`` across constant-product pools ``(venue, reserve_in, reserve_out,
+    fee_bps)`` so their marginal prices end equal (:func:`ballast.routing.split_order`)."""
+    sides = [Side(Pool(venue, "in", "out", r_in, r_out, fee), "in", "out") for venue, r_in, r_out, fee in pools]
+    return [(side.venue, amount) for side, amount in split_order(sides, amount_in)]
 
 
 def _leg(
@@ -284,16 +278,19 @@ def _leg(
     """Trades selling ``amount_in`` of asset ``s`` for asset ``b`` across every direct pool."""
     sold, bought = state.assets[s], state.assets[b]
     trades = []
-    for venue, amount in split_across_venues(_direct_pools(market, sold.address, bought.address), amount_in):
-        expected_out = market.quote(venue, sold.address, bought.address, amount)
+    for side, amount in split_order(market.sides(sold.address, bought.address), amount_in):
+        venue = side.venue
+        try:
+            expected_out = side.quote(amount)
+        except ArithmeticError:  # beyond what the curve accepts (Balancer's 30 % cap)
+            return None
         value_in = _value(amount, sold.price, sold.decimals, True)
         oracle_min = min_amount_out(value_in, bought.price, bought.decimals, slippage_bps)
         if expected_out < oracle_min or expected_out == 0:
             return None  # too shallow or off-price at this size
         # Never looser than the oracle bound; tighter where a sandwich would pay.
-        min_out = max(oracle_min, market.sandwich_safe_min_out(venue, sold.address, bought.address, amount))
-        market.apply(venue, sold.address, bought.address, amount)
-        fee = next(p.fee_bps for p in market.pools if p.venue == venue)
+        min_out = max(oracle_min, sandwich_safe_min_out(side, amount))
+        side.apply(amount)
         trades.append(
             PlannedTrade(
                 venue=venue,
@@ -304,7 +301,7 @@ def _leg(
                 expected_out=expected_out,
                 value_in=value_in,
                 expected_value_out=_value(expected_out, bought.price, bought.decimals, False),
-                fee_value=value_in * fee // MAX_BPS,
+                fee_value=int(value_in * side.fee_bps) // MAX_BPS,
             )
         )
     return trades or None
@@ -435,7 +432,8 @@ def _hub(state: VaultState, market: Market) -> int | None:
     """The basket asset that appears in the most pools: the natural routing hub."""
     counts = [0] * len(state.assets)
     for pool in market.pools:
+        held = {str(t).lower() for t in pool.tokens}
         for i, asset in enumerate(state.assets):
-            if asset.address.lower() in (pool.token_a.lower(), pool.token_b.lower()):
+            if asset.address.lower() in held:
                 counts[i] += 1
     return max(range(len(counts)), key=counts.__getitem__) if any(counts) else None

@@ -6,6 +6,7 @@ quotes exactly as the pool swaps (``ballast.uniswap_v3_math``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from eth_hash.auto import keccak
@@ -104,6 +105,31 @@ def ticks_around(pool, below: int, above: int) -> tuple[int, int]:
     spacing = int(pool.tickSpacing())
     base = int(pool.slot0()[1]) // spacing * spacing
     return base - below * spacing, base + above * spacing
+
+
+def seed_pool(
+    factory, helper, token_a, token_b, amount_a: int, amount_b: int, fee: int, provider, band_bps: int = 1_000
+):
+    """Create and initialize the ``fee`` pool of (token_a, token_b) at the ratio of the amounts,
+    then add half of each amount full range and half within about ``band_bps`` of the price (a
+    concentrated position, so large trades cross initialized ticks as on mainnet).
+
+    ``provider`` must hold both amounts. Returns the pool.
+    """
+    from fractions import Fraction
+
+    token0, _ = sort_tokens(token_a, token_b)
+    ratio = Fraction(amount_b, amount_a) if token0 == _address(token_a) else Fraction(amount_a, amount_b)
+    factory.createPool(_address(token_a), _address(token_b), fee, sender=provider)
+    pool = container("UniswapV3Pool").at(factory.getPool(_address(token_a), _address(token_b), fee))
+    pool.initialize(v3.sqrt_price_x96_from_price(ratio), sender=provider)
+    amount0, amount1 = (amount_a, amount_b) if token0 == _address(token_a) else (amount_b, amount_a)
+    add_liquidity(helper, pool, provider, amount0 // 2, amount1 // 2)
+    spacing = int(pool.tickSpacing())
+    span = max(1, round(math.log(1 + band_bps / 10_000) / math.log(1.0001) / spacing))
+    lower, upper = ticks_around(pool, span, span)
+    add_liquidity(helper, pool, provider, amount0 // 2, amount1 // 2, lower, upper)
+    return pool
 
 
 def add_liquidity(
@@ -256,3 +282,94 @@ def snapshot(venue, token_a, token_b, words: int = 4) -> V3Pool | None:
         pool=to_checksum_address(address),
         state=read_pool_state(pool, words),
     )
+
+
+@dataclass
+class V3VenuePool:
+    """A :class:`V3Pool` seen through the planner's venue protocol (:class:`ballast.routing.VenuePool`).
+
+    ``quote`` and ``apply`` are the pool's exact swap loop; ``input_for_price`` and ``depth`` are
+    float guides for the order splitter and the sandwich search. A swap the pool cannot fill
+    (out of liquidity, or past the ticks read) raises an ``ArithmeticError``, so the planner
+    treats it as too large.
+    """
+
+    inner: V3Pool
+
+    @property
+    def venue(self) -> str:
+        return self.inner.venue
+
+    @property
+    def tokens(self) -> tuple[str, str]:
+        return (self.inner.token_a, self.inner.token_b)
+
+    @property
+    def fee_bps(self) -> float:
+        return self.inner.fee / 100
+
+    def has(self, token_in: str, token_out: str) -> bool:
+        pair = {self.inner.token_a.lower(), self.inner.token_b.lower()}
+        keys = {str(token_in).lower(), str(token_out).lower()}
+        return len(keys) == 2 and keys == pair
+
+    def quote(self, token_in: str, token_out: str, amount_in: int) -> int:
+        try:
+            return self.inner.quote(token_in, amount_in)
+        except (ValueError, v3.WindowExceeded) as err:
+            raise ArithmeticError(str(err)) from err
+
+    def apply(self, token_in: str, token_out: str, amount_in: int) -> int:
+        try:
+            return self.inner.apply(token_in, amount_in)
+        except (ValueError, v3.WindowExceeded) as err:
+            raise ArithmeticError(str(err)) from err
+
+    def marginal_price(self, token_in: str, token_out: str) -> float:
+        return self.inner.marginal_price(token_in) if self.inner.liquidity else 0.0
+
+    def input_for_price(self, token_in: str, token_out: str, price: float) -> float:
+        """The input after which the next unit's output is ``price`` (raw units, fee included),
+        walking the initialized ticks read: within a range of liquidity ``L`` the fee-free input
+        is ``L (1/s_t - 1/s)`` selling token0 and ``L (s_t - s)`` selling token1, with ``s`` the
+        sqrt price and ``s_t`` the target's (``sqrt(price / g)``, resp. ``sqrt(g / price)``).
+        Stops at the edge of the tick-bitmap words read (an underestimate, never a guess past
+        the snapshot)."""
+        state = self.inner.state
+        g = (v3.FEE_DENOMINATOR - state.fee) / v3.FEE_DENOMINATOR
+        if price <= 0 or state.liquidity == 0:
+            return 0.0
+        zero_for_one = self.inner._zero_for_one(token_in)
+        s = state.sqrt_price_x96 / v3.Q96
+        target = (price / g) ** 0.5 if zero_for_one else (g / price) ** 0.5
+        if (zero_for_one and target >= s) or (not zero_for_one and target <= s):
+            return 0.0
+        ticks = sorted(state.liquidity_net)
+        if zero_for_one:  # price falls: cross initialized ticks at or below the current one, downward
+            boundaries = [t for t in reversed(ticks) if t <= state.tick]
+        else:
+            boundaries = [t for t in ticks if t > state.tick]
+        if state.words is not None:
+            # Past the last initialized tick read, the liquidity holds to the edge of the words read.
+            low, high = state.words
+            edge = low * 256 * state.tick_spacing if zero_for_one else (high * 256 + 255) * state.tick_spacing
+            boundaries.append(max(min(edge, v3.MAX_TICK), v3.MIN_TICK))
+        liquidity, effective = state.liquidity, 0.0
+        for tick in boundaries:
+            edge = v3.get_sqrt_ratio_at_tick(tick) / v3.Q96
+            stop = max(edge, target) if zero_for_one else min(edge, target)
+            effective += liquidity * (1 / stop - 1 / s) if zero_for_one else liquidity * (stop - s)
+            if stop == target:
+                return effective / g
+            s = edge
+            net = state.liquidity_net.get(tick, 0)
+            liquidity = liquidity - net if zero_for_one else liquidity + net
+            if liquidity <= 0:
+                return effective / g
+        return effective / g
+
+    def depth(self, token_in: str, token_out: str) -> int:
+        """The input side's virtual reserve at the current price: ``L / s`` of token0, ``L s`` of token1."""
+        s = self.inner.sqrt_price_x96 / v3.Q96
+        liquidity = self.inner.liquidity
+        return int(liquidity / s) if self.inner._zero_for_one(token_in) else int(liquidity * s)

@@ -21,6 +21,9 @@
 """
 
 from ethereum.ercs import IERC20
+from interfaces import IVenue
+
+implements: IVenue
 
 
 # @dev Balancer's pools hold at most 8 tokens (weighted pools: 8).

@@ -27,7 +27,10 @@
 """
 
 from ethereum.ercs import IERC20
+from interfaces import IVenue
 from snekmate.utils import math
+
+implements: IVenue
 
 
 interface IUniswapV3Pool:

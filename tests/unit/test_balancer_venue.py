@@ -254,3 +254,45 @@ def test_swap__gas_vs_direct_vault_swap__reported(bal, trader, accounts, owner):
         f"{transfer.gas_used + swap.gas_used:,}; direct Vault.swap from an EOA {direct_tx.gas_used:,}; "
         f"adapter swap - direct = {swap.gas_used - direct_tx.gas_used:+,}"
     )
+
+
+# ---------------------------------------------------------------- a Ballast vault trading through it
+
+
+@pytest.fixture(scope="module")
+def bal_stack(make_stack):
+    """The default 4-asset vault whose one venue is a real Balancer weighted pool at its targets."""
+    return make_stack(venue_kind="balancer", depth_usd=20_000_000)
+
+
+def test_rebalance__through_a_weighted_pool__fills_exactly_as_planned(bal_stack, alice, keeper, accounts, chain):
+    """The planner's snapshot of the real pool predicts every fill to the wei; the vault pushes
+    each input to the adapter (no allowance) and its drift falls."""
+    stack = bal_stack
+    stack.seed(alice)
+    stack.move_price(1, 84_000.0, accounts[7])  # WBTC +40 %, the pool arbitraged to it
+    chain.pending_timestamp += stack.vault.cooldown() + 1
+    plan = stack.plan()
+    assert plan.trades, plan.reason
+    assert {t.venue for t in plan.trades} == {stack.venue.address}
+    drift_before = stack.vault.max_drift()
+    tx = stack.vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
+    fills = tx.events.filter(stack.vault.TradeExecuted)
+    assert [(f.token_in, f.token_out, f.amount_in, f.amount_out) for f in fills] == [
+        (t.token_in, t.token_out, t.amount_in, t.expected_out) for t in plan.trades
+    ]
+    assert stack.vault.max_drift() < drift_before
+    for token in stack.tokens:
+        assert token.balanceOf(stack.venue) == 0
+        assert token.allowance(stack.vault, stack.venue) == 0
+
+
+def test_arbitrage__oracle_move__brings_pool_marginal_prices_to_the_oracle(bal_stack, accounts):
+    stack = bal_stack
+    stack.move_price(1, 66_000.0, accounts[7])
+    snap = balancer_v2.snapshot(stack.venue)
+    wbtc, usdc = str(stack.tokens[1].address), str(stack.tokens[0].address)
+    fair = 66_000 * 10**6 / 10**8  # USDC base units per WBTC base unit at the oracle
+    # Selling WBTC no longer beats the oracle; buying it back costs at least the fee.
+    assert snap.marginal_price(wbtc, usdc) <= fair * 1.0001
+    assert snap.marginal_price(usdc, wbtc) <= 1 / fair

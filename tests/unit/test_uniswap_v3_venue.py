@@ -359,3 +359,46 @@ def test_uniswap_v3_swap_callback__pool_asks_more_than_amount_in__reverts_overpa
     weth.transfer(venue, 3 * 10**18, sender=trader)  # enough to pay double
     with ape.reverts("uniswap_v3: overpayment"):
         venue.swap(weth, usdc, 10**18, 0, trader, sender=trader)
+
+
+# ---------------------------------------------------------------- the planner's protocol, and a vault trading through it
+
+
+def test_input_for_price__across_ticks__lands_on_that_marginal_price(v3env):
+    """The splitter's closed form walks the initialized ticks: after that input, the next unit's
+    output (the swap loop's own finite difference) is the asked price."""
+    weth, usdc = v3env["weth"].address, v3env["usdc"].address
+    pool = uniswap_v3.V3VenuePool(uniswap_v3.snapshot(v3env["venues"][3000], weth, usdc, words=WORDS))
+    for token_in, token_out, fall in ((weth, usdc, 0.90), (usdc, weth, 0.93), (weth, usdc, 0.995)):
+        target = pool.marginal_price(token_in, token_out) * fall
+        x = int(pool.input_for_price(token_in, token_out, target))
+        h = x // 1_000
+        slope = (pool.quote(token_in, token_out, x + h) - pool.quote(token_in, token_out, x - h)) / (2 * h)
+        assert slope == pytest.approx(target, rel=1e-4)
+
+
+@pytest.fixture(scope="module")
+def v3_stack(make_stack):
+    """The default 4-asset vault trading on real V3 pools at 5 bps, every pair half full range and
+    half within 10 % of the price."""
+    return make_stack(venue_kind="uniswap_v3", fee_bps=5, depth_usd=20_000_000)
+
+
+def test_rebalance__through_v3_pools__fills_exactly_as_planned(v3_stack, alice, keeper, accounts, chain):
+    """The planner's snapshots of the real pools predict every fill to the wei; the vault pushes
+    each input to the adapter, which pays the pool from its callback."""
+    stack = v3_stack
+    stack.seed(alice)
+    stack.move_price(1, 84_000.0, accounts[7])  # WBTC +40 %, the pools arbitraged to it
+    chain.pending_timestamp += stack.vault.cooldown() + 1
+    plan = stack.plan()
+    assert plan.trades, plan.reason
+    drift_before = stack.vault.max_drift()
+    tx = stack.vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
+    fills = tx.events.filter(stack.vault.TradeExecuted)
+    assert [(f.token_in, f.token_out, f.amount_in, f.amount_out) for f in fills] == [
+        (t.token_in, t.token_out, t.amount_in, t.expected_out) for t in plan.trades
+    ]
+    assert stack.vault.max_drift() < drift_before
+    for token in stack.tokens:
+        assert token.balanceOf(stack.venue) == 0
