@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ballast import keeper as keeper_path
 from ballast.checks import (
     InputError,
     require_account,
@@ -242,7 +243,7 @@ class KeeperLoop:
         try:
             if self.before_send is not None:
                 self.before_send(decision)
-            receipt = self.vault.rebalance([t.as_tuple() for t in plan.trades], sender=self.keeper, **self.tx_kwargs)
+            receipt = keeper_path.send(self.vault, decision, self.keeper, **self.tx_kwargs)
         except Exception as err:
             record.status, record.error = "failed", error_message(err)
             record.txn_hash = _txn_hash(err)
@@ -255,15 +256,16 @@ class KeeperLoop:
                 decision,
             )
         record.status, record.txn_hash = "mined", str(receipt.txn_hash)
-        return Outcome(trigger, SENT, f"{summary}; {self._describe(receipt)}", key, record.txn_hash, decision)
+        return Outcome(trigger, SENT, f"{summary}; {self._describe(receipt, decision)}", key, record.txn_hash, decision)
 
-    def _describe(self, receipt) -> str:
+    def _describe(self, receipt, decision: Decision) -> str:
         try:
-            event = receipt.events.filter(self.vault.Rebalanced)[0]
+            realised = keeper_path.decode(self.vault, receipt, decision)
             return (
-                f"Rebalanced ({event.reason}): cost ${int(event.cost) / WAD:,.2f}, "
-                f"drift {int(event.total_drift_before) / 1e16:.2f}% -> {int(event.total_drift_after) / 1e16:.2f}%, "
-                f"gas {receipt.gas_used:,}"
+                f"Rebalanced ({realised.reason}): cost ${realised.cost / WAD:,.2f} "
+                f"(expected ${decision.plan.expected_cost / WAD:,.2f}), max drift "
+                f"{realised.max_drift_after / 1e16:.2f}% (expected {decision.plan.max_drift_after / 1e16:.2f}%), "
+                f"gas {realised.gas_used:,}"
             )
         except Exception:  # the receipt is what counts; the summary is a nicety
             return f"gas {getattr(receipt, 'gas_used', '?')}"

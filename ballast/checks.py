@@ -268,9 +268,28 @@ def require_vault(address: str, what: str, project, provider):
     return vault
 
 
+# Ballast's venue adapters, each told apart by a view only it has (probed in this order).
+VENUE_KINDS = (
+    ("BalancerV2Venue", "pool_id"),
+    ("UniswapV3Venue", "fee"),
+    ("UniswapV2Venue", "pair_init_code_hash"),
+    ("ConstantProductAMM", "MAX_FEE_BPS"),
+)
+
+
 def require_venue(address: str, what: str, project, provider):
-    """The :class:`ConstantProductAMM` instance at ``address``, after checking that it is one."""
-    return require_instance(address, what, provider, project.ConstantProductAMM, "fee_bps", "a constant-product venue")
+    """The venue adapter at ``address`` (Balancer V2, Uniswap V3, Uniswap V2 or the AMM double),
+    as an instance of its own contract, after checking which one it is."""
+    require_code(address, what, provider)
+    for name, view in VENUE_KINDS:
+        instance = getattr(project, name).at(address)
+        try:
+            getattr(instance, view)()
+        except Exception:  # a revert, or data that does not decode: not this kind
+            continue
+        return instance
+    probes = ", ".join(f"{view}()" for _, view in VENUE_KINDS)
+    raise InputError(f"{what}: {address} is not a Ballast venue (none of {probes} answered)")
 
 
 def require_feed(address: str, what: str, project, provider):

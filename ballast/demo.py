@@ -11,11 +11,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from ballast import keeper as keeper_path
 from ballast.constants import WAD
 from ballast.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
-from ballast.market import arbitrage, snapshot_market
-from ballast.planner import plan_rebalance
-from ballast.state import read_state
+from ballast.market import apply_fills, arbitrage_market, snapshot_market
 
 DAY = 86_400
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "demo.yaml"
@@ -40,7 +39,7 @@ def price_path(start: list[float], days: int = 60) -> list[list[float]]:
             prev = path[-1]
             wiggle = [0.0] + [0.012 * math.sin(day * k + k) for k in (1.3, 2.1, 2.9)]
             path.append([p * math.exp(d + w) for p, d, w in zip(prev, drifts, wiggle)])
-    return path
+    return path[: days + 1]  # a shorter walk is the start of the same path
 
 
 def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=print) -> dict:
@@ -48,12 +47,13 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     spec = load_spec(spec_path)
     deployer, keeper, alice, bob, carol, arb = accounts[:6]
     market = deploy_local_market(project, deployer, spec)
-    vault = deploy_vault(project, deployer, spec, market.tokens, market.feeds, [market.venue], keeper=keeper)
-    tokens, feeds, venue = market.tokens, market.feeds, market.venue
+    vault = deploy_vault(project, deployer, spec, market.tokens, market.feeds, market.venues, keeper=keeper)
+    tokens, feeds, venues = market.tokens, market.feeds, market.venues
     decimals = [a.decimals for a in spec.assets]
     echo(
         f"Deployed vault {vault.address} over {', '.join(a.symbol for a in spec.assets)} at "
-        f"{'/'.join(str(a.target_bps // 100) for a in spec.assets)}; venue {venue.address}"
+        f"{'/'.join(str(a.target_bps // 100) for a in spec.assets)}; venues "
+        + ", ".join(f"{kind} {fee} bps" for kind, fee in spec.market_venues)
     )
 
     gas: dict[str, int] = {}
@@ -85,15 +85,21 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     initial_supply = vault.totalSupply()
     echo(f"Depositors in: ${initial_value / WAD:,.0f} for {initial_supply / WAD:,.0f} shares\n")
 
+    # The arbitrageur keeps every pool at the oracle, one transaction per swap.
+    swapper = project.PushSwapper.deploy(sender=arb)
     for token in tokens:
         token.mint(arb, 2**200, sender=deployer)
-        token.approve(venue, 2**256 - 1, sender=arb)
+        token.approve(swapper, 2**256 - 1, sender=arb)
 
+    pools = snapshot_market(venues, tokens)
     path = price_path(prices, days)
     ideal = 1.0  # the target portfolio, rebalanced daily at no cost
     targets = [a.target_bps / 10_000 for a in spec.assets]
     rows = []
-    header = f"{'day':>4} {'trigger':<11} {'drift before':>12} {'drift after':>11} {'traded $':>12} {'cost $':>9} {'cost bps':>8} {'trades':>6} {'gas':>9}"
+    header = (
+        f"{'day':>4} {'trigger':<11} {'drift before':>12} {'drift after':>11} {'traded $':>12} {'cost $':>9} "
+        f"{'expected $':>10} {'cost bps':>8} {'trades':>6} {'venues':>6} {'gas':>9}"
+    )
     echo(header)
     echo("-" * len(header))
     for day in range(1, len(path)):
@@ -103,34 +109,41 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
         for feed, p in zip(feeds, new):
             feed.set_answer(feed_answer(p, spec.feed_decimals), sender=deployer)
         wad_prices = [feed_answer(p, spec.feed_decimals) * 10 ** (18 - spec.feed_decimals) for p in new]
-        arbitrage(venue, tokens, wad_prices, decimals, arb)
+        # Only the arbitrageur and the vault trade these pools: the snapshot is kept up to date
+        # from their own swaps, with no chain read.
+        arbitrage_market(pools, venues, tokens, wad_prices, decimals, arb, swapper)
         vault.observe(sender=keeper)
         due, reason = vault.needs_rebalance()
         if not due:
             continue
-        state = read_state(vault, project.MockERC20.at, chain.pending_timestamp, [venue.address])
-        plan = plan_rebalance(state, snapshot_market([venue], tokens))
-        if not plan.trades:
-            echo(f"{day:>4} {reason:<11} skipped: {plan.reason}")
+        state, snapshot = keeper_path.read(vault, venues, tokens, project.MockERC20.at, chain.pending_timestamp)
+        pools = snapshot
+        decision = keeper_path.decide(vault, state, snapshot, trigger=(due, reason))
+        plan = decision.plan
+        if not decision.actionable:
+            echo(f"{day:>4} {reason:<11} skipped: {decision.reason}")
             continue
-        tx = vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
-        event = tx.events.filter(vault.Rebalanced)[0]
+        tx = keeper_path.send(vault, decision, keeper)
+        realised = keeper_path.decode(vault, tx, decision)
+        apply_fills(pools, realised.fills)
         row = {
             "day": day,
-            "reason": event.reason,
+            "reason": realised.reason,
             "drift_before": state.max_drift,
-            "drift_after": int(vault.max_drift()),
-            "traded": int(event.value_traded),
-            "cost": int(event.cost),
-            "value": int(event.value_before),
-            "trades": len(plan.trades),
-            "gas": tx.gas_used,
+            "drift_after": realised.max_drift_after,
+            "traded": realised.value_traded,
+            "cost": realised.cost,
+            "expected_cost": plan.expected_cost,
+            "value": realised.value_before,
+            "trades": len(realised.fills),
+            "venues": len({f.venue for f in realised.fills}),
+            "gas": realised.gas_used,
         }
         rows.append(row)
         echo(
             f"{day:>4} {row['reason']:<11} {row['drift_before'] / 1e16:>11.2f}% {row['drift_after'] / 1e16:>10.2f}% "
-            f"{row['traded'] / WAD:>12,.0f} {row['cost'] / WAD:>9,.0f} {row['cost'] * 10_000 / row['value']:>8.1f} "
-            f"{row['trades']:>6} {row['gas']:>9,}"
+            f"{row['traded'] / WAD:>12,.0f} {row['cost'] / WAD:>9,.0f} {row['expected_cost'] / WAD:>10,.0f} "
+            f"{row['cost'] * 10_000 / row['value']:>8.1f} {row['trades']:>6} {row['venues']:>6} {row['gas']:>9,}"
         )
 
     final_prices = [p * 10 ** (18 - spec.feed_decimals) for p in (feed_answer(x, spec.feed_decimals) for x in path[-1])]

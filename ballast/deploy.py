@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ballast import chainlink, uniswap_v2
+from ballast import balancer_v2, chainlink, uniswap_v2, uniswap_v3
 from ballast.checks import InputError, require_code, require_instance
-from ballast.constants import MAX_DECIMALS, ROLE_GUARDIAN, ROLE_KEEPER
+from ballast.constants import MAX_BPS, MAX_DECIMALS, ROLE_GUARDIAN, ROLE_KEEPER
 from ballast.spec import (
     TRIGGERS,
     AssetSpec,
@@ -35,6 +35,7 @@ __all__ = [
     "check_existing_contracts",
     "check_network",
     "deploy_local_market",
+    "deploy_venue",
     "deploy_vault",
     "feed_answer",
     "load_spec",
@@ -67,13 +68,18 @@ def check_existing_contracts(spec: PortfolioSpec, where: str, project, provider)
 
 @dataclass
 class LocalMarket:
-    """Tokens, feeds and one venue with a pool for every pair, as the spec's ``feeds.kind`` and
-    ``market.venue`` ask: Chainlink's contracts and Uniswap V2's pairs, or the test doubles."""
+    """Tokens, feeds and the venues the spec's ``feeds.kind`` and ``market`` ask for: Chainlink's
+    contracts, Uniswap V2 pairs, Uniswap V3 pools, a Balancer weighted pool, or the test doubles."""
 
     tokens: list
     feeds: list
-    venue: object
+    venues: list
     prices: list[float]
+
+    @property
+    def venue(self):
+        """The first venue (a spec with one venue has only this one)."""
+        return self.venues[0]
 
 
 def _deploy_feed(project, sender, spec: PortfolioSpec, price: float):
@@ -84,27 +90,53 @@ def _deploy_feed(project, sender, spec: PortfolioSpec, price: float):
 
 
 def deploy_local_market(project, sender, spec: PortfolioSpec, liquidity_provider=None) -> LocalMarket:
-    """Deploy a mock token and a feed for every asset, and a venue with every pair funded at
-    ``spec.depth_usd`` per side (minted to ``liquidity_provider``, default ``sender``)."""
+    """Deploy a mock token and a feed for every asset, and every venue of ``spec.market_venues``
+    with its pools funded (minted to ``liquidity_provider``, default ``sender``): per pair,
+    ``spec.depth_usd`` per side on pair venues; one weighted pool worth ``depth_usd`` per asset
+    on Balancer."""
     tokens = [project.MockERC20.deploy(a.symbol, a.symbol, a.decimals, sender=sender) for a in spec.assets]
     feeds = [_deploy_feed(project, sender, spec, a.price) for a in spec.assets]
-    if spec.venue_kind == "uniswap_v2":
-        factory, venue = uniswap_v2.deploy_venue(project, sender)
-    else:
-        venue = project.ConstantProductAMM.deploy(spec.fee_bps, sender=sender)
     lp = liquidity_provider or sender
+    venues = [deploy_venue(project, sender, spec, tokens, kind, fee_bps, lp) for kind, fee_bps in spec.market_venues]
+    return LocalMarket(tokens, feeds, venues, [a.price for a in spec.assets])
+
+
+def deploy_venue(project, sender, spec: PortfolioSpec, tokens: list, kind: str, fee_bps: int, lp, depth_usd=None):
+    """One local venue of ``kind`` (``amm``, ``uniswap_v2``, ``uniswap_v3``, ``balancer``) over
+    ``tokens``, its pools funded by ``lp`` at ``depth_usd`` (default: the spec's); returns the
+    Ballast adapter the vault trades."""
+    depth = spec.depth_usd if depth_usd is None else depth_usd
+    if kind == "balancer":
+        bvault, factory = balancer_v2.deploy_vault(sender)
+        weights = [a.target_bps for a in spec.assets]
+        pool, pool_id = balancer_v2.create_weighted_pool(factory, tokens, weights, fee_bps * 10**14, sender)
+        total = depth * len(tokens)
+        amounts = [int(total * a.target_bps / MAX_BPS / a.price * 10**a.decimals) for a in spec.assets]
+        for token, amount in zip(tokens, amounts):
+            token.mint(lp, amount, sender=sender)
+        balancer_v2.join_init(bvault, pool_id, tokens, amounts, lp)
+        return balancer_v2.deploy_venue(project, bvault, pool_id, sender)
+    if kind == "uniswap_v2":
+        factory, venue = uniswap_v2.deploy_venue(project, sender)
+    elif kind == "uniswap_v3":
+        factory, venue = uniswap_v3.deploy_venue(project, sender, fee=fee_bps * 100)
+        helper = uniswap_v3.deploy_liquidity_helper(project, factory, sender)
+    else:
+        venue = project.ConstantProductAMM.deploy(fee_bps, sender=sender)
     for (i, a), (j, b) in itertools.combinations(list(enumerate(spec.assets)), 2):
-        amount_a = int(spec.depth_usd / a.price * 10**a.decimals)
-        amount_b = int(spec.depth_usd / b.price * 10**b.decimals)
+        amount_a = int(depth / a.price * 10**a.decimals)
+        amount_b = int(depth / b.price * 10**b.decimals)
         tokens[i].mint(lp, amount_a, sender=sender)
         tokens[j].mint(lp, amount_b, sender=sender)
-        if spec.venue_kind == "uniswap_v2":
+        if kind == "uniswap_v2":
             uniswap_v2.add_liquidity(factory, tokens[i], tokens[j], amount_a, amount_b, lp)
-            continue
-        tokens[i].approve(venue, amount_a, sender=lp)
-        tokens[j].approve(venue, amount_b, sender=lp)
-        venue.add_liquidity(tokens[i], tokens[j], amount_a, amount_b, sender=lp)
-    return LocalMarket(tokens, feeds, venue, [a.price for a in spec.assets])
+        elif kind == "uniswap_v3":
+            uniswap_v3.seed_pool(factory, helper, tokens[i], tokens[j], amount_a, amount_b, fee_bps * 100, lp)
+        else:
+            tokens[i].approve(venue, amount_a, sender=lp)
+            tokens[j].approve(venue, amount_b, sender=lp)
+            venue.add_liquidity(tokens[i], tokens[j], amount_a, amount_b, sender=lp)
+    return venue
 
 
 def asset_configs(spec: PortfolioSpec, tokens: list, feeds: list) -> list[tuple]:

@@ -99,8 +99,9 @@ class PortfolioSpec:
     entry_haircut_bps: int
     feed_decimals: int = 8
     feed_kind: str = "mock"
-    venue_kind: str = "amm"
+    venue_kind: str = "amm"  # the first local venue's kind and fee
     fee_bps: int = 30
+    market_venues: list[tuple[str, int]] = field(default_factory=lambda: [("amm", 30)])
     depth_usd: int = 10_000_000
     venues: list[str] = field(default_factory=list)
     keeper: str | None = None
@@ -222,22 +223,76 @@ class FeedsModel(_Section):
     heartbeat: int = Field(86_400, gt=0, le=U32)
 
 
+VenueKind = Literal["amm", "uniswap_v2", "uniswap_v3", "balancer"]
+UNISWAP_V3_FEES_BPS = (1, 5, 30, 100)  # the factory's tiers (1 bp enabled by governance, as on mainnet)
+BALANCER_MAX_FEE_BPS = 1_000  # Balancer V2 pools accept swap fees up to 10 %
+
+
+def _venue_fee_problem(kind: str, fee_bps: int) -> str | None:
+    """Why ``fee_bps`` is not a fee this kind of local venue can have (None if it is)."""
+    if kind == "uniswap_v2" and fee_bps != UNISWAP_V2_FEE_BPS:
+        return f"must be {UNISWAP_V2_FEE_BPS} for uniswap_v2 pairs, got {fee_bps}"
+    if kind == "uniswap_v3" and fee_bps not in UNISWAP_V3_FEES_BPS:
+        return f"must be one of {list(UNISWAP_V3_FEES_BPS)} (a Uniswap V3 fee tier) for uniswap_v3, got {fee_bps}"
+    if kind == "balancer" and not 1 <= fee_bps <= BALANCER_MAX_FEE_BPS:
+        return f"must be 1 to {BALANCER_MAX_FEE_BPS} for a balancer pool, got {fee_bps}"
+    return None
+
+
+class VenueModel(_Section):
+    """One local venue of ``market.venues``: its kind and its fee."""
+
+    kind: VenueKind
+    fee_bps: int = Field(30, ge=0, le=MAX_FEE_BPS)
+
+    @model_validator(mode="after")
+    def _fee(self):
+        problem = _venue_fee_problem(self.kind, self.fee_bps)
+        if problem:
+            raise _problem(problem, "fee_bps")
+        return self
+
+
 class MarketModel(_Section):
-    """``market``: the local venue and its pools.
+    """``market``: the local venues and their pools.
 
     ``venue``: ``uniswap_v2`` deploys the real Uniswap V2 factory and pairs with Ballast's adapter
-    (their fee is fixed at 30 bps); ``amm`` the ConstantProductAMM double, at any ``fee_bps``.
+    (their fee is fixed at 30 bps); ``uniswap_v3`` the real V3 factory and a pool per pair at the
+    ``fee_bps`` tier (half the liquidity full range, half within 10 % of the price);
+    ``balancer`` the real Balancer V2 Vault and one weighted pool of every asset at the target
+    weights; ``amm`` the ConstantProductAMM double, at any ``fee_bps``. ``venues`` lists several
+    (``{kind, fee_bps}`` each) instead of ``venue`` and ``fee_bps``.
     """
 
-    venue: Literal["amm", "uniswap_v2"] = "amm"
+    venue: VenueKind = "amm"
     fee_bps: int = Field(30, ge=0, le=MAX_FEE_BPS)
+    venues: list[VenueModel] | None = None
     depth_usd: int = Field(10_000_000, gt=0)
 
     @model_validator(mode="after")
-    def _v2_fee(self):
-        if self.venue == "uniswap_v2" and self.fee_bps != UNISWAP_V2_FEE_BPS:
-            raise _problem(f"must be {UNISWAP_V2_FEE_BPS} for uniswap_v2 pairs, got {self.fee_bps}", "fee_bps")
+    def _venues(self):
+        if self.venues is None:
+            problem = _venue_fee_problem(self.venue, self.fee_bps)
+            if problem:
+                raise _problem(problem, "fee_bps")
+            return self
+        if {"venue", "fee_bps"} & self.model_fields_set:
+            raise _problem("give either venue and fee_bps, or venues, not both", "venues")
+        if not self.venues:
+            raise _problem("must list at least one venue, got none", "venues")
+        seen = set()
+        for venue in self.venues:
+            if (venue.kind, venue.fee_bps) in seen:
+                raise _problem(f"lists {venue.kind} at {venue.fee_bps} bps twice", "venues")
+            seen.add((venue.kind, venue.fee_bps))
         return self
+
+    @property
+    def all_venues(self) -> list[tuple[str, int]]:
+        """Every local venue as ``(kind, fee_bps)``, in the spec's order."""
+        if self.venues is None:
+            return [(self.venue, self.fee_bps)]
+        return [(v.kind, v.fee_bps) for v in self.venues]
 
 
 class SpecModel(_Section):
@@ -426,8 +481,9 @@ def spec_from_dict(data: dict, where: str = "spec") -> PortfolioSpec:
         entry_haircut_bps=model.entry_haircut_bps,
         feed_decimals=model.feeds.decimals,
         feed_kind=model.feeds.kind,
-        venue_kind=model.market.venue,
-        fee_bps=model.market.fee_bps,
+        venue_kind=model.market.all_venues[0][0],
+        fee_bps=model.market.all_venues[0][1],
+        market_venues=model.market.all_venues,
         depth_usd=model.market.depth_usd,
         venues=list(model.venues),
         keeper=model.keeper,

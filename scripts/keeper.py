@@ -4,6 +4,7 @@ import click
 from ape import Contract, chain, project
 from ape.cli import ConnectedProviderCommand, account_option
 
+from ballast import keeper as keeper_path
 from ballast.checks import (
     click_callback,
     click_errors,
@@ -15,9 +16,6 @@ from ballast.checks import (
     require_venue,
 )
 from ballast.constants import MAX_BPS, ROLE_KEEPER
-from ballast.keeper import decide, format_decision
-from ballast.market import snapshot_market
-from ballast.state import read_state
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -54,23 +52,19 @@ def cli(network, provider, account, vault_address, venue_addresses, slippage_bps
         for venue in venue_addresses:
             require_allowed_venue(vault, venue, "--venue")
         require_role(vault, account.address, ROLE_KEEPER, "--account")
-    tokens = [Contract(a, contract_type=project.MockERC20.contract_type) for a in vault.get_assets()]
-    state = read_state(
-        vault,
-        lambda a: Contract(a, contract_type=project.MockERC20.contract_type),
-        chain.pending_timestamp,
-        list(venue_addresses),
-    )
-    decision = decide(vault, state, snapshot_market(venues, tokens), slippage_bps=slippage_bps)
+    token_at = lambda a: Contract(a, contract_type=project.MockERC20.contract_type)  # noqa: E731
+    tokens = [token_at(a) for a in vault.get_assets()]
+    state, market = keeper_path.read(vault, venues, tokens, token_at, chain.pending_timestamp)
+    decision = keeper_path.decide(vault, state, market, slippage_bps=slippage_bps)
     gas = None
     if decision.actionable:
         trades = [t.as_tuple() for t in decision.plan.trades]
         gas = vault.rebalance.estimate_gas_cost(trades, sender=account)
-    click.echo(format_decision(decision, gas))
+    click.echo(keeper_path.format_decision(decision, gas))
     if not decision.actionable:
         return
     if not send:
         click.echo("dry run: pass --send to execute")
         return
-    tx = vault.rebalance(trades, sender=account)
-    click.echo(f"rebalanced in {tx.txn_hash}, gas {tx.gas_used:,}")
+    receipt = keeper_path.send(vault, decision, account)
+    click.echo(keeper_path.format_realised(keeper_path.decode(vault, receipt, decision), decision))

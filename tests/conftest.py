@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ballast import balancer_v2, uniswap_v2, uniswap_v3
 from ballast.constants import ROLE_GUARDIAN
-from ballast.deploy import deploy_vault, feed_answer, spec_from_dict
+from ballast.deploy import deploy_vault, deploy_venue, feed_answer, spec_from_dict
 from ballast.market import arbitrage, snapshot_market
 from ballast.planner import plan_rebalance
 from ballast.state import read_state
@@ -167,22 +166,6 @@ class Stack:
         return plan_rebalance(self.state(), snapshot_market([self.venue], self.tokens), **kwargs)
 
 
-def _balancer_pool(project, owner, spec, tokens, depth_usd, fee_bps):
-    """A Balancer V2 Vault and a weighted pool of ``tokens`` at the spec's target weights, worth
-    ``depth_usd`` per asset pair-equivalent (``depth_usd`` x the number of assets in all), with
-    Ballast's adapter over it."""
-    bvault, factory = balancer_v2.deploy_vault(owner)
-    total_usd = depth_usd * len(tokens)
-    pool, pool_id = balancer_v2.create_weighted_pool(
-        factory, tokens, [a.target_bps for a in spec.assets], fee_bps * 10**14, owner
-    )
-    amounts = [int(total_usd * a.target_bps / 10_000 / a.price * 10**a.decimals) for a in spec.assets]
-    for token, amount in zip(tokens, amounts):
-        token.mint(owner, amount, sender=owner)
-    balancer_v2.join_init(bvault, pool_id, tokens, amounts, owner)
-    return balancer_v2.deploy_venue(project, bvault, pool_id, owner)
-
-
 @pytest.fixture(scope="session")
 def make_stack(project, owner, keeper, guardian):
     """Builder: ``make_stack(decimals=[6, 8, 18, 18], ...)`` deploys tokens, feeds, AMM and vault."""
@@ -206,33 +189,9 @@ def make_stack(project, owner, keeper, guardian):
             feeds.append(
                 project.MockPriceFeed.deploy(FEED_DECIMALS, feed_answer(asset.price, FEED_DECIMALS), sender=owner)
             )
-        if venue_kind == "balancer":  # one real weighted pool of every asset, at the target weights
-            venue = _balancer_pool(project, owner, spec, tokens, depth_usd, fee_bps)
-        elif venue_kind == "uniswap_v2":  # the real pairs; their fee is 30 bps
-            factory, venue = uniswap_v2.deploy_venue(project, owner)
-        elif venue_kind == "uniswap_v3":  # the real pools at fee tier fee_bps (5, 30, 100; 1 is enabled)
-            factory, venue = uniswap_v3.deploy_venue(project, owner, fee=fee_bps * 100)
-            helper = uniswap_v3.deploy_liquidity_helper(project, factory, owner)
-        else:
-            venue = project.ConstantProductAMM.deploy(fee_bps, sender=owner)
-        for i in range(len(tokens) if venue_kind != "balancer" else 0):
-            for j in range(i + 1, len(tokens)):
-                a, b = spec.assets[i], spec.assets[j]
-                amount_a = int(depth_usd / a.price * 10**a.decimals)
-                amount_b = int(depth_usd / b.price * 10**b.decimals)
-                tokens[i].mint(owner, amount_a, sender=owner)
-                tokens[j].mint(owner, amount_b, sender=owner)
-                if venue_kind == "uniswap_v2":
-                    uniswap_v2.add_liquidity(factory, tokens[i], tokens[j], amount_a, amount_b, owner)
-                    continue
-                if venue_kind == "uniswap_v3":
-                    uniswap_v3.seed_pool(
-                        factory, helper, tokens[i], tokens[j], amount_a, amount_b, fee_bps * 100, owner
-                    )
-                    continue
-                tokens[i].approve(venue, amount_a, sender=owner)
-                tokens[j].approve(venue, amount_b, sender=owner)
-                venue.add_liquidity(tokens[i], tokens[j], amount_a, amount_b, sender=owner)
+        # amm: the double at fee_bps; uniswap_v2: the real pairs (30 bps); uniswap_v3: the real pools at
+        # the fee_bps tier; balancer: one real weighted pool of every asset at the target weights.
+        venue = deploy_venue(project, owner, spec, tokens, venue_kind, fee_bps, owner, depth_usd=depth_usd)
         vault = deploy_vault(project, owner, spec, tokens, feeds, [venue], keeper=keeper)
         vault.set_role(guardian, ROLE_GUARDIAN, sender=owner)
         return Stack(project, owner, spec, tokens, feeds, venue, vault)

@@ -287,12 +287,18 @@ def test_rebalance__through_a_weighted_pool__fills_exactly_as_planned(bal_stack,
         assert token.allowance(stack.vault, stack.venue) == 0
 
 
-def test_arbitrage__oracle_move__brings_pool_marginal_prices_to_the_oracle(bal_stack, accounts):
+def test_arbitrage__oracle_move__no_pair_beats_the_oracle(bal_stack, accounts):
+    """After the arbitrage, selling any token for any other on the pool pays at most the oracle
+    price (within 1 bp): a multi-token pool is gone over until no pair is off, so arbitraging one
+    pair does not leave another overshot (checked: with a single pass over the pairs this fails,
+    selling USDC for WBTC 0.5 % above the oracle; in other address orders 7 %)."""
     stack = bal_stack
     stack.move_price(1, 66_000.0, accounts[7])
     snap = balancer_v2.snapshot(stack.venue)
-    wbtc, usdc = str(stack.tokens[1].address), str(stack.tokens[0].address)
-    fair = 66_000 * 10**6 / 10**8  # USDC base units per WBTC base unit at the oracle
-    # Selling WBTC no longer beats the oracle; buying it back costs at least the fee.
-    assert snap.marginal_price(wbtc, usdc) <= fair * 1.0001
-    assert snap.marginal_price(usdc, wbtc) <= 1 / fair
+    prices = [1.0, 66_000.0, 3_000.0, 15.0]
+    decimals = [a.decimals for a in stack.spec.assets]
+    for i, a in enumerate(stack.tokens):
+        for j, b in enumerate(stack.tokens):
+            if i != j:
+                fair = prices[i] * 10 ** decimals[j] / (prices[j] * 10 ** decimals[i])
+                assert snap.marginal_price(str(a.address), str(b.address)) <= fair * 1.0001, (i, j)

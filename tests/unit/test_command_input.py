@@ -331,7 +331,8 @@ def test_bot__token_as_venue__refused(project, stack, bot_env):
     # Fails with require_venue() replaced by project.ConstantProductAMM.at().
     token = str(stack.tokens[0].address)
     message = bot_refusal(project, {**bot_env, "BALLAST_VENUES": token})
-    assert message == f"BALLAST_VENUES[0]: {token} is not a constant-product venue (its fee_bps() call failed)"
+    probes = "pool_id(), fee(), pair_init_code_hash(), MAX_FEE_BPS()"
+    assert message == f"BALLAST_VENUES[0]: {token} is not a Ballast venue (none of {probes} answered)"
 
 
 def test_bot__venue_not_allowed__refused(project, stack, owner, bot_env):

@@ -94,6 +94,7 @@ def test_demo_spec__loads_the_same_values_as_before():
         feed_kind="chainlink",
         venue_kind="uniswap_v2",
         fee_bps=30,
+        market_venues=[("uniswap_v2", 30), ("uniswap_v3", 5), ("balancer", 30)],
         depth_usd=20000000,
         venues=[],
         keeper=None,
@@ -381,7 +382,33 @@ def test_spec_from_dict__python_tuples_accepted():
     "section, value, message",
     [
         ("market", {"venue": "uniswap_v2", "fee_bps": 5}, "market.fee_bps: must be 30 for uniswap_v2 pairs, got 5"),
-        ("market", {"venue": "curve"}, "market.venue: 'curve' is not one of ['amm', 'uniswap_v2']"),
+        (
+            "market",
+            {"venue": "curve"},
+            "market.venue: 'curve' is not one of ['amm', 'balancer', 'uniswap_v2', 'uniswap_v3']",
+        ),
+        (
+            "market",
+            {"venue": "uniswap_v3", "fee_bps": 25},
+            "market.fee_bps: must be one of [1, 5, 30, 100] (a Uniswap V3 fee tier) for uniswap_v3, got 25",
+        ),
+        ("market", {"venue": "balancer", "fee_bps": 0}, "market.fee_bps: must be 1 to 1000 for a balancer pool, got 0"),
+        (
+            "market",
+            {"venues": [{"kind": "uniswap_v3", "fee_bps": 3}]},
+            "market.venues[0].fee_bps: must be one of [1, 5, 30, 100] (a Uniswap V3 fee tier) for uniswap_v3, got 3",
+        ),
+        (
+            "market",
+            {"venues": [{"kind": "uniswap_v2"}, {"kind": "uniswap_v2", "fee_bps": 30}]},
+            "market.venues: lists uniswap_v2 at 30 bps twice",
+        ),
+        ("market", {"venues": []}, "market.venues: must list at least one venue, got none"),
+        (
+            "market",
+            {"venue": "amm", "venues": [{"kind": "amm"}]},
+            "market.venues: give either venue and fee_bps, or venues, not both",
+        ),
         ("feeds", {"kind": "pyth"}, "feeds.kind: 'pyth' is not one of ['chainlink', 'mock']"),
     ],
 )

@@ -1,11 +1,11 @@
 # pragma version 0.4.3
 """
-@title Push swapper (test tool)
+@title Push swapper
 @custom:contract-name PushSwapper
 @notice Sends one swap the way the vault does, in one transaction: pulls
         `amount_in` from the caller, sends it to the venue's payee, then
-        calls the venue's `swap`. Lets tests and the bench trade any
-        `IVenue` from an account as the vault would.
+        calls the venue's `swap`. Lets an account trade any `IVenue` as
+        the vault does: the local markets' arbitrageur, tests, the bench.
 """
 
 from ethereum.ercs import IERC20
