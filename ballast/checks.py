@@ -268,12 +268,13 @@ def require_vault(address: str, what: str, project, provider):
     return vault
 
 
-# Ballast's venue adapters, each told apart by a view only it has (probed in this order).
+# Ballast's venue adapters, each told apart by views only it has (probed in this order; every
+# view must answer, so a contract that happens to answer one selector is not mistaken for it).
 VENUE_KINDS = (
-    ("BalancerV2Venue", "pool_id"),
-    ("UniswapV3Venue", "fee"),
-    ("UniswapV2Venue", "pair_init_code_hash"),
-    ("ConstantProductAMM", "MAX_FEE_BPS"),
+    ("BalancerV2Venue", ("pool_id", "pool_tokens")),
+    ("UniswapV3Venue", ("fee", "pool_init_code_hash")),
+    ("UniswapV2Venue", ("pair_init_code_hash", "factory")),
+    ("ConstantProductAMM", ("MAX_FEE_BPS", "fee_bps")),
 )
 
 
@@ -281,14 +282,19 @@ def require_venue(address: str, what: str, project, provider):
     """The venue adapter at ``address`` (Balancer V2, Uniswap V3, Uniswap V2 or the AMM double),
     as an instance of its own contract, after checking which one it is."""
     require_code(address, what, provider)
-    for name, view in VENUE_KINDS:
-        instance = getattr(project, name).at(address)
+    from ape.contracts import ContractInstance
+
+    for name, views in VENUE_KINDS:
+        # A bare instance: ``container.at`` would cache this ABI for the address, and ape merges
+        # the ABIs cached for one address, so the probes would leave a union of all four.
+        instance = ContractInstance(address, getattr(project, name).contract_type)
         try:
-            getattr(instance, view)()
+            for view in views:
+                getattr(instance, view)()
         except Exception:  # a revert, or data that does not decode: not this kind
             continue
         return instance
-    probes = ", ".join(f"{view}()" for _, view in VENUE_KINDS)
+    probes = ", ".join(f"{views[0]}()" for _, views in VENUE_KINDS)
     raise InputError(f"{what}: {address} is not a Ballast venue (none of {probes} answered)")
 
 

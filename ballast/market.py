@@ -8,15 +8,27 @@ from ballast import amm, balancer_v2, uniswap_v3
 from ballast.planner import Market, Pool
 
 
+def has_view(contract, name: str) -> bool:
+    """Whether ``contract`` (an ape instance) has the view ``name`` in its ABI.
+
+    Asked of the ABI, not with ``hasattr``: an ape instance may answer attributes that are not
+    its functions.
+    """
+    contract_type = getattr(contract, "contract_type", None)
+    if contract_type is None:
+        return hasattr(contract, name)
+    return any(m.name == name for m in contract_type.view_methods)
+
+
 def snapshot_venue(venue, tokens: list) -> list:
     """The pools of one venue adapter among ``tokens``, as planner snapshots (any curve).
 
     The adapter's kind is read from its views: Balancer (``pool_id``), Uniswap V3 (``pool_state``),
     else a constant-product venue (``get_reserves``: the AMM double and Uniswap V2 pairs).
     """
-    if hasattr(venue, "pool_id"):
+    if has_view(venue, "pool_id"):
         return [balancer_v2.snapshot(venue)]
-    if hasattr(venue, "pool_state"):  # Uniswap V3: one pool per pair at the adapter's fee tier
+    if has_view(venue, "pool_state"):  # Uniswap V3: one pool per pair at the adapter's fee tier
         pools = (uniswap_v3.snapshot(venue, a, b) for a, b in itertools.combinations(tokens, 2))
         return [uniswap_v3.V3VenuePool(pool) for pool in pools if pool is not None and pool.liquidity]
     pools = []
@@ -56,7 +68,7 @@ def arbitrage(venue, tokens: list, prices_wad: list[int], decimals: list[int], t
     cheap on the pool, like a real one would, pushing its input as the vault does (through
     ``swapper``, a ``PushSwapper`` it has approved, if given: one transaction per swap).
     """
-    if not hasattr(venue, "get_reserves"):
+    if not has_view(venue, "get_reserves"):
         return sum(
             arbitrage_snapshot(venue, pool, tokens, prices_wad, decimals, trader)
             for pool in snapshot_venue(venue, tokens)

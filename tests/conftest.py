@@ -165,6 +165,25 @@ class Stack:
     def plan(self, **kwargs):
         return plan_rebalance(self.state(), snapshot_market([self.venue], self.tokens), **kwargs)
 
+    def rebalance_after_rally(self, depositor, keeper, arb, chain):
+        """Seed $1M, rally WBTC 40 % (pools arbitraged to it), plan on this stack's venue and
+        rebalance; asserts that every fill equals the plan's to the wei, that drift fell and that
+        the venue holds no token. Returns the plan."""
+        self.seed(depositor)
+        self.move_price(1, 84_000.0, arb)
+        chain.pending_timestamp += self.vault.cooldown() + 1
+        plan = self.plan()
+        assert plan.trades, plan.reason
+        drift_before = self.vault.max_drift()
+        tx = self.vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
+        fills = tx.events.filter(self.vault.TradeExecuted)
+        assert [(f.token_in, f.token_out, f.amount_in, f.amount_out) for f in fills] == [
+            (t.token_in, t.token_out, t.amount_in, t.expected_out) for t in plan.trades
+        ]
+        assert self.vault.max_drift() < drift_before
+        assert all(token.balanceOf(self.venue) == 0 for token in self.tokens)
+        return plan
+
 
 @pytest.fixture(scope="session")
 def make_stack(project, owner, keeper, guardian):

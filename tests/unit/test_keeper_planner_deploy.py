@@ -2,6 +2,7 @@
 
 import pytest
 
+from ballast import keeper as keeper_path
 from ballast.constants import WAD
 from ballast.deploy import SpecError, load_spec, spec_from_dict
 from ballast.keeper import decide, format_decision
@@ -31,6 +32,33 @@ def test_decide__drifted__plans_trades_the_vault_accepts(seeded, keeper, attacke
     # The planner's simulation matches the chain exactly (same reserves, same integer math).
     for asset, expected in zip(expected_after.assets, seeded.state().assets):
         assert asset.balance == expected.balance
+
+
+def test_keeper_path__read_decide_send_decode__realised_equals_expected(seeded, keeper, attacker, chain, project):
+    """The one keeper path: its decode reads every fill and the totals back from the events, and
+    on an unchanged market they equal the plan's (to the wei); the trigger is asked once, by
+    ``decide``, unless the caller passes its answer."""
+    seeded.move_price(2, 4_500.0, attacker)  # WETH +50%
+    chain.pending_timestamp += 3_601
+    vault = seeded.vault
+    state, market = keeper_path.read(
+        vault, [seeded.venue], seeded.tokens, project.MockERC20.at, chain.pending_timestamp
+    )
+    decision = keeper_path.decide(vault, state, market, trigger=tuple(vault.needs_rebalance()))
+    assert decision.actionable, decision.reason
+    receipt = keeper_path.send(vault, decision, keeper)
+    realised = keeper_path.decode(vault, receipt, decision)
+    event = receipt.events.filter(vault.Rebalanced)[0]
+    assert (realised.reason, realised.cost, realised.value_traded) == (event.reason, event.cost, event.value_traded)
+    assert realised.cost == decision.plan.expected_cost
+    assert [(f.token_in, f.amount_in, f.amount_out) for f in realised.fills] == [
+        (t.token_in, t.amount_in, t.expected_out) for t in decision.plan.trades
+    ]
+    assert all(f.amount_out == f.expected_out for f in realised.fills)
+    assert realised.max_drift_after == decision.plan.max_drift_after == int(vault.max_drift())
+    text = keeper_path.format_realised(realised, decision)
+    assert f"cost ${realised.cost / WAD:,.2f} (expected ${decision.plan.expected_cost / WAD:,.2f})" in text
+    assert receipt.txn_hash in text
 
 
 def test_plan__below_min_trade_value__no_dust_trades(seeded, attacker, chain):

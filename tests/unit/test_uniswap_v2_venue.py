@@ -134,15 +134,4 @@ def test_deploy__zero_factory__reverts(project, owner):
 
 def test_rebalance__through_v2_pairs__fills_exactly_as_planned(v2, alice, keeper, accounts, chain):
     """The planner's snapshot of the real pairs predicts every fill to the wei."""
-    v2.seed(alice)
-    v2.move_price(WBTC, 84_000.0, accounts[7])
-    chain.pending_timestamp += v2.vault.cooldown() + 1
-    plan = v2.plan()
-    assert plan.trades, plan.reason
-    drift_before = v2.vault.max_drift()
-    tx = v2.vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
-    fills = tx.events.filter(v2.vault.TradeExecuted)
-    assert [(f.token_in, f.token_out, f.amount_in, f.amount_out) for f in fills] == [
-        (t.token_in, t.token_out, t.amount_in, t.expected_out) for t in plan.trades
-    ]
-    assert v2.vault.max_drift() < drift_before
+    v2.rebalance_after_rally(alice, keeper, accounts[7], chain)

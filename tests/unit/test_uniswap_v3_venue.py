@@ -387,18 +387,4 @@ def v3_stack(make_stack):
 def test_rebalance__through_v3_pools__fills_exactly_as_planned(v3_stack, alice, keeper, accounts, chain):
     """The planner's snapshots of the real pools predict every fill to the wei; the vault pushes
     each input to the adapter, which pays the pool from its callback."""
-    stack = v3_stack
-    stack.seed(alice)
-    stack.move_price(1, 84_000.0, accounts[7])  # WBTC +40 %, the pools arbitraged to it
-    chain.pending_timestamp += stack.vault.cooldown() + 1
-    plan = stack.plan()
-    assert plan.trades, plan.reason
-    drift_before = stack.vault.max_drift()
-    tx = stack.vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
-    fills = tx.events.filter(stack.vault.TradeExecuted)
-    assert [(f.token_in, f.token_out, f.amount_in, f.amount_out) for f in fills] == [
-        (t.token_in, t.token_out, t.amount_in, t.expected_out) for t in plan.trades
-    ]
-    assert stack.vault.max_drift() < drift_before
-    for token in stack.tokens:
-        assert token.balanceOf(stack.venue) == 0
+    v3_stack.rebalance_after_rally(alice, keeper, accounts[7], chain)
