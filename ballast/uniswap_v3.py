@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
@@ -84,8 +85,6 @@ def create_pool(factory, token_a, token_b, fee: int, price: float, sender, numer
     exact ratio is wanted); the pool stores it as sqrt(token1 / token0) * 2**96.
     """
     token0, _ = sort_tokens(token_a, token_b)
-    from fractions import Fraction
-
     ratio = Fraction(price) * numerator / denominator
     if token0 != _address(token_a):
         ratio = 1 / ratio
@@ -116,8 +115,6 @@ def seed_pool(
 
     ``provider`` must hold both amounts. Returns the pool.
     """
-    from fractions import Fraction
-
     token0, _ = sort_tokens(token_a, token_b)
     ratio = Fraction(amount_b, amount_a) if token0 == _address(token_a) else Fraction(amount_a, amount_b)
     factory.createPool(_address(token_a), _address(token_b), fee, sender=provider)
@@ -212,23 +209,27 @@ class V3Pool:
 
         Raises ``ValueError`` when the pool cannot take the whole input (the adapter would revert).
         """
-        if amount_in <= 0:
-            return 0
-        result = self.simulate(token_in, amount_in)
-        if result.amount_in != amount_in:
-            raise ValueError(f"pool {self.pool} takes only {result.amount_in} of {amount_in}: price limit reached")
-        return result.amount_out
+        result = self._fill(token_in, amount_in)
+        return result.amount_out if result else 0
 
     def apply(self, token_in: str, amount_in: int) -> int:
         """``quote``, and move this snapshot's price, tick and liquidity as the pool's swap would."""
-        if amount_in <= 0:
+        result = self._fill(token_in, amount_in)
+        if result is None:
             return 0
-        amount_out = self.quote(token_in, amount_in)
-        result = self.simulate(token_in, amount_in)
         self.state = replace(
             self.state, sqrt_price_x96=result.sqrt_price_x96, tick=result.tick, liquidity=result.liquidity
         )
-        return amount_out
+        return result.amount_out
+
+    def _fill(self, token_in: str, amount_in: int) -> v3.SwapResult | None:
+        """The swap of exactly ``amount_in`` (None for no input); ValueError if the pool stops short."""
+        if amount_in <= 0:
+            return None
+        result = self.simulate(token_in, amount_in)
+        if result.amount_in != amount_in:
+            raise ValueError(f"pool {self.pool} takes only {result.amount_in} of {amount_in}: price limit reached")
+        return result
 
     def marginal_price(self, token_in: str) -> float:
         """Output per unit of input for an infinitesimal trade, fee included (raw base units)."""
@@ -314,14 +315,16 @@ class V3VenuePool:
         return len(keys) == 2 and keys == pair
 
     def quote(self, token_in: str, token_out: str, amount_in: int) -> int:
-        try:
-            return self.inner.quote(token_in, amount_in)
-        except (ValueError, v3.WindowExceeded) as err:
-            raise ArithmeticError(str(err)) from err
+        return self._unfillable_as_arithmetic(self.inner.quote, token_in, amount_in)
 
     def apply(self, token_in: str, token_out: str, amount_in: int) -> int:
+        return self._unfillable_as_arithmetic(self.inner.apply, token_in, amount_in)
+
+    @staticmethod
+    def _unfillable_as_arithmetic(swap, token_in: str, amount_in: int) -> int:
+        # The planner and the sandwich search treat an ArithmeticError as "too large for this pool".
         try:
-            return self.inner.apply(token_in, amount_in)
+            return swap(token_in, amount_in)
         except (ValueError, v3.WindowExceeded) as err:
             raise ArithmeticError(str(err)) from err
 
