@@ -40,11 +40,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, spec_from_dict
+from ballast.chain.market import arbitrage, snapshot_market
+from ballast.chain.state import read_state
 from ballast.constants import ROLE_KEEPER
-from ballast.deploy import deploy_local_market, deploy_vault, feed_answer, spec_from_dict
-from ballast.market import arbitrage, snapshot_market
 from ballast.planner import Market, Pool, plan_rebalance
-from ballast.state import read_state
 
 ROOT = Path(__file__).resolve().parent.parent
 

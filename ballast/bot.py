@@ -40,6 +40,8 @@ from datetime import datetime
 from typing import Any
 
 from ballast import keeper as keeper_path
+from ballast.chain.market import snapshot_market
+from ballast.chain.state import read_state
 from ballast.checks import (
     InputError,
     require_account,
@@ -57,8 +59,6 @@ from ballast.checks import (
 )
 from ballast.constants import MAX_BPS, ROLE_KEEPER, TRIGGER_HYBRID, WAD
 from ballast.keeper import Decision, decide, format_decision
-from ballast.market import snapshot_market
-from ballast.state import read_state
 
 StateKey = tuple
 
@@ -93,7 +93,7 @@ class Sent:
 
 @dataclass
 class _Token:
-    """Just what :func:`ballast.state.read_state` asks of a token, read once."""
+    """Just what :func:`ballast.chain.state.read_state` asks of a token, read once."""
 
     address: str
     _symbol: str

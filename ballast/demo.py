@@ -12,9 +12,9 @@ import math
 from pathlib import Path
 
 from ballast import keeper as keeper_path
+from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
+from ballast.chain.market import apply_fills, arbitrage_market, snapshot_market
 from ballast.constants import WAD
-from ballast.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
-from ballast.market import apply_fills, arbitrage_market, snapshot_market
 
 DAY = 86_400
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "demo.yaml"

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ballast.chain.market import snapshot_market
+from ballast.chain.state import VaultState, read_state
 from ballast.constants import WAD
-from ballast.market import snapshot_market
 from ballast.planner import Market, Plan, plan_rebalance
-from ballast.state import VaultState, read_state
 
 
 @dataclass

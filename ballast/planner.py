@@ -11,15 +11,15 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from ballast import amm
+from ballast.chain.state import VaultState
 from ballast.constants import BPS_TO_WAD, MAX_BPS, MAX_TRADES, WAD
-from ballast.routing import Side, sandwich_safe_min_out, split_order
-from ballast.state import VaultState
+from ballast.venues import amm
+from ballast.venues.routing import Side, sandwich_safe_min_out, split_order
 
 
 @dataclass
 class Pool:
-    """A constant-product (Uniswap V2 math) pool: a :class:`ballast.routing.VenuePool`."""
+    """A constant-product (Uniswap V2 math) pool: a :class:`ballast.venues.routing.VenuePool`."""
 
     venue: str
     token_a: str
@@ -74,7 +74,7 @@ class Pool:
 
 @dataclass
 class Market:
-    """A snapshot of pools across venues, any curve (:class:`ballast.routing.VenuePool`);
+    """A snapshot of pools across venues, any curve (:class:`ballast.venues.routing.VenuePool`);
     trades update it in place. One pool per venue and pair."""
 
     pools: list = field(default_factory=list)
@@ -267,7 +267,7 @@ def target_deltas(state: VaultState, mode: str = "target", fraction_bps: int = M
 
 def split_across_venues(pools: list[tuple[str, int, int, int]], amount_in: int) -> list[tuple[str, int]]:
     """Split ``amount_in`` across constant-product pools ``(venue, reserve_in, reserve_out,
-    fee_bps)`` so their marginal prices end equal (:func:`ballast.routing.split_order`)."""
+    fee_bps)`` so their marginal prices end equal (:func:`ballast.venues.routing.split_order`)."""
     sides = [Side(Pool(venue, "in", "out", r_in, r_out, fee), "in", "out") for venue, r_in, r_out, fee in pools]
     return [(side.venue, amount) for side, amount in split_order(sides, amount_in)]
 

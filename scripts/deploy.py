@@ -8,8 +8,7 @@ import click
 from ape import project
 from ape.cli import ConnectedProviderCommand, account_option
 
-from ballast.checks import click_callback, click_errors, require_address, require_folder_for
-from ballast.deploy import (
+from ballast.chain.deploy import (
     check_existing_contracts,
     check_network,
     deploy_local_market,
@@ -18,6 +17,7 @@ from ballast.deploy import (
     read_deployments,
     record_deployment,
 )
+from ballast.checks import click_callback, click_errors, require_address, require_folder_for
 
 
 def _valid_spec_path(path: str) -> str:

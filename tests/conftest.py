@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from ballast.chain.deploy import deploy_vault, deploy_venue, feed_answer, spec_from_dict
+from ballast.chain.market import arbitrage, snapshot_market
+from ballast.chain.state import read_state
 from ballast.constants import ROLE_GUARDIAN
-from ballast.deploy import deploy_vault, deploy_venue, feed_answer, spec_from_dict
-from ballast.market import arbitrage, snapshot_market
 from ballast.planner import plan_rebalance
-from ballast.state import read_state
 
 FEED_DECIMALS = 8
 FEED_DECIMAL_SCALE = 10**FEED_DECIMALS

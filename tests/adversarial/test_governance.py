@@ -6,6 +6,7 @@ are tested once, in tests/unit/test_admin.py; this file keeps the cases not list
 import ape
 import pytest
 
+from ballast.chain.deploy import asset_configs
 from ballast.constants import (
     BPS_TO_WAD,
     MAX_BPS,
@@ -14,7 +15,6 @@ from ballast.constants import (
     ROLE_KEEPER,
     WAD,
 )
-from ballast.deploy import asset_configs
 
 ZERO = "0x0000000000000000000000000000000000000000"
 NOT_OWNER = "ownable: caller is not the owner"

@@ -9,7 +9,7 @@ the oracle must not be traded on: the vault values every trade at the oracle.
 import ape
 import pytest
 
-from ballast.deploy import feed_answer
+from ballast.chain.deploy import feed_answer
 
 # Asset indices of the default stack (see tests/conftest.py): 6/8/18/18 decimals.
 USDC, WBTC, ETH = 0, 1, 2

@@ -21,11 +21,11 @@ import ape
 import pytest
 from ape.exceptions import TransactionError
 
+from ballast.chain.deploy import feed_answer
+from ballast.chain.market import arbitrage, snapshot_market
+from ballast.chain.state import read_state
 from ballast.constants import ROLE_KEEPER, TRIGGER_THRESHOLD, WAD
-from ballast.deploy import feed_answer
-from ballast.market import arbitrage, snapshot_market
 from ballast.planner import plan_rebalance
-from ballast.state import read_state
 
 FEED_DECIMALS = 8
 RT_PRICE, USDC_PRICE = 2_000.0, 1.0

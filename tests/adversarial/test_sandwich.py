@@ -11,8 +11,8 @@ oracle prices.
 import ape
 import pytest
 
-from ballast import amm
 from ballast.constants import MAX_BPS
+from ballast.venues import amm
 
 
 def _victim_out_after_frontrun(x, r_in, r_out, fee, victim_in):

@@ -11,7 +11,7 @@ The scenario is the demo basket: $4M at 40/30/20/10 on $20M-per-side pools, WBTC
 
 import pytest
 
-from ballast import amm
+from ballast.venues import amm
 
 WBTC = 1
 RALLY_PRICE = 84_000.0

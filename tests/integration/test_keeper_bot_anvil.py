@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from ballast.bot import DRY_RUN, FAILED, SENT, SKIP, WAIT, KeeperLoop, loop_from_env, metrics
+from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
+from ballast.chain.market import arbitrage
 from ballast.constants import ROLE_GUARDIAN
-from ballast.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
-from ballast.market import arbitrage
 
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL_BIN = ROOT / "node_modules" / ".bin"

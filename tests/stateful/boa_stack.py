@@ -26,10 +26,10 @@ from boa.contracts.base_evm_contract import BoaError
 from boa.contracts.vyper.vyper_contract import VyperContract
 from eth_utils import keccak
 
-from ballast import amm as amm_math
+from ballast.chain.state import VaultState, read_state
 from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, WAD
 from ballast.planner import Market, Plan, Pool, plan_rebalance
-from ballast.state import VaultState, read_state
+from ballast.venues import amm as amm_math
 
 try:
     from .revm_env import RevmDeployer, RevmEnv, RevmError
@@ -411,7 +411,7 @@ class BoaStack:
             return self.amm.swap(token, self.tokens[j], amount_in, min_out, trader)
 
     def arbitrage(self, trader: str, answers: list[int] | None = None) -> int:
-        """Swap every pool back to the oracle price ratio (as ``ballast.market.arbitrage``); returns swaps made."""
+        """Swap every pool back to the oracle price ratio (as ``ballast.chain.market.arbitrage``); returns swaps made."""
         answers = answers or self.answers()
         decimals = [a.decimals for a in self.config.assets]
         fee = int(self.amm.fee_bps())
@@ -438,7 +438,7 @@ class BoaStack:
     # ---------------------------------------------------------------- vault reads
 
     def state(self) -> VaultState:
-        """A :class:`ballast.state.VaultState` of the vault now. Raises ``EvmError`` on a bad price."""
+        """A :class:`ballast.chain.state.VaultState` of the vault now. Raises ``EvmError`` on a bad price."""
         return read_state(self.vault, self.token_at, ENV.timestamp, [str(self.amm.address)])
 
     def plan(self, **kwargs) -> Plan:

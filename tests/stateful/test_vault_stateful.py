@@ -85,10 +85,10 @@ else:  # run as a script: python tests/stateful/test_vault_stateful.py
         vault_source,
     )
 
-from ballast import amm as amm_math
+from ballast.chain.state import VaultState
 from ballast.constants import BPS_TO_WAD, DEAD_SHARES, MAX_BPS, WAD
 from ballast.planner import plan_rebalance, simulate
-from ballast.state import VaultState
+from ballast.venues import amm as amm_math
 
 # --------------------------------------------------------------------------- profiles
 

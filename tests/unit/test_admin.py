@@ -4,6 +4,7 @@ import ape
 import pytest
 from ape.utils import ZERO_ADDRESS
 
+from ballast.chain.deploy import asset_configs
 from ballast.constants import (
     BPS_TO_WAD,
     MAX_BPS,
@@ -18,7 +19,6 @@ from ballast.constants import (
     TRIGGER_THRESHOLD,
     WAD,
 )
-from ballast.deploy import asset_configs
 
 NOT_OWNER = "ownable: caller is not the owner"
 NOT_GUARDIAN = "vault: not guardian"

@@ -7,8 +7,8 @@ import random
 import ape
 import pytest
 
-from ballast import balancer_math, balancer_v2
-from ballast.balancer_math import ONE, BalancerError
+from ballast.venues import balancer_math, balancer_v2
+from ballast.venues.balancer_math import ONE, BalancerError
 
 DECIMALS = (6, 8, 18, 18)
 WEIGHTS = (40, 30, 20, 10)

@@ -1,12 +1,12 @@
 """The vault priced by Chainlink's own contracts: EACAggregatorProxy over MockV3Aggregator,
-deployed from the bytecode in @chainlink/contracts@0.1.9 (see ballast/chainlink.py)."""
+deployed from the bytecode in @chainlink/contracts@0.1.9 (see ballast/chain/chainlink.py)."""
 
 import ape
 import pytest
 
-from ballast import chainlink
+from ballast.chain import chainlink
+from ballast.chain.deploy import deploy_vault, spec_from_dict
 from ballast.constants import WAD
-from ballast.deploy import deploy_vault, spec_from_dict
 
 HEARTBEAT = 3_600
 USDC_ANSWER = 100_000_000  # $1.00 with 8 decimals

@@ -3,10 +3,10 @@
 import pytest
 
 from ballast import keeper as keeper_path
+from ballast.chain.deploy import SpecError, load_spec, spec_from_dict
+from ballast.chain.market import snapshot_market
 from ballast.constants import WAD
-from ballast.deploy import SpecError, load_spec, spec_from_dict
 from ballast.keeper import decide, format_decision
-from ballast.market import snapshot_market
 from ballast.planner import check, simulate
 
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from ballast import amm
+from ballast.chain.state import AssetState, VaultState
 from ballast.constants import BPS_TO_WAD, WAD
 from ballast.cost import breakdown, gas_cost_usd, rebalance_gas
 from ballast.planner import Market, Pool, check, plan_rebalance, simulate, split_across_venues, target_deltas
-from ballast.state import AssetState, VaultState
+from ballast.venues import amm
 
 USDC, WETH, WBTC = "0x" + "a" * 40, "0x" + "b" * 40, "0x" + "c" * 40
 V1, V2 = "0x" + "1" * 40, "0x" + "2" * 40

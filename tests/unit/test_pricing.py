@@ -4,8 +4,8 @@ import ape
 import pytest
 from ape.utils import ZERO_ADDRESS
 
+from ballast.chain.deploy import feed_answer
 from ballast.constants import MAX_BPS, WAD
-from ballast.deploy import feed_answer
 
 MAX_UINT32 = 2**32 - 1
 MAX_UINT128 = 2**128 - 1

@@ -8,7 +8,6 @@ outer bands 9 %, max slippage 1.5 %, max cost 1 %, cooldown 1 h, AMM fee 0.3 %.
 import ape
 import pytest
 
-from ballast import amm
 from ballast.constants import (
     BPS_TO_WAD,
     MAX_BPS,
@@ -20,6 +19,7 @@ from ballast.constants import (
     WAD,
 )
 from ballast.spec import feed_answer
+from ballast.venues import amm
 
 FEED_DECIMALS = 8  # the test stack's feeds (tests/conftest.py)
 

@@ -1,9 +1,9 @@
-"""``ballast.routing``: the one venue protocol, the generic order splitter and the generic
+"""``ballast.venues.routing``: the one venue protocol, the generic order splitter and the generic
 sandwich-safe min-out, on pools of different curves (pure Python, no chain).
 
 The splitter is checked by the marginal prices it leaves (equal across the pools it uses, and
 every unused pool no better), the sandwich search against the constant-product closed form of
-``ballast.amm`` (identical results) and, on a Balancer weighted pool, by brute force over every
+``ballast.venues.amm`` (identical results) and, on a Balancer weighted pool, by brute force over every
 front-run the min-out admits.
 """
 
@@ -12,9 +12,9 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ballast import amm, routing
-from ballast.balancer_math import ONE, WeightedPool, scaling_factor
 from ballast.planner import Pool
+from ballast.venues import amm, routing
+from ballast.venues.balancer_math import ONE, WeightedPool, scaling_factor
 
 A, B, C = "0x" + "aa" * 20, "0x" + "bb" * 20, "0x" + "cc" * 20
 

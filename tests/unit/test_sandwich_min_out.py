@@ -9,7 +9,7 @@ slightly looser min-out admits one that gains. The first test fails when
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ballast import amm
+from ballast.venues import amm
 
 
 def _largest_admitted(min_out, amount_in, r_in, r_out, fee):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ballast.chain.deploy import AssetSpec, PortfolioSpec, SpecError, check_network, load_spec, spec_from_dict
 from ballast.constants import MAX_ASSETS, TRIGGER_HYBRID
-from ballast.deploy import AssetSpec, PortfolioSpec, SpecError, check_network, load_spec, spec_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "specs" / "demo.yaml"

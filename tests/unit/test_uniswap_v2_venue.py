@@ -4,7 +4,7 @@ bytecode), and a vault rebalancing through it."""
 import ape
 import pytest
 
-from ballast import amm, uniswap_v2
+from ballast.venues import amm, uniswap_v2
 
 USDC, WBTC, ETH = 0, 1, 2
 

@@ -1,6 +1,6 @@
 """UniswapV3Venue against the real Uniswap V3 factory and pools (``@uniswap/v3-core@1.0.1``'s
 bytecode), QuoterV2 and SwapRouter (``@uniswap/v3-periphery@1.4.4``), and the pure-Python port of
-the pool's swap math (``ballast.uniswap_v3_math``) behind the planner's ``V3Pool`` snapshot."""
+the pool's swap math (``ballast.venues.uniswap_v3_math``) behind the planner's ``V3Pool`` snapshot."""
 
 from dataclasses import replace
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ballast import uniswap_v3
-from ballast import uniswap_v3_math as v3
+from ballast.venues import uniswap_v3
+from ballast.venues import uniswap_v3_math as v3
 
 ZERO = "0x" + "00" * 20
 PERIPHERY_POOL_INIT_CODE_HASH = "e34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54"

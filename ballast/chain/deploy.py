@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ballast import balancer_v2, chainlink, uniswap_v2, uniswap_v3
+from ballast.chain import chainlink
 from ballast.checks import InputError, require_code, require_instance
 from ballast.constants import MAX_BPS, MAX_DECIMALS, ROLE_GUARDIAN, ROLE_KEEPER
 from ballast.spec import (
@@ -24,6 +24,7 @@ from ballast.spec import (
     load_spec,
     spec_from_dict,
 )
+from ballast.venues import balancer_v2, uniswap_v2, uniswap_v3
 
 __all__ = [
     "TRIGGERS",

@@ -8,7 +8,7 @@ rounding down. Every division is Solidity's: unsigned floor for ``uint256``, tru
 for ``int256``. The results equal the deployed pool's to the wei (``tests/unit/test_balancer_venue.py``).
 
 :class:`WeightedPool` is a snapshot of one pool that quotes, applies and prices swaps; read one
-from the chain with :func:`ballast.balancer_v2.snapshot`.
+from the chain with :func:`ballast.venues.balancer_v2.snapshot`.
 """
 
 from __future__ import annotations
@@ -360,7 +360,7 @@ class WeightedPool:
         spot = (self.balances[o] * self.weights[i]) / (self.balances[i] * self.weights[o])
         return spot * (ONE - self.swap_fee) / ONE
 
-    # ---- the planner's venue protocol (ballast.routing.VenuePool)
+    # ---- the planner's venue protocol (ballast.venues.routing.VenuePool)
 
     @property
     def fee_bps(self) -> float:

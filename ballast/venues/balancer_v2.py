@@ -8,7 +8,7 @@ Typical use::
     pool, pool_id = create_weighted_pool(factory, tokens, [40, 30, 20, 10], swap_fee=3 * 10**15, owner=owner)
     join_init(vault, pool_id, tokens, amounts, owner)
     venue = deploy_venue(project, vault, pool_id, owner)
-    snap = snapshot(venue)  # a ballast.balancer_math.WeightedPool
+    snap = snapshot(venue)  # a ballast.venues.balancer_math.WeightedPool
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import json
 
 from eth_abi import encode
 
-from ballast import artifacts
-from ballast.balancer_math import ONE, WeightedPool
+from ballast.chain import artifacts
+from ballast.venues.balancer_math import ONE, WeightedPool
 
 PACKAGE = "@balancer-labs/v2-deployments"
 TASKS = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ethpm_types import ContractType
 
-NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 
 
 def _hex(code: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from ballast import amm, balancer_v2, uniswap_v3
 from ballast.planner import Market, Pool
+from ballast.venues import amm, balancer_v2, uniswap_v3
 
 
 def has_view(contract, name: str) -> bool:
@@ -97,7 +97,7 @@ def arbitrage(venue, tokens: list, prices_wad: list[int], decimals: list[int], t
 def arbitrage_snapshot(
     venue, pool, tokens: list, prices_wad: list[int], decimals: list[int], trader, passes: int = 8, swapper=None
 ) -> int:
-    """Swap one pool of any curve (a :class:`ballast.routing.VenuePool` snapshot ``pool`` of
+    """Swap one pool of any curve (a :class:`ballast.venues.routing.VenuePool` snapshot ``pool`` of
     ``venue``) until no pair's marginal price beats the oracle's; returns the number of swaps.
 
     For each pair, the side whose marginal price (fee included) is above the oracle ratio is

@@ -1,7 +1,7 @@
 """Uniswap V3 on a local chain: the factory and pools of ``@uniswap/v3-core@1.0.1``, QuoterV2 and
 SwapRouter of ``@uniswap/v3-periphery@1.4.4``, Ballast's adapter over one fee tier
 (``contracts/venues/UniswapV3Venue.vy``), and :class:`V3Pool`, a snapshot of a live pool that
-quotes exactly as the pool swaps (``ballast.uniswap_v3_math``).
+quotes exactly as the pool swaps (``ballast.venues.uniswap_v3_math``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from fractions import Fraction
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
-from ballast import artifacts
-from ballast import uniswap_v3_math as v3
+from ballast.chain import artifacts
+from ballast.venues import uniswap_v3_math as v3
 
 CORE = "@uniswap/v3-core"
 PERIPHERY = "@uniswap/v3-periphery"
@@ -287,7 +287,7 @@ def snapshot(venue, token_a, token_b, words: int = 4) -> V3Pool | None:
 
 @dataclass
 class V3VenuePool:
-    """A :class:`V3Pool` seen through the planner's venue protocol (:class:`ballast.routing.VenuePool`).
+    """A :class:`V3Pool` seen through the planner's venue protocol (:class:`ballast.venues.routing.VenuePool`).
 
     ``quote`` and ``apply`` are the pool's exact swap loop; ``input_for_price`` and ``depth`` are
     float guides for the order splitter and the sandwich search. A swap the pool cannot fill

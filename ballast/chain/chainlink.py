@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ballast import artifacts
+from ballast.chain import artifacts
 
 PACKAGE = "@chainlink/contracts"
 # EACAggregatorProxy's round ids carry the phase in bits 64-79 (Chainlink's PHASE_OFFSET).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from eth_hash.auto import keccak
 
-from ballast import artifacts
+from ballast.chain import artifacts
 
 PACKAGE = "@uniswap/v2-core"
 
