@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 from ballast import keeper as keeper_path
+from ballast.chain import skip_debug_log_replay
 from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
 from ballast.chain.market import apply_fills, arbitrage_market, snapshot_market
 from ballast.constants import WAD
@@ -44,6 +45,7 @@ def price_path(start: list[float], days: int = 60) -> list[list[float]]:
 
 def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=print) -> dict:
     """Run the demo and return its figures (also printed through ``echo``)."""
+    skip_debug_log_replay()
     spec = load_spec(spec_path)
     deployer, keeper, alice, bob, carol, arb = accounts[:6]
     market = deploy_local_market(project, deployer, spec)

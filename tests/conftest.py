@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from ballast.chain import skip_debug_log_replay
 from ballast.chain.deploy import deploy_vault, deploy_venue, feed_answer, spec_from_dict
 from ballast.chain.market import arbitrage, snapshot_market
 from ballast.chain.state import read_state
@@ -15,6 +16,12 @@ from ballast.constants import ROLE_GUARDIAN
 from ballast.planner import plan_rebalance
 
 FEED_DECIMALS = 8
+
+
+def pytest_configure(config):
+    skip_debug_log_replay()  # nothing deployed here prints console.log lines: see its docstring
+
+
 FEED_DECIMAL_SCALE = 10**FEED_DECIMALS
 # Field order of the vault's ``Limits`` and ``TriggerConfig`` structs (also the names of its getters).
 LIMITS_FIELDS = ("max_slippage_bps", "max_cost_bps", "turnover_cap_bps", "turnover_period", "cooldown")

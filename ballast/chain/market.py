@@ -7,6 +7,8 @@ import itertools
 from ballast.planner import Market, Pool
 from ballast.venues import amm, balancer_v2, uniswap_v3
 
+PUSH_SWAPPER_MAX_SWAPS = 64  # contracts/periphery/PushSwapper.vy MAX_SWAPS
+
 
 def has_view(contract, name: str) -> bool:
     """Whether ``contract`` (an ape instance) has the view ``name`` in its ABI.
@@ -94,23 +96,21 @@ def arbitrage(venue, tokens: list, prices_wad: list[int], decimals: list[int], t
     return swaps
 
 
-def arbitrage_snapshot(
-    venue, pool, tokens: list, prices_wad: list[int], decimals: list[int], trader, passes: int = 8, swapper=None
-) -> int:
-    """Swap one pool of any curve (a :class:`ballast.venues.routing.VenuePool` snapshot ``pool`` of
-    ``venue``) until no pair's marginal price beats the oracle's; returns the number of swaps.
+def plan_arbitrage(pool, tokens: list, prices_wad: list[int], decimals: list[int], passes: int = 8) -> list:
+    """The swaps that bring one pool of any curve (a :class:`ballast.venues.routing.VenuePool`
+    snapshot) back to the oracle prices, as ``(a, b, amount_in)`` (indices into ``tokens``),
+    applied to ``pool`` as they are planned.
 
     For each pair, the side whose marginal price (fee included) is above the oracle ratio is
-    sold until it reaches it (``input_for_price``), as an arbitrageur would; the snapshot moves
-    with each swap. In a pool of more than two tokens each swap moves the other pairs too, so
-    the pairs are gone over again (up to ``passes`` times) until a pass finds nothing to do.
-    ``trader`` must hold enough of every token.
+    sold until it reaches it (``input_for_price``), as an arbitrageur would. In a pool of more
+    than two tokens each swap moves the other pairs too, so the pairs are gone over again (up
+    to ``passes`` times) until a pass finds nothing to do.
     """
-    swaps = 0
+    swaps = []
     index = {str(t.address).lower(): k for k, t in enumerate(tokens)}
     held = [index[str(t).lower()] for t in pool.tokens if str(t).lower() in index]
     for _ in range(passes):
-        swapped = 0
+        found = len(swaps)
         for a, b in itertools.permutations(held, 2):
             # Oracle output of b per base unit of a, in base units.
             fair = prices_wad[a] * 10 ** decimals[b] / (prices_wad[b] * 10 ** decimals[a])
@@ -120,27 +120,40 @@ def arbitrage_snapshot(
             amount = int(pool.input_for_price(token_in, token_out, fair))
             if amount <= 0:
                 continue
-            push_swap(venue, tokens[a], tokens[b], amount, 0, trader, trader, swapper)
             pool.apply(token_in, token_out, amount)
-            swapped += 1
-        swaps += swapped
-        if not swapped:
+            swaps.append((a, b, amount))
+        if len(swaps) == found:
             break
     return swaps
 
 
-def arbitrage_market(
-    market: Market, venues: list, tokens: list, prices_wad: list[int], decimals: list[int], trader, swapper=None
+def arbitrage_snapshot(
+    venue, pool, tokens: list, prices_wad: list[int], decimals: list[int], trader, passes: int = 8, swapper=None
 ) -> int:
-    """:func:`arbitrage_snapshot` over every pool of ``market`` (a snapshot the caller keeps up
-    to date: no chain read), each traded through its venue among ``venues``."""
+    """Send :func:`plan_arbitrage`'s swaps for ``pool`` (a snapshot of one pool of ``venue``),
+    one transaction each; returns the number of swaps. ``trader`` must hold enough of every token."""
+    swaps = plan_arbitrage(pool, tokens, prices_wad, decimals, passes)
+    for a, b, amount in swaps:
+        push_swap(venue, tokens[a], tokens[b], amount, 0, trader, trader, swapper)
+    return len(swaps)
+
+
+def arbitrage_market(
+    market: Market, venues: list, tokens: list, prices_wad: list[int], decimals: list[int], trader, swapper
+) -> int:
+    """Bring every pool of ``market`` (a snapshot the caller keeps up to date: no chain read)
+    back to the oracle prices, in one transaction through ``swapper`` (a ``PushSwapper`` that
+    ``trader`` has approved for every token; ``swap_many``), as an arbitrageur bundling a block's
+    swaps would. Returns the number of swaps."""
     by_address = {str(v.address).lower(): v for v in venues}
-    return sum(
-        arbitrage_snapshot(
-            by_address[str(pool.venue).lower()], pool, tokens, prices_wad, decimals, trader, swapper=swapper
-        )
+    swaps = [
+        (by_address[str(pool.venue).lower()].address, tokens[a].address, tokens[b].address, amount, 0)
         for pool in market.pools
-    )
+        for a, b, amount in plan_arbitrage(pool, tokens, prices_wad, decimals)
+    ]
+    for start in range(0, len(swaps), PUSH_SWAPPER_MAX_SWAPS):
+        swapper.swap_many(swaps[start : start + PUSH_SWAPPER_MAX_SWAPS], trader, sender=trader)
+    return len(swaps)
 
 
 def apply_fills(market: Market, fills) -> None:

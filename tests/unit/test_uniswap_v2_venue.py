@@ -135,3 +135,47 @@ def test_deploy__zero_factory__reverts(project, owner):
 def test_rebalance__through_v2_pairs__fills_exactly_as_planned(v2, alice, keeper, accounts, chain):
     """The planner's snapshot of the real pairs predicts every fill to the wei."""
     v2.rebalance_after_rally(alice, keeper, accounts[7], chain)
+
+
+# ---- PushSwapper: the arbitrageur's and the tests' way of trading as the vault does
+
+
+def test_push_swapper_swap_many__sends_each_swap_in_order_in_one_transaction(v2, trader, pusher):
+    """The second swap sells what the first bought: each input is pulled when its swap is sent."""
+    eth, usdc, wbtc = v2.tokens[ETH], v2.tokens[USDC], v2.tokens[WBTC]
+    first = amm.amount_out(10**18, *(int(r) for r in v2.venue.get_reserves(eth, usdc)), 30)
+    r_usdc, r_wbtc = (int(r) for r in v2.venue.get_reserves(usdc, wbtc))
+    second = amm.amount_out(first, r_usdc, r_wbtc, 30)
+    usdc.transfer(v2.owner, usdc.balanceOf(trader), sender=trader)  # the second swap can only sell the first's output
+    before = wbtc.balanceOf(trader)
+    tx = pusher.swap_many(
+        [(v2.venue, eth, usdc, 10**18, first), (v2.venue, usdc, wbtc, first, second)], trader, sender=trader
+    )
+    assert wbtc.balanceOf(trader) - before == second
+    assert usdc.balanceOf(trader) == 0
+    swaps = tx.events.filter(v2.venue.Swap)
+    assert [(e.token_in, e.amount_in, e.amount_out) for e in swaps] == [
+        (eth.address, 10**18, first),
+        (usdc.address, first, second),
+    ]
+
+
+def test_push_swapper_swap_many__one_failing_swap__reverts_them_all(v2, trader, pusher):
+    eth, usdc = v2.tokens[ETH], v2.tokens[USDC]
+    quote = int(v2.venue.get_amount_out(eth, usdc, 10**18))
+    before = eth.balanceOf(trader)
+    with ape.reverts("uniswap_v2: insufficient output"):
+        pusher.swap_many(
+            [(v2.venue, eth, usdc, 10**18, quote), (v2.venue, eth, usdc, 10**18, 2**200)], trader, sender=trader
+        )
+    assert eth.balanceOf(trader) == before
+
+
+def test_push_swapper__venue_without_a_pool__reverts(project, v2, owner, trader, pusher):
+    stranger = project.MockERC20.deploy("X", "X", 18, sender=owner)
+    stranger.mint(trader, 10**18, sender=owner)
+    stranger.approve(pusher, 2**256 - 1, sender=trader)
+    with ape.reverts("push: venue has no pool"):
+        pusher.swap(v2.venue, stranger, v2.tokens[USDC], 10**18, 0, trader, sender=trader)
+    with ape.reverts("push: venue has no pool"):
+        pusher.swap_many([(v2.venue, stranger, v2.tokens[USDC], 10**18, 0)], trader, sender=trader)
