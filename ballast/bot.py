@@ -52,6 +52,7 @@ from ballast.checks import (
     require_env,
     require_feed,
     require_int,
+    require_lens,
     require_number,
     require_role,
     require_vault,
@@ -130,6 +131,7 @@ class KeeperLoop:
     venues: list
     token_at: Callable[[str], Any]
     feeds: list | None = None
+    lens: Any = None  # a VaultLens: the state and the trigger in one call
     slippage_bps: int | None = None
     min_trade_value: int = WAD
     observe: bool = False  # on ticks, record a volatility observation when one is due (hybrid trigger)
@@ -200,7 +202,7 @@ class KeeperLoop:
             last, cooldown = int(vault.last_rebalance()), int(vault.cooldown())
             if timestamp < last + cooldown:
                 return Outcome(trigger, WAIT, f"cooldown: next rebalance allowed at {last + cooldown}")
-            state = read_state(vault, self._token_at, timestamp, [str(v.address) for v in self.venues])
+            state = read_state(vault, self._token_at, timestamp, [str(v.address) for v in self.venues], self.lens)
             key = self.state_key(state)
         except Exception as err:
             return Outcome(trigger, ERROR, f"cannot read the vault: {error_message(err)}")
@@ -384,6 +386,8 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
       (Silverback's ``--account``); with neither, a dry run that only logs;
     * ``BALLAST_FEEDS``: the assets' price feeds, comma-separated in basket order (optional:
       oracle rounds join the state key, so a new round, even at the same price, is a new state);
+    * ``BALLAST_LENS``: a ``VaultLens`` (optional): the vault's state and trigger in one call
+      per decision instead of one per getter;
     * ``BALLAST_SLIPPAGE_BPS``: a slippage bound tighter than the vault's (optional);
     * ``BALLAST_MIN_TRADE_USD``: smallest trade worth making, USD (default 1);
     * ``BALLAST_OBSERVE``: ``1`` to feed the hybrid trigger's volatility estimate on ticks.
@@ -407,6 +411,12 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
     count = len(vault.get_assets())
     if feeds and len(feeds) != count:
         raise InputError(f"BALLAST_FEEDS: must list one feed per asset ({count}, in basket order), got {len(feeds)}")
+    lens_address = (env.get("BALLAST_LENS") or "").strip()
+    lens = (
+        require_lens(require_address(lens_address, "BALLAST_LENS"), "BALLAST_LENS", project, provider)
+        if lens_address
+        else None
+    )
     slippage = (env.get("BALLAST_SLIPPAGE_BPS") or "").strip()
     min_trade = (env.get("BALLAST_MIN_TRADE_USD") or "").strip() or "1"
     settings = dict(
@@ -423,7 +433,9 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
     def token_at(address: str):
         return Contract(address, contract_type=token_type)
 
-    settings.update(vault=vault, keeper=keeper, venues=venues, token_at=token_at, feeds=feeds or None, logger=logger)
+    settings.update(
+        vault=vault, keeper=keeper, venues=venues, token_at=token_at, feeds=feeds or None, lens=lens, logger=logger
+    )
     settings.update(overrides)
     return KeeperLoop(**settings)
 

@@ -301,3 +301,8 @@ def require_venue(address: str, what: str, project, provider):
 def require_feed(address: str, what: str, project, provider):
     """A price feed (AggregatorV3 ``latestRoundData``) instance at ``address``."""
     return require_instance(address, what, provider, project.MockPriceFeed, "latestRoundData", "a price feed")
+
+
+def require_lens(address: str, what: str, project, provider):
+    """A ``VaultLens`` instance at ``address`` (it answers ``max_assets``)."""
+    return require_instance(address, what, provider, project.VaultLens, "max_assets", "a VaultLens")

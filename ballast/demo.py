@@ -15,6 +15,7 @@ from ballast import keeper as keeper_path
 from ballast.chain import skip_debug_log_replay
 from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
 from ballast.chain.market import apply_fills, arbitrage_market, snapshot_market
+from ballast.chain.state import read_state
 from ballast.constants import WAD
 
 DAY = 86_400
@@ -89,6 +90,7 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
 
     # The arbitrageur keeps every pool at the oracle, one transaction per swap.
     swapper = project.PushSwapper.deploy(sender=arb)
+    lens = project.VaultLens.deploy(sender=deployer)
     for token in tokens:
         token.mint(arb, 2**200, sender=deployer)
         token.approve(swapper, 2**256 - 1, sender=arb)
@@ -115,12 +117,13 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
         # from their own swaps, with no chain read.
         arbitrage_market(pools, venues, tokens, wad_prices, decimals, arb, swapper)
         vault.observe(sender=keeper)
-        due, reason = vault.needs_rebalance()
+        # The keeper's read of the day: the vault's state and its trigger in one call (the lens).
+        state = read_state(vault, project.MockERC20.at, chain.pending_timestamp, [str(v.address) for v in venues], lens)
+        due, reason = state.trigger
         if not due:
             continue
-        state, snapshot = keeper_path.read(vault, venues, tokens, project.MockERC20.at, chain.pending_timestamp)
-        pools = snapshot
-        decision = keeper_path.decide(vault, state, snapshot, trigger=(due, reason))
+        pools = snapshot_market(venues, tokens)
+        decision = keeper_path.decide(vault, state, pools)
         plan = decision.plan
         if not decision.actionable:
             echo(f"{day:>4} {reason:<11} skipped: {decision.reason}")

@@ -10,6 +10,7 @@ from ballast.checks import (
     click_errors,
     require_address,
     require_allowed_venue,
+    require_lens,
     require_range,
     require_role,
     require_vault,
@@ -35,6 +36,13 @@ from ballast.constants import MAX_BPS, ROLE_KEEPER
     help="Venue(s) to plan on (repeatable).",
 )
 @click.option(
+    "--lens",
+    "lens_address",
+    default=None,
+    callback=click_callback(lambda value: None if value is None else require_address(value, "--lens")),
+    help="A VaultLens: read the vault's state and trigger in one call.",
+)
+@click.option(
     "--slippage-bps",
     type=int,
     default=None,
@@ -44,7 +52,7 @@ from ballast.constants import MAX_BPS, ROLE_KEEPER
     help="Tighter slippage bound than the vault's.",
 )
 @click.option("--send", is_flag=True, help="Send the rebalance (default: preview only).")
-def cli(network, provider, account, vault_address, venue_addresses, slippage_bps, send):
+def cli(network, provider, account, vault_address, venue_addresses, lens_address, slippage_bps, send):
     """Check VAULT's trigger, plan a rebalance and preview it."""
     with click_errors():  # every check before the first call that could send
         vault = require_vault(vault_address, "--vault", project, provider)
@@ -52,9 +60,10 @@ def cli(network, provider, account, vault_address, venue_addresses, slippage_bps
         for venue in venue_addresses:
             require_allowed_venue(vault, venue, "--venue")
         require_role(vault, account.address, ROLE_KEEPER, "--account")
+        lens = None if lens_address is None else require_lens(lens_address, "--lens", project, provider)
     token_at = lambda a: Contract(a, contract_type=project.MockERC20.contract_type)  # noqa: E731
     tokens = [token_at(a) for a in vault.get_assets()]
-    state, market = keeper_path.read(vault, venues, tokens, token_at, chain.pending_timestamp)
+    state, market = keeper_path.read(vault, venues, tokens, token_at, chain.pending_timestamp, lens)
     decision = keeper_path.decide(vault, state, market, slippage_bps=slippage_bps)
     gas = None
     if decision.actionable:

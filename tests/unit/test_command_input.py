@@ -193,6 +193,26 @@ def test_keeper__valid_input__previews(keeper_cli, keeper_args, chain_state):
     assert chain_state() == before
 
 
+def test_keeper__with_a_lens__previews_the_same_decision(keeper_cli, keeper_args, project, owner, chain_state):
+    """One call for the state (the lens) or one per getter: the same preview."""
+    lens = project.VaultLens.deploy(sender=owner)
+    before = chain_state()
+    _, without = run(keeper_cli, keeper_args)
+    result, output = run(keeper_cli, [*keeper_args, "--lens", str(lens.address)])
+    assert result.exit_code == 0, output
+    assert output == without and "decision: wait" in output
+    assert chain_state() == before
+
+
+def test_keeper__token_as_lens__refused(keeper_cli, keeper_args, stack, chain_state):
+    # Fails with require_lens() removed from scripts/keeper.py (an ape error on snapshot).
+    token = str(stack.tokens[0].address)
+    before = chain_state()
+    result, _ = run(keeper_cli, [*keeper_args, "--lens", token])
+    assert_refused(result, f"Error: --lens: {token} is not a VaultLens (its max_assets() call failed)")
+    assert chain_state() == before
+
+
 def test_keeper__malformed_vault__refused(keeper_cli, chain_state):
     # Fails with the --vault callback removed (ape's "Unknown address value" traceback).
     before = chain_state()
@@ -300,6 +320,7 @@ def test_bot__valid_env__builds_the_loop(project, bot_env, accounts):
         ({"BALLAST_VAULT": NO_CODE}, f"BALLAST_VAULT: no contract at {NO_CODE} on ethereum:local:test"),
         ({"BALLAST_KEEPER": "nobody"}, "BALLAST_KEEPER: no ape account with alias 'nobody' (see 'ape accounts list')"),
         ({"BALLAST_KEEPER": "TEST::99"}, "BALLAST_KEEPER: no test account 'TEST::99' (TEST::0 to TEST::9)"),
+        ({"BALLAST_LENS": "lens"}, "BALLAST_LENS: must be an address (0x and 40 hex digits), got 'lens'"),
         ({"BALLAST_SLIPPAGE_BPS": "1%"}, "BALLAST_SLIPPAGE_BPS: must be an integer, got '1%'"),
         ({"BALLAST_SLIPPAGE_BPS": "-5"}, "BALLAST_SLIPPAGE_BPS: must be >= 0 and <= 10000, got -5"),
         ({"BALLAST_MIN_TRADE_USD": "-1"}, "BALLAST_MIN_TRADE_USD: must be >= 0, got -1.0"),
@@ -318,6 +339,22 @@ def test_bot__bad_env__one_sentence(project, bot_env, chain_state, change, messa
     before = chain_state()
     assert bot_refusal(project, {**bot_env, **change}) == message
     assert chain_state() == before
+
+
+def test_bot__lens__reads_the_state_through_it(project, owner, bot_env):
+    from ballast.bot import loop_from_env
+
+    lens = project.VaultLens.deploy(sender=owner)
+    loop = loop_from_env(project, {**bot_env, "BALLAST_LENS": str(lens.address)})
+    assert loop.lens.address == lens.address
+    assert loop.on_tick(0).action != "error"
+
+
+def test_bot__token_as_lens__refused(project, stack, bot_env):
+    # Fails with require_lens() removed from loop_from_env.
+    token = str(stack.tokens[0].address)
+    message = bot_refusal(project, {**bot_env, "BALLAST_LENS": token})
+    assert message == f"BALLAST_LENS: {token} is not a VaultLens (its max_assets() call failed)"
 
 
 def test_bot__token_as_vault__refused(project, stack, bot_env):
