@@ -11,17 +11,47 @@ from dataclasses import dataclass
 
 from ballast.constants import WAD
 
-# Receipt gas of a rebalance ~= base + per asset (prices, weights) + per swap (calls, logs).
-# Fitted to BENCHMARKS.md (2/4/8 assets with 1/3/7 swaps: 185.8k / 357.5k / 707.7k measured;
-# the model gives 187k / 359k / 703k).
-REBALANCE_BASE_GAS = 85_000
+# Receipt gas of a rebalance ~= base + per asset (prices, weights) + per swap, by venue kind (the
+# venue's own calls, transfers and logs, plus the vault's per-trade checks and event).
+# Per asset: fitted to the bench's AMM-double rebalances (2/4/8 assets with 1/3/7 swaps). Base and
+# per swap on the real venues: refitted by least squares to the 14 rebalance receipts of
+# `make demo` (4 assets behind Chainlink proxies, 3 to 7 swaps over Uniswap V2, Uniswap V3 at 5 bps
+# and a 4-token Balancer weighted pool), which prints the fit on its last line (:func:`fit_swap_gas`);
+# tests/unit/test_keeper_planner_deploy.py checks the model against the demo's first receipts.
+# The AMM double's swap: what the bench's 4-asset, 3-swap rebalance (358,584) leaves per swap.
+REBALANCE_BASE_GAS = 42_600
 REBALANCE_GAS_PER_ASSET = 16_000
-REBALANCE_GAS_PER_SWAP = 70_000
+SWAP_GAS = {
+    "amm": 84_000,
+    "uniswap_v2": 73_700,
+    "uniswap_v3": 127_900,
+    "balancer": 65_800,
+}
+DEFAULT_VENUE = "uniswap_v2"
 
 
-def rebalance_gas(n_assets: int, n_swaps: int) -> int:
-    """Estimated receipt gas of a rebalance with ``n_swaps`` swaps over ``n_assets`` assets."""
-    return REBALANCE_BASE_GAS + REBALANCE_GAS_PER_ASSET * n_assets + REBALANCE_GAS_PER_SWAP * n_swaps
+def rebalance_gas(n_assets: int, swaps: int | list[str]) -> int:
+    """Estimated receipt gas of a rebalance over ``n_assets`` assets; ``swaps`` is the venue kind
+    of each swap (``SWAP_GAS``'s keys), or their number, each then priced as a Uniswap V2 swap."""
+    kinds = [DEFAULT_VENUE] * swaps if isinstance(swaps, int) else swaps
+    return REBALANCE_BASE_GAS + REBALANCE_GAS_PER_ASSET * n_assets + sum(SWAP_GAS[k] for k in kinds)
+
+
+def fit_swap_gas(samples: list[tuple[int, list[str], int]]) -> tuple[int, dict[str, int]]:
+    """Least-squares base gas and gas per swap by venue kind from receipts.
+
+    ``samples`` are ``(n_assets, kinds of the swaps, receipt gas)``; the per-asset term is held at
+    ``REBALANCE_GAS_PER_ASSET`` (the samples of one vault all have the same number of assets, so
+    they cannot tell it from the base). Returns ``(base, {kind: gas per swap})``, rounded to 100.
+    """
+    import numpy as np
+
+    kinds = sorted({k for _, ks, _ in samples for k in ks})
+    rows = [[1.0] + [float(ks.count(k)) for k in kinds] for _, ks, _ in samples]
+    target = [gas - REBALANCE_GAS_PER_ASSET * n for n, _, gas in samples]
+    solution, *_ = np.linalg.lstsq(np.array(rows), np.array(target, dtype=float), rcond=None)
+    rounded = [int(round(x / 100)) * 100 for x in solution]
+    return rounded[0], dict(zip(kinds, rounded[1:]))
 
 
 def gas_cost_usd(gas_units: int, gas_price_wei: int, eth_usd: int) -> int:

@@ -17,6 +17,7 @@ from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer,
 from ballast.chain.market import apply_fills, arbitrage_market, snapshot_market
 from ballast.chain.state import read_state
 from ballast.constants import WAD
+from ballast.cost import REBALANCE_GAS_PER_ASSET, fit_swap_gas
 
 DAY = 86_400
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "demo.yaml"
@@ -52,6 +53,7 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     market = deploy_local_market(project, deployer, spec)
     vault = deploy_vault(project, deployer, spec, market.tokens, market.feeds, market.venues, keeper=keeper)
     tokens, feeds, venues = market.tokens, market.feeds, market.venues
+    kind_of = {str(v.address).lower(): kind for v, (kind, _) in zip(venues, spec.market_venues)}
     decimals = [a.decimals for a in spec.assets]
     echo(
         f"Deployed vault {vault.address} over {', '.join(a.symbol for a in spec.assets)} at "
@@ -143,6 +145,7 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
             "trades": len(realised.fills),
             "venues": len({f.venue for f in realised.fills}),
             "gas": realised.gas_used,
+            "swap_kinds": [kind_of[f.venue.lower()] for f in realised.fills],
         }
         rows.append(row)
         echo(
@@ -176,4 +179,11 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     if rows:
         gas["rebalance"] = rows[-1]["gas"]
     echo("gas (receipts): " + ", ".join(f"{k} {v:,}" for k, v in gas.items()))
+    if len(rows) > len(spec.market_venues):
+        base, per_swap = fit_swap_gas([(len(tokens), r["swap_kinds"], r["gas"]) for r in rows])
+        echo(
+            f"rebalance gas refit (least squares over these {len(rows)} receipts, per asset held at "
+            f"{REBALANCE_GAS_PER_ASSET:,}): base {base:,}, per swap "
+            + ", ".join(f"{k} {v:,}" for k, v in per_swap.items())
+        )
     return {"rows": rows, "vault": vault_value, "hold": hold_value, "ideal": ideal_value, "gas": gas}

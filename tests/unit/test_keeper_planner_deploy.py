@@ -6,6 +6,7 @@ from ballast import keeper as keeper_path
 from ballast.chain.deploy import SpecError, load_spec, spec_from_dict
 from ballast.chain.market import snapshot_market
 from ballast.constants import WAD
+from ballast.cost import rebalance_gas
 from ballast.keeper import decide, format_decision
 from ballast.planner import check, simulate
 
@@ -123,3 +124,7 @@ def test_demo__short_path__rebalances_and_reports(project, chain, accounts):
     assert all(r["drift_after"] < r["drift_before"] for r in result["rows"])
     assert set(result["gas"]) >= {"join", "deposit", "exit", "rebalance"}
     assert any("Ballast vault" in line for line in lines)
+    # The gas model (refitted to the full demo's receipts) predicts these within 5 %.
+    for row in result["rows"]:
+        predicted = rebalance_gas(4, row["swap_kinds"])
+        assert abs(predicted - row["gas"]) * 20 <= row["gas"], (row["swap_kinds"], row["gas"], predicted)

@@ -129,7 +129,7 @@ def test_plan__no_direct_pool__routes_through_hub():
 
 def test_plan__benefit_below_cost__skipped_with_reason():
     state = make_state((495_000, 305_000, 200_000))  # 0.5% drift: the penalty falls by ~$50
-    gas = gas_cost_usd(rebalance_gas(3, 1), 100 * 10**9, 3_000 * WAD)  # ~$61 of gas alone
+    gas = gas_cost_usd(rebalance_gas(3, 1), 100 * 10**9, 3_000 * WAD)  # ~$49 of gas alone
     plan = plan_rebalance(state, full_market(), gas_cost_usd=gas, drift_aversion_bps=10_000)
     assert plan.trades == [] and plan.reason.startswith("not worth it")
     big = plan_rebalance(make_state(DRIFTED), full_market(), gas_cost_usd=gas, drift_aversion_bps=10_000)
@@ -165,4 +165,29 @@ def test_breakdown__fees_impact_gas__add_up():
     assert cost.total == cost.fees + cost.impact + cost.gas
     assert (
         abs(cost.fees + cost.impact - plan.expected_cost) <= len(plan.trades) * WAD // 10**6 + plan.expected_cost // 100
+    )
+
+
+def test_fit_swap_gas__recovers_the_model_it_was_given():
+    """Receipts made by a known model (plus the held per-asset term) give that model back."""
+    from ballast.cost import REBALANCE_GAS_PER_ASSET, fit_swap_gas
+
+    base, per_swap = 40_000, {"balancer": 66_000, "uniswap_v2": 74_000, "uniswap_v3": 128_000}
+    mixes = [
+        ["uniswap_v2"] * 3,
+        ["uniswap_v3", "balancer"],
+        ["uniswap_v2", "uniswap_v3", "uniswap_v3"],
+        ["balancer"] * 4,
+    ]
+    samples = [(4, kinds, base + 4 * REBALANCE_GAS_PER_ASSET + sum(per_swap[k] for k in kinds)) for kinds in mixes]
+    assert fit_swap_gas(samples) == (base, per_swap)
+
+
+def test_rebalance_gas__count_of_swaps__priced_as_uniswap_v2():
+    from ballast.cost import SWAP_GAS
+
+    assert rebalance_gas(4, 3) == rebalance_gas(4, ["uniswap_v2"] * 3)
+    assert (
+        rebalance_gas(4, ["uniswap_v3"]) - rebalance_gas(4, ["uniswap_v2"])
+        == SWAP_GAS["uniswap_v3"] - SWAP_GAS["uniswap_v2"]
     )
