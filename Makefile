@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # ape-vyper finds the pip-installed compiler with `which vyper`: the venv must be on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup demo test lint fuzz backtest bench clean mutate
+.PHONY: setup demo test lint fuzz backtest bench peers clean mutate
 
 setup: $(STAMP)
 
@@ -38,6 +38,10 @@ fuzz: setup
 ## Gas and throughput benchmark on anvil (npm's @foundry-rs/anvil); writes BENCHMARKS.md.
 bench: setup node_modules/.bin/anvil
 	$(BIN)/ape run bench --network ethereum:local:foundry
+
+## Ballast against Set Protocol v2 on the same chain, pools and price moves.
+peers: setup node_modules/.bin/anvil
+	$(BIN)/ape run peers
 
 node_modules/.bin/anvil: package.json package-lock.json
 	npm ci --no-audit --no-fund

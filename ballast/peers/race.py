@@ -1,0 +1,170 @@
+"""Ballast against Set Protocol v2 on the same chain, in the same run (``ape run peers``).
+
+One market for everyone: the demo's four tokens, priced by Chainlink's contracts, and Uniswap V2
+pairs of every pair. A $1M Ballast vault and a $1M SetToken, both at 40/30/20/10. WBTC moves
++40% (the pairs are arbitraged to the new oracle prices first) and each system is brought back to
+its targets: Ballast by one keeper rebalance through the keeper path, Set by its
+GeneralIndexModule's ``startRebalance`` and ``trade``s. Then WBTC -30% from there, and the same
+again. Gas from receipts; value lost at oracle prices, in bps of the value traded and of the basket.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ballast import keeper as keeper_path
+from ballast.chain import skip_debug_log_replay
+from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
+from ballast.chain.market import arbitrage
+from ballast.constants import WAD
+from ballast.peers import set_protocol
+from ballast.venues import uniswap_v2
+
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "demo.yaml"
+BASKET_USD = 1_000_000
+SET_PRICE_USD = 100.0
+MOVES = (("WBTC +40%", 1, 1.4), ("WBTC -30%", 1, 0.7))  # (label, asset, factor on its price)
+
+
+@dataclasses.dataclass
+class Row:
+    system: str
+    move: str
+    transactions: int
+    trades: int
+    gas: int
+    value_traded: float  # USD at oracle prices
+    value_lost: float  # USD at oracle prices
+    basket: float  # USD before the rebalance
+
+    @property
+    def gas_per_trade(self) -> int:
+        return self.gas // max(self.trades, 1)
+
+
+def run(project, chain, accounts, echo=print) -> dict:
+    """Run the race; print and return its rows and the entry/exit gas of each system."""
+    skip_debug_log_replay()
+    spec = dataclasses.replace(load_spec(SPEC), market_venues=[("uniswap_v2", 30)])
+    deployer, keeper, alice, bob, arb = accounts[:5]
+    market = deploy_local_market(project, deployer, spec)
+    tokens, feeds, venue = market.tokens, market.feeds, market.venues[0]
+    vault = deploy_vault(project, deployer, spec, tokens, feeds, [venue], keeper=keeper)
+    factory = uniswap_v2.container("UniswapV2Factory").at(venue.factory())
+    weth = tokens[[a.symbol for a in spec.assets].index("WETH")]
+    system = set_protocol.deploy_system(deployer, factory, weth)
+    decimals = [a.decimals for a in spec.assets]
+    weights = [a.target_bps / 10_000 for a in spec.assets]
+    prices = [a.price for a in spec.assets]
+    set_token = set_protocol.create_set(
+        system, tokens, set_protocol.units_for(weights, prices, decimals, SET_PRICE_USD), deployer
+    )
+
+    def mint(account, amounts):
+        for token, amount in zip(tokens, amounts):
+            token.mint(account, amount, sender=deployer)
+
+    # Entries: each system's first holder brings $1M, a second holder a further $10k.
+    entry = {}
+    seed = [int(BASKET_USD * w / p * 10**d) for w, p, d in zip(weights, prices, decimals)]
+    for account, amounts in ((alice, seed), (bob, [a // 100 for a in seed])):
+        mint(account, amounts)
+        for token, amount in zip(tokens, amounts):
+            token.approve(vault, amount, sender=account)
+        shares = 0 if account == alice else vault.totalSupply() // 100 * 99 // 100
+        entry["Ballast join"] = vault.join(shares, amounts, account, sender=account).gas_used
+        quantity = int(BASKET_USD / SET_PRICE_USD * WAD) // (1 if account == alice else 100)
+        mint(account, [-(-int(set_token.getDefaultPositionRealUnit(t)) * quantity // WAD) for t in tokens])
+        entry["Set issue"] = set_protocol.issue(system, set_token, quantity, account, tokens).gas_used
+    entry["Ballast exit"] = vault.exit(vault.balanceOf(bob), [0] * len(tokens), bob, sender=bob).gas_used
+    entry["Set redeem"] = set_protocol.redeem(system, set_token, set_token.balanceOf(bob), bob).gas_used
+    usdc = tokens[0]
+    mint(bob, [10_000 * 10 ** decimals[0]] + [0] * (len(tokens) - 1))
+    usdc.approve(vault, 10_000 * 10 ** decimals[0], sender=bob)
+    entry["Ballast deposit (USDC)"] = vault.deposit(usdc, 10_000 * 10 ** decimals[0], 0, bob, sender=bob).gas_used
+
+    for token in tokens:
+        token.mint(arb, 2**200, sender=deployer)
+    rows: list[Row] = []
+    for label, asset, factor in MOVES:
+        chain.pending_timestamp += max(int(vault.cooldown()), int(vault.rebalance_interval())) + 1
+        prices[asset] *= factor
+        answers = [feed_answer(p, spec.feed_decimals) for p in prices]
+        for feed, answer in zip(feeds, answers):
+            feed.set_answer(answer, sender=deployer)
+        oracle = [a * 10 ** (18 - spec.feed_decimals) for a in answers]  # USD per whole token, WAD
+        arbitrage(venue, tokens, oracle, decimals, arb)
+
+        # Ballast: the keeper path.
+        state, snapshot = keeper_path.read(vault, [venue], tokens, project.MockERC20.at, chain.pending_timestamp)
+        decision = keeper_path.decide(vault, state, snapshot)
+        assert decision.actionable, decision.reason
+        value_before = int(vault.total_value())
+        realised = keeper_path.decode(vault, keeper_path.send(vault, decision, keeper), decision)
+        rows.append(
+            Row(
+                "Ballast",
+                label,
+                1,
+                len(realised.fills),
+                realised.gas_used,
+                realised.value_traded / WAD,
+                (value_before - int(vault.total_value())) / WAD,
+                value_before / WAD,
+            )
+        )
+
+        # Set: the GeneralIndexModule's flow, to the same targets at the same oracle prices, on
+        # pools arbitraged back to the oracle after Ballast's trades.
+        arbitrage(venue, tokens, oracle, decimals, arb)
+        supply = int(set_token.totalSupply())
+        held = [int(set_token.getDefaultPositionRealUnit(t)) for t in tokens]
+        before = _set_value(held, supply, oracle, decimals)
+        per_set = before * WAD // supply
+        targets = [per_set * int(w * 10_000) // 10_000 * 10**d // o for w, d, o in zip(weights, decimals, oracle)]
+        result = set_protocol.rebalance(system, set_token, targets, deployer, factory)
+        after_units = [int(set_token.getDefaultPositionRealUnit(t)) for t in tokens]
+        off = [abs(a - t) * 10_000 // t for a, t in zip(after_units, targets)]
+        assert max(off) <= 50, f"Set did not reach its targets: {off} bps off"
+        sold = sum(
+            max(h - a, 0) * supply // WAD * o // 10**d for h, a, o, d in zip(held, after_units, oracle, decimals)
+        )
+        rows.append(
+            Row(
+                "Set v2",
+                label,
+                len(result.receipts),
+                result.trades,
+                result.gas,
+                sold / WAD,
+                (before - _set_value(after_units, supply, oracle, decimals)) / WAD,
+                before / WAD,
+            )
+        )
+
+    echo(format_rows(rows, entry))
+    return {"rows": rows, "entry": entry}
+
+
+def _set_value(units: list[int], supply: int, oracle: list[int], decimals: list[int]) -> int:
+    """USD (WAD) of a SetToken's positions at oracle prices."""
+    return sum(u * supply // WAD * o // 10**d for u, o, d in zip(units, oracle, decimals))
+
+
+def format_rows(rows: list[Row], entry: dict[str, int]) -> str:
+    header = (
+        f"{'system':<8} {'move':<10} {'txs':>4} {'trades':>6} {'gas':>10} {'gas/trade':>10} "
+        f"{'traded $':>10} {'lost $':>8} {'bps traded':>10} {'bps basket':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r.system:<8} {r.move:<10} {r.transactions:>4} {r.trades:>6} {r.gas:>10,} {r.gas_per_trade:>10,} "
+            f"{r.value_traded:>10,.0f} {r.value_lost:>8,.0f} {r.value_lost * 1e4 / r.value_traded:>10.1f} "
+            f"{r.value_lost * 1e4 / r.basket:>10.2f}"
+        )
+    ratios = [b.gas / s.gas for b, s in zip(rows[0::2], rows[1::2]) if b.system == "Ballast" and s.system == "Set v2"]
+    lines.append("Ballast's rebalance gas / Set's: " + ", ".join(f"{x:.2f}x" for x in ratios) + " (target <= 0.5x)")
+    lines.append("entry and exit gas: " + ", ".join(f"{k} {v:,}" for k, v in entry.items()))
+    return "\n".join(lines)
