@@ -39,7 +39,7 @@ fuzz: setup
 bench: setup node_modules/.bin/anvil
 	$(BIN)/ape run bench --network ethereum:local:foundry
 
-## Ballast against Set Protocol v2 on the same chain, pools and price moves.
+## Ballast against Set Protocol v2 and Balancer V2 on the same chain and price moves.
 peers: setup node_modules/.bin/anvil
 	$(BIN)/ape run peers
 

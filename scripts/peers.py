@@ -1,4 +1,4 @@
-"""ape run peers: Ballast against Set Protocol v2 on the same chain, pools and moves."""
+"""ape run peers: Ballast against Set Protocol v2 and Balancer V2 on the same chain and moves."""
 
 import click
 from ape import accounts, chain, project
@@ -9,5 +9,5 @@ from ballast.peers.race import run
 
 @click.command(cls=ConnectedProviderCommand)
 def cli(network, provider):
-    """Rebalance a $1M Ballast vault and a $1M SetToken through the same two WBTC moves."""
+    """Bring a $1M Ballast vault, SetToken and Balancer pool back to target through two WBTC moves."""
     run(project, chain, accounts.test_accounts, echo=click.echo)

@@ -1,11 +1,14 @@
-"""Ballast against Set Protocol v2 on the same chain, in the same run (``ape run peers``).
+"""Ballast against Set Protocol v2 and Balancer V2 on the same chain, in the same run
+(``ape run peers``).
 
 One market for everyone: the demo's four tokens, priced by Chainlink's contracts, and Uniswap V2
-pairs of every pair. A $1M Ballast vault and a $1M SetToken, both at 40/30/20/10. WBTC moves
-+40% (the pairs are arbitraged to the new oracle prices first) and each system is brought back to
-its targets: Ballast by one keeper rebalance through the keeper path, Set by its
-GeneralIndexModule's ``startRebalance`` and ``trade``s. Then WBTC -30% from there, and the same
-again. Gas from receipts; value lost at oracle prices, in bps of the value traded and of the basket.
+pairs of every pair. A $1M Ballast vault, a $1M SetToken and a $1M Balancer weighted pool (30 bps),
+all at 40/30/20/10. WBTC moves +40% (the pairs are arbitraged to the new oracle prices first) and
+each system is brought back to its targets: Ballast by one keeper rebalance through the keeper
+path, Set by its GeneralIndexModule's ``startRebalance`` and ``trade``s, Balancer passively, by the
+arbitrageurs' swaps that bring its prices back to the oracle's (what they earn is its
+loss-versus-rebalancing). Then WBTC -30% from there, and the same again. Gas from receipts; value
+lost at oracle prices, in bps of the value traded and of the basket.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ from pathlib import Path
 from ballast import keeper as keeper_path
 from ballast.chain import skip_debug_log_replay
 from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
-from ballast.chain.market import arbitrage
+from ballast.chain.market import arbitrage, plan_arbitrage
 from ballast.constants import WAD
 from ballast.peers import set_protocol
-from ballast.venues import uniswap_v2
+from ballast.venues import balancer_v2, uniswap_v2
 
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "demo.yaml"
 BASKET_USD = 1_000_000
 SET_PRICE_USD = 100.0
+BALANCER_SWAP_FEE = 3 * 10**15  # 30 bps, as the Uniswap V2 pairs
 MOVES = (("WBTC +40%", 1, 1.4), ("WBTC -30%", 1, 0.7))  # (label, asset, factor on its price)
 
 
@@ -65,6 +69,18 @@ def run(project, chain, accounts, echo=print) -> dict:
         for token, amount in zip(tokens, amounts):
             token.mint(account, amount, sender=deployer)
 
+    # Balancer: the weighted pool at the targets, seeded with $1M by its first LP.
+    bvault, pool_factory = balancer_v2.deploy_vault(deployer)
+    pool, pool_id = balancer_v2.create_weighted_pool(
+        pool_factory, tokens, [a.target_bps for a in spec.assets], BALANCER_SWAP_FEE, deployer
+    )
+    bal_seed = [int(BASKET_USD * w / p * 10**d) for w, p, d in zip(weights, prices, decimals)]
+    mint(deployer, bal_seed)
+    balancer_v2.join_init(bvault, pool_id, tokens, bal_seed, deployer)
+    bal_adapter = balancer_v2.deploy_venue(project, bvault, pool_id, deployer)
+    vault_order = [str(t) for t in bvault.getPoolTokens(pool_id)[0]]
+    index_of = {str(t.address): k for k, t in enumerate(tokens)}
+
     # Entries: each system's first holder brings $1M, a second holder a further $10k.
     entry = {}
     seed = [int(BASKET_USD * w / p * 10**d) for w, p, d in zip(weights, prices, decimals)]
@@ -77,6 +93,17 @@ def run(project, chain, accounts, echo=print) -> dict:
         quantity = int(BASKET_USD / SET_PRICE_USD * WAD) // (1 if account == alice else 100)
         mint(account, [-(-int(set_token.getDefaultPositionRealUnit(t)) * quantity // WAD) for t in tokens])
         entry["Set issue"] = set_protocol.issue(system, set_token, quantity, account, tokens).gas_used
+    # Balancer: a second holder's proportional join (1% of the pool) and exit, and a USDC-only join.
+    bpt = int(pool.totalSupply()) // 100
+    balances = [int(b) for b in bvault.getPoolTokens(pool_id)[1]]
+    max_in = [b // 100 + b // 10_000 + 1 for b in balances]
+    mint(bob, [max_in[vault_order.index(str(t.address))] for t in tokens])
+    entry["Balancer joinPool"] = balancer_v2.join_proportional(bvault, pool_id, bpt, max_in, bob).gas_used
+    entry["Balancer exitPool"] = balancer_v2.exit_proportional(bvault, pool_id, int(pool.balanceOf(bob)), bob).gas_used
+    usdc_units = 10_000 * 10 ** decimals[0]
+    mint(bob, [usdc_units] + [0] * (len(tokens) - 1))
+    single = [usdc_units if a == str(tokens[0].address) else 0 for a in vault_order]
+    entry["Balancer joinPool (USDC)"] = balancer_v2.join_exact_tokens(bvault, pool_id, single, 0, bob).gas_used
     entry["Ballast exit"] = vault.exit(vault.balanceOf(bob), [0] * len(tokens), bob, sender=bob).gas_used
     entry["Set redeem"] = set_protocol.redeem(system, set_token, set_token.balanceOf(bob), bob).gas_used
     usdc = tokens[0]
@@ -86,6 +113,7 @@ def run(project, chain, accounts, echo=print) -> dict:
 
     for token in tokens:
         token.mint(arb, 2**200, sender=deployer)
+        token.approve(bvault, 2**256 - 1, sender=arb)
     rows: list[Row] = []
     for label, asset, factor in MOVES:
         chain.pending_timestamp += max(int(vault.cooldown()), int(vault.rebalance_interval())) + 1
@@ -143,6 +171,36 @@ def run(project, chain, accounts, echo=print) -> dict:
             )
         )
 
+        # Balancer: arbitrageurs swap its prices back to the oracle's, each swap a Vault.swap from
+        # their own account (a standing approval, as an arbitrage bot has).
+        snapshot = balancer_v2.snapshot(bal_adapter)
+        before = _pool_value(bvault, pool_id, index_of, oracle, decimals)
+        swaps = plan_arbitrage(snapshot, tokens, oracle, decimals)
+        receipts, traded = [], 0
+        for a, b, amount in swaps:
+            receipts.append(
+                bvault.swap(
+                    balancer_v2.single_swap(pool_id, tokens[a].address, tokens[b].address, amount),
+                    balancer_v2.funds(arb.address, arb.address),
+                    0,
+                    2**64,
+                    sender=arb,
+                )
+            )
+            traded += amount * oracle[a] // 10 ** decimals[a]
+        rows.append(
+            Row(
+                "Balancer",
+                label,
+                len(receipts),
+                len(receipts),
+                sum(int(r.gas_used) for r in receipts),
+                traded / WAD,
+                (before - _pool_value(bvault, pool_id, index_of, oracle, decimals)) / WAD,
+                before / WAD,
+            )
+        )
+
     echo(format_rows(rows, entry))
     return {"rows": rows, "entry": entry}
 
@@ -150,6 +208,16 @@ def run(project, chain, accounts, echo=print) -> dict:
 def _set_value(units: list[int], supply: int, oracle: list[int], decimals: list[int]) -> int:
     """USD (WAD) of a SetToken's positions at oracle prices."""
     return sum(u * supply // WAD * o // 10**d for u, o, d in zip(units, oracle, decimals))
+
+
+def _pool_value(bvault, pool_id, index_of: dict, oracle: list[int], decimals: list[int]) -> int:
+    """USD (WAD) of a Balancer pool's balances at oracle prices."""
+    tokens, balances, _ = bvault.getPoolTokens(pool_id)
+    total = 0
+    for token, balance in zip(tokens, balances):
+        k = index_of[str(token)]
+        total += int(balance) * oracle[k] // 10 ** decimals[k]
+    return total
 
 
 def format_rows(rows: list[Row], entry: dict[str, int]) -> str:
@@ -164,7 +232,8 @@ def format_rows(rows: list[Row], entry: dict[str, int]) -> str:
             f"{r.value_traded:>10,.0f} {r.value_lost:>8,.0f} {r.value_lost * 1e4 / r.value_traded:>10.1f} "
             f"{r.value_lost * 1e4 / r.basket:>10.2f}"
         )
-    ratios = [b.gas / s.gas for b, s in zip(rows[0::2], rows[1::2]) if b.system == "Ballast" and s.system == "Set v2"]
+    by = {(r.system, r.move): r for r in rows}
+    ratios = [by["Ballast", m].gas / by["Set v2", m].gas for m, _, _ in MOVES if ("Set v2", m) in by]
     lines.append("Ballast's rebalance gas / Set's: " + ", ".join(f"{x:.2f}x" for x in ratios) + " (target <= 0.5x)")
     lines.append("entry and exit gas: " + ", ".join(f"{k} {v:,}" for k, v in entry.items()))
     return "\n".join(lines)

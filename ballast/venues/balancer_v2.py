@@ -35,9 +35,12 @@ BUFFER_PERIOD = 30 * 86_400
 # The fee provider's caps on yield and AUM protocol fees (mainnet: 50% each).
 MAX_YIELD_FEE = ONE // 2
 MAX_AUM_FEE = ONE // 2
-# IVault.SwapKind.GIVEN_IN; WeightedPoolUserData.JoinKind.INIT.
+# IVault.SwapKind.GIVEN_IN; WeightedPoolUserData's JoinKind and ExitKind.
 GIVEN_IN = 0
 JOIN_KIND_INIT = 0
+JOIN_KIND_EXACT_TOKENS_IN = 1  # EXACT_TOKENS_IN_FOR_BPT_OUT: any amounts in, at least min BPT out
+JOIN_KIND_ALL_TOKENS_IN = 3  # ALL_TOKENS_IN_FOR_EXACT_BPT_OUT: proportional
+EXIT_KIND_EXACT_BPT_IN = 1  # EXACT_BPT_IN_FOR_TOKENS_OUT: proportional
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -114,6 +117,42 @@ def join_init(vault, pool_id, tokens, amounts, provider, recipient=None):
     recipient = recipient or provider
     request = (list(pool_tokens), ordered_amounts, user_data, False)
     return vault.joinPool(pool_id, provider.address, recipient.address, request, sender=provider)
+
+
+def join_proportional(vault, pool_id, bpt_out: int, max_amounts_in: list[int], account):
+    """Join for exactly ``bpt_out`` pool tokens, paying each token in proportion
+    (``ALL_TOKENS_IN_FOR_EXACT_BPT_OUT``); ``max_amounts_in`` in the Vault's token order, approved
+    here. Returns the receipt."""
+    return _join(
+        vault, pool_id, max_amounts_in, encode(["uint256", "uint256"], [JOIN_KIND_ALL_TOKENS_IN, bpt_out]), account
+    )
+
+
+def join_exact_tokens(vault, pool_id, amounts_in: list[int], min_bpt_out: int, account):
+    """Join with exactly ``amounts_in`` (the Vault's token order; zeros allowed: a single-asset
+    entry) for at least ``min_bpt_out`` (``EXACT_TOKENS_IN_FOR_BPT_OUT``). Returns the receipt."""
+    data = encode(["uint256", "uint256[]", "uint256"], [JOIN_KIND_EXACT_TOKENS_IN, amounts_in, min_bpt_out])
+    return _join(vault, pool_id, amounts_in, data, account)
+
+
+def exit_proportional(vault, pool_id, bpt_in: int, account):
+    """Burn exactly ``bpt_in`` pool tokens for a proportional share of every balance
+    (``EXACT_BPT_IN_FOR_TOKENS_OUT``). Returns the receipt."""
+    pool_tokens, _, _ = vault.getPoolTokens(pool_id)
+    data = encode(["uint256", "uint256"], [EXIT_KIND_EXACT_BPT_IN, bpt_in])
+    request = (list(pool_tokens), [0] * len(pool_tokens), data, False)
+    return vault.exitPool(pool_id, account.address, account.address, request, sender=account)
+
+
+def _join(vault, pool_id, max_amounts: list[int], user_data: bytes, account):
+    pool_tokens, _, _ = vault.getPoolTokens(pool_id)
+    for address, amount in zip(pool_tokens, max_amounts):
+        if amount:
+            artifacts.container("@uniswap/v2-core", "build/ERC20.json").at(address).approve(
+                vault.address, amount, sender=account
+            )
+    request = (list(pool_tokens), max_amounts, user_data, False)
+    return vault.joinPool(pool_id, account.address, account.address, request, sender=account)
 
 
 def deploy_venue(project, vault, pool_id, sender):
