@@ -7,95 +7,20 @@ life exactly as on the mainnet fork (``test_mainnet_fork.py``, which needs an up
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import json
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
-from existing_market import deploy_existing, run_lifecycle
+from existing_market import ExistingMarket, deploy_existing, run_lifecycle
 
-from ballast.chain import chainlink
 from ballast.chain.deploy import check_existing_contracts, load_spec
 from ballast.checks import InputError
 from ballast.spec import feed_answer
-from ballast.venues import uniswap_v2, uniswap_v3
+from ballast.venues import uniswap_v3
 
 ROOT = Path(__file__).resolve().parents[2]
-MAINNET = ROOT / "specs" / "mainnet.yaml"
 NO_CODE = "0x1111111111111111111111111111111111111111"
-# The local stand-ins of the mainnet assets (symbol, decimals, USD price) and of the pools the
-# spec counts on: a pool of every traded pair at one tier at least, none for (WETH, LINK) at 5 bps.
-ASSETS = (("USDC", 6, 1.0), ("WETH", 18, 3_000.0), ("WBTC", 8, 60_000.0), ("LINK", 18, 15.0))
-V3_POOLS = {5: (("USDC", "WETH"), ("WBTC", "USDC"), ("LINK", "USDC")), 30: (("USDC", "WETH"), ("WBTC", "WETH"))}
-V2_PAIRS = (("USDC", "WETH"), ("LINK", "WETH"))
-DEPTH_USD = 20_000_000
-
-
-class ExistingMarket:
-    """Tokens, feeds, factories and pools deployed before any spec names them."""
-
-    def __init__(self, project, owner):
-        self.owner = owner
-        self.tokens = {s: project.MockERC20.deploy(s, s, d, sender=owner) for s, d, _ in ASSETS}
-        self.feeds = {s: chainlink.deploy_feed(owner, 8, feed_answer(p, 8)) for s, _, p in ASSETS}
-        self.v3 = uniswap_v3.container("UniswapV3Factory").deploy(sender=owner)
-        self.v2 = uniswap_v2.container("UniswapV2Factory").deploy(owner.address, sender=owner)
-        helper = uniswap_v3.deploy_liquidity_helper(project, self.v3, owner)
-        for fee_bps, pairs in V3_POOLS.items():
-            for a, b in pairs:
-                uniswap_v3.seed_pool(
-                    self.v3, helper, self.tokens[a], self.tokens[b], *self._mint(a, b), fee_bps * 100, owner
-                )
-        for a, b in V2_PAIRS:
-            uniswap_v2.add_liquidity(self.v2, self.tokens[a], self.tokens[b], *self._mint(a, b), owner)
-
-    def _mint(self, a: str, b: str) -> tuple[int, int]:
-        """Mint ``DEPTH_USD`` of each of a and b to the owner; returns the amounts."""
-        amounts = []
-        for symbol in (a, b):
-            _, decimals, price = next(x for x in ASSETS if x[0] == symbol)
-            amounts.append(int(DEPTH_USD / price * 10**decimals))
-            self.tokens[symbol].mint(self.owner, amounts[-1], sender=self.owner)
-        return amounts[0], amounts[1]
-
-    def registry(self) -> dict:
-        """Every pool address the two factories' registries hold for the four assets."""
-        found = {}
-        for a, b in itertools.combinations(self.tokens.values(), 2):
-            found[("v2", a.symbol(), b.symbol())] = str(self.v2.getPair(a, b))
-            for fee in (100, 500, 3000, 10000):
-                found[(fee, a.symbol(), b.symbol())] = str(self.v3.getPool(a, b, fee))
-        return found
-
-    def spec_data(self) -> dict:
-        """specs/mainnet.yaml with the local addresses: the pools as the factories' registries
-        list them (the spec loader re-derives each by CREATE2 and compares)."""
-        data = yaml.safe_load(MAINNET.read_text())
-        for asset in data["assets"]:
-            asset.update(address=str(self.tokens[asset["symbol"]].address), feed=self.feeds[asset["symbol"]].address)
-        v3_5, v3_30, v2 = data["market"]["venues"]
-        for venue, fee_bps in ((v3_5, 5), (v3_30, 30)):
-            venue["factory"] = str(self.v3.address)
-            venue["pools"] = [
-                {"pair": list(p), "address": str(self.v3.getPool(*self._pair(p), fee_bps * 100))}
-                for p in V3_POOLS[fee_bps]
-            ]
-        v2["factory"] = str(self.v2.address)
-        v2["pools"] = [{"pair": list(p), "address": str(self.v2.getPair(*self._pair(p)))} for p in V2_PAIRS]
-        return data
-
-    def _pair(self, pair) -> list:
-        return [self.tokens[s] for s in pair]
-
-    def write_spec(self, folder: Path, change=None) -> Path:
-        data = self.spec_data()
-        if change:
-            change(data)
-        path = folder / "existing.yaml"
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        return path
 
 
 @pytest.fixture(scope="module")

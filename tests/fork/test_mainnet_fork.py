@@ -7,9 +7,11 @@ deposits USDC, which pushes USDC past its outer band; the keeper path (read, dec
 decode) rebalances on the real pools, and both exit.
 
 It needs an upstream mainnet RPC: ``BALLAST_MAINNET_RPC`` (its URL), and optionally
-``BALLAST_FORK_BLOCK`` (a block to fork at; an archive node then). Without the RPC the whole
-module is skipped, with one line saying why. The module selects the fork itself, in a fixture,
-so ``ape test tests`` (ape's local network) starts no fork and connects to nothing.
+``BALLAST_FORK_BLOCK`` (a block to fork at, Cancun or later: the adapters use transient storage;
+an archive node then). Without the RPC the whole module is skipped, with one line saying why. The
+module selects the fork itself, in a fixture, so ``ape test tests`` (ape's local network) starts
+no fork and connects to nothing. ``test_fork_plumbing_local.py`` runs the same fixtures against a
+fork of a local anvil, offline.
 
 A fork cannot move Chainlink, so the drift comes from the deposit, and time is frozen: each
 block is one second after the last (anvil's block timestamp interval), so the feeds with a
@@ -20,7 +22,6 @@ block is one second after the last (anvil's block timestamp interval), so the fe
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -34,14 +35,13 @@ if not RPC:
         allow_module_level=True,
     )
 
-from existing_market import deploy_existing, run_lifecycle  # noqa: E402
+from existing_market import MAINNET, deploy_existing, fork_of, run_lifecycle, whale_funder  # noqa: E402
 
 from ballast import keeper as keeper_path  # noqa: E402
 from ballast.checks import require_int  # noqa: E402
 from ballast.constants import WAD  # noqa: E402
 
-FORK = "ethereum:mainnet-fork:foundry"
-MAINNET = Path(__file__).resolve().parents[2] / "specs" / "mainnet.yaml"
+CANCUN_BLOCK = 19_426_587  # the first mainnet block with transient storage (EIP-1153)
 # Aave V3's aTokens hold every deposited unit of their underlying that is not lent out: large,
 # long-lived balances, and sending some of them away changes nothing this test trades on.
 WHALES = {
@@ -58,15 +58,10 @@ CHAIN_SECONDS = 120
 @pytest.fixture(scope="module")
 def fork(networks):
     """Connected to ``ethereum:mainnet-fork:foundry`` over ``BALLAST_MAINNET_RPC`` (at
-    ``BALLAST_FORK_BLOCK`` if set) for the module, with block time frozen to 1 s a block."""
-    settings = {"upstream_provider": RPC}
+    ``BALLAST_FORK_BLOCK`` if set) for the module, time frozen (:func:`existing_market.fork_of`)."""
     block = os.environ.get(BLOCK_VARIABLE, "").strip()
-    if block:
-        settings["block_number"] = require_int(block, BLOCK_VARIABLE, low=1)
-    with networks.parse_network_choice(
-        FORK, provider_settings={"fork": {"ethereum": {"mainnet": settings}}}
-    ) as provider:
-        provider.make_request("anvil_setBlockTimestampInterval", [1])
+    block = require_int(block, BLOCK_VARIABLE, low=CANCUN_BLOCK) if block else None
+    with fork_of(networks, RPC, block) as provider:
         yield provider
 
 
@@ -87,25 +82,11 @@ def deployed(fork, project, accounts, chain):
     return spec, deployment
 
 
-def whale_funder(project, accounts, spec, tokens):
-    """``fund(account, i, amount)``: asset ``i``'s whale (impersonated) sends ``amount``."""
-
-    def fund(account, i, amount):
-        symbol = spec.assets[i].symbol
-        whale = accounts[WHALES[symbol]]
-        account.provider.set_balance(whale.address, 10**18)  # gas, should the fork charge any
-        held = int(tokens[i].balanceOf(whale))
-        assert held >= amount, f"whale {whale.address} holds {held} {symbol} base units, {amount} needed"
-        tokens[i].transfer(account, amount, sender=whale)
-
-    return fund
-
-
 def test_mainnet_fork__deploy_join_deposit_rebalance_on_real_pools_exit(deployed, project, accounts, chain):
     spec, deployment = deployed
     tokens = [project.MockERC20.at(a.address) for a in spec.assets]
     actors = {"alice": accounts[3], "bob": accounts[4], "keeper": accounts[1]}
-    fund = whale_funder(project, accounts, spec, tokens)
+    fund = whale_funder(accounts, tokens, [WHALES[a.symbol] for a in spec.assets])
     result = run_lifecycle(deployment, spec, tokens, project.MockERC20.at, fund, actors, chain)
     print(keeper_path.format_decision(result.decision))
     print(keeper_path.format_realised(result.realised, result.decision))
