@@ -20,7 +20,9 @@ from existing_market import ExistingMarket, deploy_existing, fork_of, free_port,
 
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
-WHALE = "0x000000000000000000000000000000000000dEaD"  # holds no key: only impersonation can move its tokens
+# Holds no key (only impersonation can move its tokens) and, like the Aave aTokens that fund the
+# mainnet suite, has code and no ETH.
+WHALE = "0x000000000000000000000000000000000000dEaD"
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +74,7 @@ def test_fork_of__a_local_upstream__lifecycle_with_an_impersonated_whale(
         path = market.write_spec(tmp_path)
         spec, done = deploy_existing(project, fork, path, owner, accounts[1])
         tokens = [market.tokens[a.symbol] for a in spec.assets]
+        fork.make_request("anvil_setCode", [WHALE, "0x00"])
         for token in tokens:
             token.mint(WHALE, 10**40, sender=owner)
         height, timestamp = chain.blocks.height, chain.blocks.head.timestamp
