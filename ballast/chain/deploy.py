@@ -110,17 +110,16 @@ def _check_factory_venue(spec: PortfolioSpec, venue: FactoryVenueSpec, where: st
     require_code(venue.factory, f"{where}.factory", provider)
     if venue.kind == "uniswap_v2":
         factory = uniswap_v2.container("UniswapV2Factory").at(venue.factory)
-        probe, kind = (lambda: factory.allPairsLength()), "a Uniswap V2 factory (its allPairsLength() call failed)"
+        label, view, args = "Uniswap V2", "allPairsLength", ()
     else:
         factory = uniswap_v3.container("UniswapV3Factory").at(venue.factory)
-        probe, kind = (
-            (lambda: factory.feeAmountTickSpacing(venue.fee_bps * 100)),
-            ("a Uniswap V3 factory (its feeAmountTickSpacing() call failed)"),
-        )
+        label, view, args = "Uniswap V3", "feeAmountTickSpacing", (venue.fee_bps * 100,)
     try:
-        answer = int(probe())
+        answer = int(getattr(factory, view)(*args))
     except Exception:  # a revert, or data that does not decode: not that kind of factory
-        raise SpecError(f"{where}.factory: {venue.factory} is not {kind}") from None
+        raise SpecError(
+            f"{where}.factory: {venue.factory} is not a {label} factory (its {view}() call failed)"
+        ) from None
     if venue.kind == "uniswap_v3" and answer == 0:
         raise SpecError(
             f"{where}.fee_bps: the factory at {venue.factory} has no {venue.fee_bps} bps tier "
