@@ -7,7 +7,15 @@ that none is typed twice. Every problem becomes one line of :class:`SpecError`::
     specs/x.yaml: assets[2].band_bps: must be > 0, got -250
 
 The valid spec is returned as a :class:`PortfolioSpec` of plain dataclasses. Checks that depend
-on the network (mocks on local networks only) are :func:`check_network`.
+on the network (mocks on local networks only) are :func:`check_network`; what an existing
+market must hold on the connected chain is ``ballast.chain.deploy.check_existing_contracts``.
+
+A spec is of one of two kinds. Without addresses (``specs/demo.yaml``) it describes a local
+market: mock tokens, feeds and pools are deployed from it. With an ``address`` and a ``feed`` on
+every asset (``specs/mainnet.yaml``) it describes a vault over existing contracts: its venues are
+Ballast adapters already deployed (``venues``) and adapters to deploy over existing Uniswap
+factories (``market.venues`` entries with a ``factory``, and optionally the ``pools`` expected
+there, whose addresses are checked here against the factory's CREATE2 derivation).
 """
 
 from __future__ import annotations
@@ -82,6 +90,25 @@ class AssetSpec:
 
 
 @dataclass
+class PoolSpec:
+    """A pool the spec expects on an existing factory: its pair (two asset symbols) and address."""
+
+    pair: tuple[str, str]
+    address: str
+
+
+@dataclass
+class FactoryVenueSpec:
+    """A venue over an existing factory: Ballast's adapter for ``kind`` at ``fee_bps`` is deployed
+    over ``factory``; ``pools`` are checked before that (offline and on chain)."""
+
+    kind: str
+    fee_bps: int
+    factory: str
+    pools: list[PoolSpec] = field(default_factory=list)
+
+
+@dataclass
 class PortfolioSpec:
     name: str
     symbol: str
@@ -106,6 +133,7 @@ class PortfolioSpec:
     venues: list[str] = field(default_factory=list)
     keeper: str | None = None
     guardian: str | None = None
+    factory_venues: list[FactoryVenueSpec] = field(default_factory=list)  # over existing factories
 
     @property
     def weights_bps(self) -> list[int]:
@@ -239,17 +267,45 @@ def _venue_fee_problem(kind: str, fee_bps: int) -> str | None:
     return None
 
 
+FACTORY_KINDS = ("uniswap_v2", "uniswap_v3")  # the venues an adapter is deployed for over an existing factory
+
+
+class PoolModel(_Section):
+    """One pool expected on an existing factory: ``pair`` (two asset symbols) and its ``address``."""
+
+    pair: list[str] = Field(strict=False)
+    address: Address
+
+    @model_validator(mode="after")
+    def _two_assets(self):
+        if len(self.pair) != 2 or self.pair[0] == self.pair[1]:
+            raise _problem(f"must name two different assets, got {self.pair!r}", "pair")
+        return self
+
+
 class VenueModel(_Section):
-    """One local venue of ``market.venues``: its kind and its fee."""
+    """One venue of ``market.venues``: its kind and its fee; over existing tokens also the
+    ``factory`` whose pools it trades (Ballast's adapter is deployed over it; no pool is created)
+    and, optionally, the ``pools`` expected there."""
 
     kind: VenueKind
     fee_bps: int = Field(30, ge=0, le=MAX_FEE_BPS)
+    factory: Address | None = None
+    pools: list[PoolModel] = Field(default_factory=list, strict=False)
 
     @model_validator(mode="after")
     def _fee(self):
         problem = _venue_fee_problem(self.kind, self.fee_bps)
         if problem:
             raise _problem(problem, "fee_bps")
+        if self.factory is not None and self.kind not in FACTORY_KINDS:
+            raise _problem(
+                f"only {' and '.join(FACTORY_KINDS)} adapters are deployed over an existing factory, "
+                f"got kind {self.kind}",
+                "factory",
+            )
+        if self.pools and self.factory is None:
+            raise _problem("need the venue's factory, to check each pool's address against it", "pools")
         return self
 
 
@@ -294,6 +350,11 @@ class MarketModel(_Section):
             return [(self.venue, self.fee_bps)]
         return [(v.kind, v.fee_bps) for v in self.venues]
 
+    @property
+    def factory_venues(self) -> list[VenueModel]:
+        """The venues that name an existing factory, in the spec's order."""
+        return [v for v in self.venues or [] if v.factory is not None]
+
 
 class SpecModel(_Section):
     """The whole spec file; cross-asset rules are in :func:`_basket_issues`."""
@@ -327,16 +388,24 @@ def _show(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _section_model(annotation) -> Any:
+    """The model inside a field's annotation: ``X``, ``list[X]``, ``X | None`` or ``list[X] | None``."""
+    while not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if not args:
+            return None
+        annotation = args[0]
+    return annotation
+
+
 def _fields_at(loc: tuple) -> list[str]:
     """The field names of the section at ``loc`` (for "did you mean")."""
     model: Any = SpecModel
     for part in loc:
         if isinstance(part, int):
             continue
-        annotation = model.model_fields[part].annotation
-        args = typing.get_args(annotation)
-        model = args[0] if typing.get_origin(annotation) is list else annotation
-    return list(model.model_fields)
+        model = _section_model(model.model_fields[part].annotation)
+    return list(model.model_fields) if model else []
 
 
 _RULES = {
@@ -403,11 +472,16 @@ def _basket_issues(model: SpecModel) -> list[str]:
                     f"assets[{i}].address: missing while assets[{listed[0]}] has one: "
                     "give every asset an address and feed, or none (local mocks)"
                 )
-    if listed and not model.venues:
-        issues.append("venues: required for a vault over existing tokens, got none")
     if listed:
-        return issues
+        # Pools are checked against the token addresses once every asset has one.
+        return issues + (_existing_market_issues(model) if len(listed) == len(assets) else [])
     # No addresses: a local market of mock tokens, feeds and pools is deployed.
+    for i, venue in enumerate(model.market.venues or []):
+        if venue.factory is not None:
+            issues.append(
+                f"market.venues[{i}].factory: only for assets with addresses (a local market deploys its own "
+                f"factory), got {venue.factory!r}"
+            )
     for i, asset in enumerate(assets):
         if len(asset.symbol.encode()) > MOCK_SYMBOL_BYTES:
             issues.append(
@@ -426,6 +500,63 @@ def _basket_issues(model: SpecModel) -> list[str]:
                 f"market.depth_usd: must buy 1 to 2**128 base units of assets[{i}] ({asset.symbol}) "
                 f"per pool, got {model.market.depth_usd} (= {units:.3g} units)"
             )
+    return issues
+
+
+def _expected_pool(kind: str, fee_bps: int, factory: str, token_a: str, token_b: str) -> str:
+    """The CREATE2 address at which ``factory`` puts the pool of (token_a, token_b): the address
+    Ballast's adapter will trade."""
+    from ballast.venues import uniswap_v2, uniswap_v3  # npm artifacts: read only for specs with pools
+
+    if kind == "uniswap_v2":
+        return uniswap_v2.pair_address(factory, token_a, token_b)
+    return uniswap_v3.pool_address(factory, token_a, token_b, fee_bps * 100)
+
+
+def _existing_market_issues(model: SpecModel) -> list[str]:
+    """A vault over existing tokens trades existing pools: each ``market.venues`` entry names the
+    factory its adapter is deployed over, each listed pool is where that factory puts the pair,
+    and the vault has at least one venue."""
+    issues = []
+    market = model.market
+    if "market" in model.model_fields_set and market.venues is None:
+        issues.append(
+            "market: a vault over existing tokens creates no pools: list market.venues, each with the "
+            f"factory its adapter trades, got venue {market.venue!r}"
+        )
+    address_of = {a.symbol: a.address for a in model.assets}
+    for i, venue in enumerate(market.venues or []):
+        where = f"market.venues[{i}]"
+        if venue.factory is None:
+            issues.append(
+                f"{where}.factory: required when the assets have addresses (Ballast's adapter is deployed "
+                "over an existing factory; no pool is created), got none"
+            )
+            continue
+        seen: dict[frozenset, int] = {}
+        for j, pool in enumerate(venue.pools):
+            unknown = [symbol for symbol in pool.pair if symbol not in address_of]
+            if unknown:
+                issues.append(
+                    f"{where}.pools[{j}].pair: {unknown[0]!r} is not an asset's symbol ({', '.join(address_of)})"
+                )
+                continue
+            first = seen.setdefault(frozenset(pool.pair), j)
+            if first != j:
+                issues.append(f"{where}.pools[{j}].pair: {'/'.join(pool.pair)} is listed twice (also pools[{first}])")
+                continue
+            expected = _expected_pool(venue.kind, venue.fee_bps, venue.factory, *(address_of[s] for s in pool.pair))
+            if pool.address.lower() != expected.lower():
+                issues.append(
+                    f"{where}.pools[{j}].address: the {venue.kind} factory {venue.factory} puts the "
+                    f"{'/'.join(pool.pair)} pool{'' if venue.kind == 'uniswap_v2' else f' at {venue.fee_bps} bps'} "
+                    f"at {expected}, got {pool.address}"
+                )
+    if not model.venues and not market.factory_venues:
+        issues.append(
+            "venues: a vault over existing tokens needs a venue: Ballast adapters in venues, or market.venues "
+            "naming existing factories, got neither"
+        )
     return issues
 
 
@@ -488,6 +619,10 @@ def spec_from_dict(data: dict, where: str = "spec") -> PortfolioSpec:
         venues=list(model.venues),
         keeper=model.keeper,
         guardian=model.guardian,
+        factory_venues=[
+            FactoryVenueSpec(v.kind, v.fee_bps, v.factory, [PoolSpec(tuple(p.pair), p.address) for p in v.pools])
+            for v in model.market.factory_venues
+        ],
     )
 
 
@@ -548,6 +683,8 @@ def check_network(spec: PortfolioSpec, where: str, network: str, local: bool) ->
 
 __all__ = [
     "AssetSpec",
+    "FactoryVenueSpec",
+    "PoolSpec",
     "PortfolioSpec",
     "SpecError",
     "TRIGGERS",

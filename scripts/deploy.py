@@ -1,7 +1,10 @@
 """ape run deploy: deploy a vault from a portfolio spec to any ape network and record its addresses.
 
-On a local network, assets without an `address` in the spec are deployed as mock tokens with
-mock feeds and a constant-product venue, so the vault has something to trade on.
+On a local network, a spec without addresses (specs/demo.yaml) gets a market of mock tokens,
+Chainlink feeds and real pools first, so the vault has something to trade on. A spec over
+existing contracts (specs/mainnet.yaml, e.g. on ethereum:mainnet-fork:foundry) is checked against
+the chain first (code at every address, tokens as the spec says, factories holding its pools);
+then only the vault and Ballast's adapters over the spec's factories are deployed.
 """
 
 import click
@@ -11,8 +14,7 @@ from ape.cli import ConnectedProviderCommand, account_option
 from ballast.chain.deploy import (
     check_existing_contracts,
     check_network,
-    deploy_local_market,
-    deploy_vault,
+    deploy_from_spec,
     load_spec,
     read_deployments,
     record_deployment,
@@ -59,15 +61,8 @@ def cli(network, provider, account, spec_path, keeper, out):
         if not mocks:
             check_existing_contracts(spec, spec_path, project, provider)
         read_deployments(book)
-    if mocks:
-        market = deploy_local_market(project, account, spec)
-        tokens, feeds, venues = market.tokens, market.feeds, [market.venue]
-    else:
-        tokens = [a.address for a in spec.assets]
-        feeds = [a.feed for a in spec.assets]
-        venues = list(spec.venues)
-    vault = deploy_vault(project, account, spec, tokens, feeds, venues, keeper=keeper)
-    entry = record_deployment(book, provider.network.name, vault, tokens, feeds, venues)
+    done = deploy_from_spec(project, account, spec, keeper=keeper)
+    entry = record_deployment(book, provider.network.name, done.vault, done.tokens, done.feeds, done.venues)
     click.echo(f"vault {entry['vault']}")
     click.echo(f"assets {', '.join(entry['assets'])}")
     click.echo(f"venues {', '.join(entry['venues'])}")

@@ -1,7 +1,10 @@
 """Deployment: a vault from a portfolio spec, and a local market of mock tokens, feeds and pools.
 
 Used by ``ape run deploy``, ``ape run demo`` and the tests, with ape's ``project`` and an
-account as the sender.
+account as the sender. :func:`deploy_from_spec` is the one path from a spec to a vault: a spec
+without addresses gets a local market first; a spec over existing contracts (``specs/mainnet.yaml``)
+gets Ballast's adapters over the existing factories it names, after
+:func:`check_existing_contracts` has found every one of its addresses on the connected chain.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ballast.constants import MAX_BPS, MAX_DECIMALS, ROLE_GUARDIAN, ROLE_KEEPER
 from ballast.spec import (
     TRIGGERS,
     AssetSpec,
+    FactoryVenueSpec,
     PortfolioSpec,
     SpecError,
     check_network,
@@ -32,9 +36,12 @@ __all__ = [
     "LocalMarket",
     "PortfolioSpec",
     "SpecError",
+    "Deployment",
     "asset_configs",
     "check_existing_contracts",
     "check_network",
+    "deploy_factory_venue",
+    "deploy_from_spec",
     "deploy_local_market",
     "deploy_venue",
     "deploy_vault",
@@ -47,24 +54,92 @@ __all__ = [
 
 
 def check_existing_contracts(spec: PortfolioSpec, where: str, project, provider) -> None:
-    """Before a vault over existing tokens is deployed: what its constructor reads on chain.
+    """Before a vault over existing contracts is deployed: what it and its adapters will meet.
 
-    Every asset and feed must be a contract whose ``decimals()`` is at most ``MAX_DECIMALS``
-    (``pricing._set_feed`` asserts it), and every venue a contract.
+    Every asset must be an ERC-20 whose ``decimals()`` equals the spec's (and is at most
+    ``MAX_DECIMALS``, which ``pricing._set_feed`` asserts) and whose ``symbol()``, where it is a
+    string, equals the spec's: a swapped or mistyped address is refused here, not found out in a
+    mispriced vault. Every feed must answer ``decimals()``, every ``venues`` entry must be a
+    contract, and every factory venue must be a factory of its kind (with the fee tier, for V3)
+    whose registry holds each listed pool at the listed address, a contract there. Each problem
+    names the field and the address.
 
     @param where Prefix of every message, usually the spec's path.
     """
-    kinds = (("address", project.MockERC20, "an ERC-20 token"), ("feed", project.MockPriceFeed, "a price feed"))
     for i, asset in enumerate(spec.assets):
-        for key, container, kind in kinds:
-            what = f"{where}: assets[{i}].{key}"
-            decimals = int(
-                require_instance(getattr(asset, key), what, provider, container, "decimals", kind).decimals()
+        what = f"{where}: assets[{i}].address"
+        token = require_instance(asset.address, what, provider, project.MockERC20, "decimals", "an ERC-20 token")
+        decimals = int(token.decimals())
+        if decimals > MAX_DECIMALS:
+            raise SpecError(f"{what}: decimals() must be <= {MAX_DECIMALS}, got {decimals}")
+        if decimals != asset.decimals:
+            raise SpecError(
+                f"{where}: assets[{i}].decimals: the token at {asset.address} has {decimals} decimals, "
+                f"the spec says {asset.decimals}"
             )
-            if decimals > MAX_DECIMALS:
-                raise SpecError(f"{what}: decimals() must be <= {MAX_DECIMALS}, got {decimals}")
+        symbol = _text_or_none(token.symbol)
+        if symbol is not None and symbol != asset.symbol:
+            raise SpecError(
+                f"{where}: assets[{i}].symbol: the token at {asset.address} is {symbol!r}, the spec says {asset.symbol!r}"
+            )
+        what = f"{where}: assets[{i}].feed"
+        decimals = int(
+            require_instance(asset.feed, what, provider, project.MockPriceFeed, "decimals", "a price feed").decimals()
+        )
+        if decimals > MAX_DECIMALS:
+            raise SpecError(f"{what}: decimals() must be <= {MAX_DECIMALS}, got {decimals}")
     for i, venue in enumerate(spec.venues):
         require_code(venue, f"{where}: venues[{i}]", provider)
+    # Over existing tokens every market.venues entry names a factory (ballast.spec), so the
+    # factory venues are market.venues, in order.
+    for k, venue in enumerate(spec.factory_venues):
+        _check_factory_venue(spec, venue, f"{where}: market.venues[{k}]", provider)
+
+
+def _text_or_none(view):
+    """``view()`` as text, or ``None`` when it does not answer one (e.g. a ``bytes32`` symbol)."""
+    try:
+        value = view()
+    except Exception:  # a revert, or data that does not decode as a string
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _check_factory_venue(spec: PortfolioSpec, venue: FactoryVenueSpec, where: str, provider) -> None:
+    """The factory of ``venue`` is one of its kind, with its fee tier, and holds every listed pool."""
+    require_code(venue.factory, f"{where}.factory", provider)
+    if venue.kind == "uniswap_v2":
+        factory = uniswap_v2.container("UniswapV2Factory").at(venue.factory)
+        label, view, args = "Uniswap V2", "allPairsLength", ()
+    else:
+        factory = uniswap_v3.container("UniswapV3Factory").at(venue.factory)
+        label, view, args = "Uniswap V3", "feeAmountTickSpacing", (venue.fee_bps * 100,)
+    try:
+        answer = int(getattr(factory, view)(*args))
+    except Exception:  # a revert, or data that does not decode: not that kind of factory
+        raise SpecError(
+            f"{where}.factory: {venue.factory} is not a {label} factory (its {view}() call failed)"
+        ) from None
+    if venue.kind == "uniswap_v3" and answer == 0:
+        raise SpecError(
+            f"{where}.fee_bps: the factory at {venue.factory} has no {venue.fee_bps} bps tier "
+            f"(feeAmountTickSpacing({venue.fee_bps * 100}) is 0)"
+        )
+    address_of = {a.symbol: a.address for a in spec.assets}
+    for j, pool in enumerate(venue.pools):
+        what = f"{where}.pools[{j}].address"
+        tokens = [address_of[symbol] for symbol in pool.pair]
+        if venue.kind == "uniswap_v2":
+            registered, call = factory.getPair(*tokens), f"getPair({', '.join(pool.pair)})"
+        else:
+            fee = venue.fee_bps * 100
+            registered, call = factory.getPool(*tokens, fee), f"getPool({', '.join(pool.pair)}, {fee})"
+        if str(registered).lower() != pool.address.lower():
+            raise SpecError(
+                f"{what}: the factory's {call} is {registered}, not {pool.address} "
+                "(no such pool, or a factory whose pools are not at the Uniswap CREATE2 addresses)"
+            )
+        require_code(pool.address, what, provider)
 
 
 @dataclass
@@ -138,6 +213,43 @@ def deploy_venue(project, sender, spec: PortfolioSpec, tokens: list, kind: str, 
             tokens[j].approve(venue, amount_b, sender=lp)
             venue.add_liquidity(tokens[i], tokens[j], amount_a, amount_b, sender=lp)
     return venue
+
+
+def deploy_factory_venue(project, sender, venue: FactoryVenueSpec):
+    """Ballast's adapter over the existing factory of ``venue``: the only contract deployed for
+    it (the factory's pools are traded as they are; none is created, no fee tier enabled)."""
+    if venue.kind == "uniswap_v2":
+        return uniswap_v2.deploy_adapter(project, venue.factory, sender)
+    return uniswap_v3.deploy_adapter(project, venue.factory, venue.fee_bps * 100, sender)
+
+
+@dataclass
+class Deployment:
+    """What :func:`deploy_from_spec` deployed or used: the vault, its tokens and feeds (instances
+    for a local market, addresses for existing ones) and every venue it allows."""
+
+    vault: object
+    tokens: list
+    feeds: list
+    venues: list
+    market: LocalMarket | None = None  # the local market, for a spec without addresses
+
+
+def deploy_from_spec(project, sender, spec: PortfolioSpec, keeper=None) -> Deployment:
+    """The vault of ``spec``, the same way on every network: over a fresh local market of mock
+    tokens, feeds and pools when the spec has no addresses (every venue allowed); over the
+    spec's tokens and feeds otherwise, trading its ``venues`` and an adapter deployed over each
+    factory of ``market.venues``. The caller checks the spec against the chain first
+    (:func:`check_network`, :func:`check_existing_contracts`), before anything is sent."""
+    if not any(a.address for a in spec.assets):
+        market = deploy_local_market(project, sender, spec)
+        vault = deploy_vault(project, sender, spec, market.tokens, market.feeds, market.venues, keeper=keeper)
+        return Deployment(vault, market.tokens, market.feeds, market.venues, market)
+    tokens = [a.address for a in spec.assets]
+    feeds = [a.feed for a in spec.assets]
+    venues = list(spec.venues) + [deploy_factory_venue(project, sender, v) for v in spec.factory_venues]
+    vault = deploy_vault(project, sender, spec, tokens, feeds, venues, keeper=keeper)
+    return Deployment(vault, tokens, feeds, venues)
 
 
 def asset_configs(spec: PortfolioSpec, tokens: list, feeds: list) -> list[tuple]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import cache
 
+from eth_abi import encode
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
@@ -37,10 +39,30 @@ def container(name: str):
     return artifacts.container(*_PATHS[name])
 
 
+@cache
 def pool_init_code_hash() -> bytes:
-    """keccak256 of the pool's creation code: what CREATE2 pool addresses are derived from."""
+    """keccak256 of the pool's creation code: what CREATE2 pool addresses are derived from.
+
+    Equal to ``POOL_INIT_CODE_HASH`` of ``@uniswap/v3-periphery``'s ``PoolAddress``, so the mainnet
+    factory's pools are derived with it too (``tests/unit/test_spec_validation.py``).
+    """
     code = artifacts.contract_type(*_PATHS["UniswapV3Pool"]).deployment_bytecode.bytecode
     return keccak(bytes.fromhex(code.removeprefix("0x")))
+
+
+def pool_address(factory: str, token_a: str, token_b: str, fee: int) -> str:
+    """The CREATE2 address of ``factory``'s (token_a, token_b) pool at ``fee`` pips, as the adapter
+    (and the periphery's ``PoolAddress``) derives it (it may hold no contract); checksummed."""
+    token0, token1 = sort_tokens(token_a, token_b)
+    salt = keccak(encode(["address", "address", "uint24"], [token0, token1, fee]))
+    digest = keccak(b"\xff" + bytes.fromhex(_address(factory)[2:]) + salt + pool_init_code_hash())
+    return to_checksum_address(digest[12:])
+
+
+def deploy_adapter(project, factory: str, fee: int, sender):
+    """Ballast's adapter over the ``fee`` (pips) pools of the Uniswap V3 factory at ``factory``
+    (an existing one, e.g. mainnet's: nothing else is deployed, no fee tier enabled)."""
+    return project.UniswapV3Venue.deploy(factory, pool_init_code_hash(), fee, sender=sender)
 
 
 def deploy_venue(project, sender, fee: int = 3000, factory=None):
@@ -53,8 +75,7 @@ def deploy_venue(project, sender, fee: int = 3000, factory=None):
         factory = container("UniswapV3Factory").deploy(sender=sender)
     if fee == LOW_FEE and int(factory.feeAmountTickSpacing(fee)) == 0:
         factory.enableFeeAmount(LOW_FEE, LOW_FEE_TICK_SPACING, sender=sender)
-    venue = project.UniswapV3Venue.deploy(factory.address, pool_init_code_hash(), fee, sender=sender)
-    return factory, venue
+    return factory, deploy_adapter(project, factory.address, fee, sender)
 
 
 def deploy_periphery(factory, sender):

@@ -64,10 +64,12 @@ def write_spec(tmp_path: Path, change) -> Path:
 
 
 def existing(data: dict, addresses: list[str], venues: list[str]) -> None:
-    """Turn the demo spec into one over existing tokens (feeds = the same addresses)."""
+    """Turn the demo spec into one over existing tokens (feeds = the same addresses) and venues
+    (its local market dropped: such a vault creates no pools)."""
     for asset, address in zip(data["assets"], addresses):
         asset.update(address=address, feed=address)
     data["venues"] = venues
+    data.pop("market")
 
 
 # ---------------------------------------------------------------- ape run deploy

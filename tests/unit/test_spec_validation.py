@@ -8,16 +8,21 @@ were run against such a broken copy).
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
 import yaml
+from eth_utils import to_checksum_address
 
+from ballast.chain.artifacts import NODE_MODULES
 from ballast.chain.deploy import AssetSpec, PortfolioSpec, SpecError, check_network, load_spec, spec_from_dict
 from ballast.constants import MAX_ASSETS, TRIGGER_HYBRID
+from ballast.venues import uniswap_v2, uniswap_v3
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "specs" / "demo.yaml"
+MAINNET = ROOT / "specs" / "mainnet.yaml"
 WHERE = "specs/x.yaml"
 U128 = 2**128 - 1
 TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -58,10 +63,12 @@ def weights(*values):
 
 
 def existing(d, n=4, venues=(VENUE,)):
-    """Give every asset an address and feed (distinct, well-formed), and the spec venues."""
+    """Give every asset an address and feed (distinct, well-formed), and the spec venues; drop the
+    local market (a vault over existing tokens creates no pools)."""
     for i, a in enumerate(d["assets"][:n]):
         a.update(address=f"0x{i + 1:040x}", feed=f"0x{i + 0xF1:040x}")
     d["venues"] = list(venues)
+    d.pop("market", None)
 
 
 def test_demo_spec__loads_the_same_values_as_before():
@@ -296,7 +303,12 @@ CASES = [
         lambda d: existing(d, n=3),
         "assets[3].address: missing while assets[0] has one: give every asset an address and feed, or none (local mocks)",
     ),
-    ("no venues", lambda d: existing(d, venues=()), "venues: required for a vault over existing tokens, got none"),
+    (
+        "no venues",
+        lambda d: existing(d, venues=()),
+        "venues: a vault over existing tokens needs a venue: Ballast adapters in venues, or market.venues naming "
+        "existing factories, got neither",
+    ),
 ]
 
 
@@ -418,3 +430,176 @@ def test_spec__local_market_kinds__refused_with_the_field(section, value, messag
     with pytest.raises(SpecError) as err:
         spec_from_dict(data, "specs/x.yaml")
     assert str(err.value) == f"specs/x.yaml: {message}"
+
+
+# ---------------------------------------------------------------- existing markets (specs/mainnet.yaml)
+
+V3_FACTORY = "0x1F98431c8aD98523631AE4a59f267346ea31F984"
+V2_FACTORY = "0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f"
+USDC_WETH_5 = "0x88e6A0c2dDD26FEEb64F039a2c41296FcB3f5640"
+USDC_WETH_30 = "0x8ad599c3A0ff1De082011EFDDc58f1908eb6e6D8"
+USDC_WETH_V2 = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
+
+
+def mainnet() -> dict:
+    return yaml.safe_load(MAINNET.read_text())
+
+
+def test_mainnet_spec__checksummed_addresses_real_heartbeats_and_three_factory_venues():
+    """specs/mainnet.yaml loads; every address in it is EIP-55 checksummed (the loader also takes
+    all-lowercase ones, so this is checked here), and the heartbeats are Chainlink's."""
+    spec = load_spec(MAINNET)
+    addresses = [a.address for a in spec.assets] + [a.feed for a in spec.assets]
+    addresses += [v.factory for v in spec.factory_venues] + [p.address for v in spec.factory_venues for p in v.pools]
+    assert [a for a in addresses if to_checksum_address(a) != a] == []
+    assert {a.symbol: (a.decimals, a.heartbeat) for a in spec.assets} == {
+        "USDC": (6, 86_400),
+        "WETH": (18, 3_600),
+        "WBTC": (8, 3_600),
+        "LINK": (18, 3_600),
+    }
+    assert [(v.kind, v.fee_bps, v.factory) for v in spec.factory_venues] == [
+        ("uniswap_v3", 5, V3_FACTORY),
+        ("uniswap_v3", 30, V3_FACTORY),
+        ("uniswap_v2", 30, V2_FACTORY),
+    ]
+    assert spec.venues == [] and spec.weights_bps == [4000, 3000, 2000, 1000]
+    check_network(spec, str(MAINNET), "ethereum:mainnet-fork:foundry", local=False)  # no mock needed
+
+
+def test_init_code_hashes__equal_the_uniswap_periphery_constants():
+    """The adapters derive pool addresses with the init-code hashes of the npm core artifacts; the
+    mainnet factories' pools are where the periphery's own libraries (the code every router on
+    mainnet uses) put them. Both constants are read from the pinned periphery sources."""
+    v3_source = (NODE_MODULES / "@uniswap/v3-periphery/contracts/libraries/PoolAddress.sol").read_text()
+    v2_source = (NODE_MODULES / "@uniswap/v2-periphery/contracts/libraries/UniswapV2Library.sol").read_text()
+    v3_constant = re.search(r"POOL_INIT_CODE_HASH = 0x([0-9a-f]{64});", v3_source).group(1)
+    v2_constant = re.search(r"hex'([0-9a-f]{64})' // init code hash", v2_source).group(1)
+    assert uniswap_v3.pool_init_code_hash().hex() == v3_constant
+    assert uniswap_v2.pair_init_code_hash().hex() == v2_constant
+
+
+def test_pool_addresses__the_factories_create2_of_known_mainnet_pools():
+    """The derivation the spec check uses gives the well-known mainnet USDC/WETH pools, in either
+    token order."""
+    usdc, weth = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
+    assert uniswap_v3.pool_address(V3_FACTORY, usdc, weth, 500) == USDC_WETH_5
+    assert uniswap_v3.pool_address(V3_FACTORY, weth, usdc, 3000) == USDC_WETH_30
+    assert uniswap_v2.pair_address(V2_FACTORY, weth.lower(), usdc) == USDC_WETH_V2
+
+
+def venue(i: int, **fields):
+    return lambda d: d["market"]["venues"][i].update(fields)
+
+
+def pool(i: int, j: int, **fields):
+    return lambda d: d["market"]["venues"][i]["pools"][j].update(fields)
+
+
+EXISTING_CASES = [
+    # (checked: each fails with its rule removed from VenueModel._fee or _existing_market_issues)
+    (
+        "factory on balancer",
+        venue(0, kind="balancer", fee_bps=30, pools=[]),
+        "market.venues[0].factory: only uniswap_v2 and uniswap_v3 adapters are deployed over an existing "
+        "factory, got kind balancer",
+    ),
+    (
+        "pools without factory",
+        lambda d: d["market"]["venues"][0].pop("factory"),
+        "market.venues[0].pools: need the venue's factory, to check each pool's address against it",
+    ),
+    (
+        "venue without factory",
+        lambda d: d["market"]["venues"].append({"kind": "uniswap_v3", "fee_bps": 100}),
+        "market.venues[3].factory: required when the assets have addresses (Ballast's adapter is deployed over "
+        "an existing factory; no pool is created), got none",
+    ),
+    (
+        "single local venue",
+        lambda d: d.update(market={"venue": "uniswap_v2"}, venues=[VENUE]),
+        "market: a vault over existing tokens creates no pools: list market.venues, each with the factory its "
+        "adapter trades, got venue 'uniswap_v2'",
+    ),
+    (
+        "pool of an unknown asset",
+        pool(0, 0, pair=["DAI", "WETH"]),
+        "market.venues[0].pools[0].pair: 'DAI' is not an asset's symbol (USDC, WETH, WBTC, LINK)",
+    ),
+    (
+        "pool of one asset",
+        pool(0, 1, pair=["WETH", "WETH"]),
+        "market.venues[0].pools[1].pair: must name two different assets, got ['WETH', 'WETH']",
+    ),
+    (
+        "pool of three assets",
+        pool(0, 1, pair=["WETH", "WBTC", "USDC"]),
+        "market.venues[0].pools[1].pair: must name two different assets, got ['WETH', 'WBTC', 'USDC']",
+    ),
+    (
+        "pool listed twice",
+        pool(0, 1, pair=["WETH", "USDC"], address=USDC_WETH_5),
+        "market.venues[0].pools[1].pair: WETH/USDC is listed twice (also pools[0])",
+    ),
+    (
+        "pool of another fee tier",
+        pool(0, 0, address=USDC_WETH_30),
+        f"market.venues[0].pools[0].address: the uniswap_v3 factory {V3_FACTORY} puts the USDC/WETH pool at "
+        f"5 bps at {USDC_WETH_5}, got {USDC_WETH_30}",
+    ),
+    (
+        "v3 pool listed on the v2 factory",
+        pool(2, 0, address=USDC_WETH_5),
+        f"market.venues[2].pools[0].address: the uniswap_v2 factory {V2_FACTORY} puts the USDC/WETH pool at "
+        f"{USDC_WETH_V2}, got {USDC_WETH_5}",
+    ),
+    (
+        "factory of the wrong case",  # as the address was first typed for this spec
+        venue(2, factory="0x5C69bEe701ef814a2B6a3EDd4B1652CB9cc5aA6f"),
+        f"market.venues[2].factory: must be checksummed ({V2_FACTORY}) or all lowercase, "
+        "got '0x5C69bEe701ef814a2B6a3EDd4B1652CB9cc5aA6f'",
+    ),
+    (
+        "typo in a venue",
+        venue(1, factroy=V3_FACTORY),
+        "market.venues[1].factroy: unknown field (did you mean 'factory'?)",
+    ),
+    (
+        "no venue at all",
+        lambda d: d.pop("market"),
+        "venues: a vault over existing tokens needs a venue: Ballast adapters in venues, or market.venues naming "
+        "existing factories, got neither",
+    ),
+]
+
+
+@pytest.mark.parametrize("change, message", [c[1:] for c in EXISTING_CASES], ids=[c[0] for c in EXISTING_CASES])
+def test_mainnet_spec__bad_existing_market__named_with_rule_and_value(change, message):
+    data = mainnet()
+    change(data)
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(data, WHERE)
+    assert str(err.value) == f"{WHERE}: {message}"
+
+
+def test_mainnet_spec__lowercase_pool_and_adapters_alongside_factories__accepted():
+    """An all-lowercase pool address is the same pool; already deployed adapters (``venues``) may
+    stand beside the factory venues."""
+    data = mainnet()
+    data["market"]["venues"][0]["pools"][0]["address"] = USDC_WETH_5.lower()
+    data["venues"] = [VENUE]
+    spec = spec_from_dict(data, WHERE)
+    assert spec.venues == [VENUE] and len(spec.factory_venues) == 3
+
+
+def test_demo_spec__factory_on_a_local_market__refused():
+    # Fails with the factory check of the mock-market branch of _basket_issues removed (the factory
+    # would be silently ignored: deploy_local_market deploys its own).
+    data = demo()
+    data["market"]["venues"][0]["factory"] = V2_FACTORY
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(data, WHERE)
+    assert str(err.value) == (
+        f"{WHERE}: market.venues[0].factory: only for assets with addresses (a local market deploys its own "
+        f"factory), got {V2_FACTORY!r}"
+    )
