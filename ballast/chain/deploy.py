@@ -233,6 +233,7 @@ class Deployment:
     feeds: list
     venues: list
     market: LocalMarket | None = None  # the local market, for a spec without addresses
+    lens: object = None  # a VaultLens: the keeper's one-call read of the vault
 
 
 def deploy_from_spec(project, sender, spec: PortfolioSpec, keeper=None) -> Deployment:
@@ -244,12 +245,14 @@ def deploy_from_spec(project, sender, spec: PortfolioSpec, keeper=None) -> Deplo
     if not any(a.address for a in spec.assets):
         market = deploy_local_market(project, sender, spec)
         vault = deploy_vault(project, sender, spec, market.tokens, market.feeds, market.venues, keeper=keeper)
-        return Deployment(vault, market.tokens, market.feeds, market.venues, market)
+        return Deployment(
+            vault, market.tokens, market.feeds, market.venues, market, project.VaultLens.deploy(sender=sender)
+        )
     tokens = [a.address for a in spec.assets]
     feeds = [a.feed for a in spec.assets]
     venues = list(spec.venues) + [deploy_factory_venue(project, sender, v) for v in spec.factory_venues]
     vault = deploy_vault(project, sender, spec, tokens, feeds, venues, keeper=keeper)
-    return Deployment(vault, tokens, feeds, venues)
+    return Deployment(vault, tokens, feeds, venues, lens=project.VaultLens.deploy(sender=sender))
 
 
 def asset_configs(spec: PortfolioSpec, tokens: list, feeds: list) -> list[tuple]:
@@ -317,7 +320,9 @@ def read_deployments(path: str | Path) -> dict:
     return book
 
 
-def record_deployment(path: str | Path, network: str, vault, tokens: list, feeds: list, venues: list) -> dict:
+def record_deployment(
+    path: str | Path, network: str, vault, tokens: list, feeds: list, venues: list, lens=None
+) -> dict:
     """Write the deployed addresses to ``path`` (JSON, one entry per network) and return the entry."""
     path = Path(path)
     book = read_deployments(path)
@@ -327,6 +332,8 @@ def record_deployment(path: str | Path, network: str, vault, tokens: list, feeds
         "feeds": [str(f) for f in feeds],
         "venues": [str(v) for v in venues],
     }
+    if lens is not None:
+        entry["lens"] = str(lens.address)
     book[network] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(book, indent=2) + "\n")

@@ -8,6 +8,7 @@ status, that no traceback is printed, and that nothing was sent (chain height an
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -106,6 +107,8 @@ def test_deploy__demo_spec__deploys_and_records(deploy_cli, tmp_path, chain_stat
     assert result.exit_code == 0, output
     assert output.splitlines()[-1] == f"recorded in {tmp_path / 'local.json'}"
     assert chain_state() != before
+    entry = json.loads((tmp_path / "local.json").read_text())["local"]
+    assert output.splitlines()[-2] == f"lens {entry['lens']} (ape run keeper --lens)"
 
 
 def test_deploy__missing_spec_file__one_line(deploy_cli, tmp_path, chain_state):
