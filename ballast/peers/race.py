@@ -14,6 +14,7 @@ lost at oracle prices, in bps of the value traded and of the basket.
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 from ballast import keeper as keeper_path
@@ -41,6 +42,7 @@ class Row:
     value_traded: float  # USD at oracle prices
     value_lost: float  # USD at oracle prices
     basket: float  # USD before the rebalance
+    model_bps: float | None = None  # Balancer: the backtester's AMM model's loss, bps of the basket
 
     @property
     def gas_per_trade(self) -> int:
@@ -174,6 +176,7 @@ def run(project, chain, accounts, echo=print) -> dict:
         # Balancer: arbitrageurs swap its prices back to the oracle's, each swap a Vault.swap from
         # their own account (a standing approval, as an arbitrage bot has).
         snapshot = balancer_v2.snapshot(bal_adapter)
+        moved = [factor if k == asset else 1.0 for k in range(len(tokens))]
         before = _pool_value(bvault, pool_id, index_of, oracle, decimals)
         swaps = plan_arbitrage(snapshot, tokens, oracle, decimals)
         receipts, traded = [], 0
@@ -198,6 +201,7 @@ def run(project, chain, accounts, echo=print) -> dict:
                 traded / WAD,
                 (before - _pool_value(bvault, pool_id, index_of, oracle, decimals)) / WAD,
                 before / WAD,
+                amm_jump_loss_bps(weights, moved),
             )
         )
 
@@ -208,6 +212,16 @@ def run(project, chain, accounts, echo=print) -> dict:
 def _set_value(units: list[int], supply: int, oracle: list[int], decimals: list[int]) -> int:
     """USD (WAD) of a SetToken's positions at oracle prices."""
     return sum(u * supply // WAD * o // 10**d for u, o, d in zip(units, oracle, decimals))
+
+
+def amm_jump_loss_bps(weights: list[float], price_ratios: list[float]) -> float:
+    """The backtester's AMM model (``ballast.backtest._simulate_amm``: a zero-fee weighted pool
+    arbitraged to market) over one jump of the prices by ``price_ratios``, from target weights:
+    the pool ends at ``prod r_i**w_i`` of its value, the basket it held is worth ``sum w_i r_i``;
+    the difference is what the arbitrageurs take, in bps of the latter."""
+    held = sum(w * r for w, r in zip(weights, price_ratios))
+    pool = math.prod(r**w for w, r in zip(weights, price_ratios))
+    return (held - pool) / held * 1e4
 
 
 def _pool_value(bvault, pool_id, index_of: dict, oracle: list[int], decimals: list[int]) -> int:
@@ -223,17 +237,22 @@ def _pool_value(bvault, pool_id, index_of: dict, oracle: list[int], decimals: li
 def format_rows(rows: list[Row], entry: dict[str, int]) -> str:
     header = (
         f"{'system':<8} {'move':<10} {'txs':>4} {'trades':>6} {'gas':>10} {'gas/trade':>10} "
-        f"{'traded $':>10} {'lost $':>8} {'bps traded':>10} {'bps basket':>10}"
+        f"{'traded $':>10} {'lost $':>8} {'bps traded':>10} {'bps basket':>10} {'model bps':>9}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
             f"{r.system:<8} {r.move:<10} {r.transactions:>4} {r.trades:>6} {r.gas:>10,} {r.gas_per_trade:>10,} "
             f"{r.value_traded:>10,.0f} {r.value_lost:>8,.0f} {r.value_lost * 1e4 / r.value_traded:>10.1f} "
-            f"{r.value_lost * 1e4 / r.basket:>10.2f}"
+            f"{r.value_lost * 1e4 / r.basket:>10.2f} "
+            + (f"{r.model_bps:>9.2f}" if r.model_bps is not None else f"{'':>9}")
         )
     by = {(r.system, r.move): r for r in rows}
     ratios = [by["Ballast", m].gas / by["Set v2", m].gas for m, _, _ in MOVES if ("Set v2", m) in by]
     lines.append("Ballast's rebalance gas / Set's: " + ", ".join(f"{x:.2f}x" for x in ratios) + " (target <= 0.5x)")
+    lines.append(
+        "model bps: the backtester's AMM model (zero fee) over the same jump; the pool's 30 bps fee "
+        "keeps its price within the fee of the oracle's, so the arbitrageurs take a little less"
+    )
     lines.append("entry and exit gas: " + ", ".join(f"{k} {v:,}" for k, v in entry.items()))
     return "\n".join(lines)
