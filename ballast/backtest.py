@@ -60,6 +60,7 @@ __all__ = [
     "plot_weights",
     "run_backtest",
     "simulate",
+    "trade_keep",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -599,6 +600,28 @@ def ideal_values(prices: FloatArray, config: BacktestConfig) -> FloatArray:
     return values
 
 
+def trade_keep(
+    policy: Policy, abs_drift: FloatArray, vols: FloatArray | None, vol_reference: float
+) -> tuple[FloatArray | float, FloatArray]:
+    """How far a triggered rebalance of ``policy`` trades, for drifts of shape (paths, assets).
+
+    Returns ``(keep, gross)``: the share of each path's drift left after the trade (new weights
+    are ``target + keep * drift``; a float, or an array (paths,) in "edge" mode) and the one-side
+    swap notional as a fraction of value, ``sum |delta w| / 2``, shape (paths,).
+    """
+    if policy.mode == "target":
+        return 0.0, 0.5 * abs_drift.sum(axis=1)
+    if policy.mode == "partial":
+        return 1.0 - policy.fraction, (0.5 * policy.fraction) * abs_drift.sum(axis=1)
+    bands, outer = policy.bands(abs_drift.shape[1])
+    band = bands / MAX_BPS
+    if vols is not None:
+        band = np.minimum(band * vol_scale_np(vols, vol_reference), outer / MAX_BPS)
+    worst = (abs_drift / band).max(axis=1)
+    keep = np.where(worst > 1.0, 1.0 / np.maximum(worst, 1.0), 1.0)
+    return keep, 0.5 * (1.0 - keep) * abs_drift.sum(axis=1)
+
+
 def simulate(
     policy: Policy, prices: FloatArray, config: BacktestConfig, dt_seconds: float = DAY, record_path: int | None = None
 ) -> PathResults:
@@ -645,8 +668,6 @@ def simulate(
     bands, outer = policy.bands(targets.size)
     hybrid = policy.kind == "hybrid"
     variance = np.full((paths, targets.size), config.vol_reference**2) if hybrid else None
-    edge_band = bands / MAX_BPS
-    keep_partial = 1.0 - policy.fraction
 
     for k in range(1, steps + 1):
         p = prices[k]
@@ -675,19 +696,7 @@ def simulate(
             trigger, drift, bands, outer, now, last, policy.interval, vols, config.vol_reference
         )
 
-        if policy.mode == "target":
-            keep: FloatArray | float = 0.0
-            gross = 0.5 * abs_drift.sum(axis=1)
-        elif policy.mode == "partial":
-            keep = keep_partial
-            gross = (0.5 * policy.fraction) * abs_drift.sum(axis=1)
-        else:
-            band = edge_band
-            if vols is not None:
-                band = np.minimum(edge_band * vol_scale_np(vols, config.vol_reference), outer / MAX_BPS)
-            worst = (abs_drift / band).max(axis=1)
-            keep = np.where(worst > 1.0, 1.0 / np.maximum(worst, 1.0), 1.0)
-            gross = 0.5 * (1.0 - keep) * abs_drift.sum(axis=1)
+        keep, gross = trade_keep(policy, abs_drift, vols, config.vol_reference)
         do = due & (gross > _MIN_TRADE)
         if not do.any():
             if after is not None:

@@ -1,8 +1,14 @@
-"""Constant-product (Uniswap V2) math, identical to ``ConstantProductAMM.vy``."""
+"""Constant-product (Uniswap V2) math, identical to ``ConstantProductAMM.vy``.
+
+The integer functions reproduce the contract; the ``*_np`` functions are the same formulas in
+floating point, vectorised over arrays of pools, for simulators (:mod:`ballast.systemic`).
+"""
 
 from __future__ import annotations
 
 from math import isqrt
+
+import numpy as np
 
 from ballast.constants import MAX_BPS
 
@@ -78,3 +84,37 @@ def sandwich_safe_min_out(amount_in: int, reserve_in: int, reserve_out: int, fee
         else:
             lo = mid
     return output_after_front_run(lo, reserve_in, reserve_out, fee_bps, amount_in)
+
+
+# ----------------------------------------------------------------- vectorised (floats)
+
+
+def amount_out_np(amount_in, reserve_in, reserve_out, fee_bps: float) -> np.ndarray:
+    """:func:`amount_out` in floating point, elementwise: ``a(1-f) y / (x + a(1-f))``; 0 for ``a <= 0``."""
+    a = np.asarray(amount_in, dtype=np.float64)
+    in_with_fee = np.maximum(a, 0.0) * (1.0 - fee_bps / MAX_BPS)
+    return in_with_fee * reserve_out / (reserve_in + in_with_fee)
+
+
+def swap_np(amount_in, reserve_in, reserve_out, fee_bps: float):
+    """One swap per pool: ``(amount out, new reserve in, new reserve out)``; the fee stays in the pool."""
+    out = amount_out_np(amount_in, reserve_in, reserve_out, fee_bps)
+    return out, reserve_in + np.maximum(amount_in, 0.0), reserve_out - out
+
+
+def arbitrage_input_np(reserve_in, reserve_out, price_in, fee_bps: float) -> np.ndarray:
+    """Input that brings the pool's marginal output net of fee, ``(1-f) y'/x'``, down to ``price_in``.
+
+    ``price_in`` is the external price of the input token in output tokens. A rational arbitrageur
+    stops there (one more unit would lose money), so the pool ends at the edge of its fee band. With
+    the fee kept in the pool (``x' = x + a``, ``y' = x y / (x + (1-f) a)``) the condition is the
+    quadratic ``(1-f) a^2 + (2-f) x a + x^2 - (1-f) x y / price_in = 0``, solved in its stable form;
+    with ``f = 0`` it is ``x' = sqrt(k / price_in)``, as :func:`arbitrage_input`. 0 when the pool is
+    already at or inside the band on this side.
+    """
+    x = np.asarray(reserve_in, dtype=np.float64)
+    g = 1.0 - fee_bps / MAX_BPS
+    c = x * x - g * x * reserve_out / price_in
+    b = (1.0 + g) * x
+    root = np.sqrt(np.maximum(b * b - 4.0 * g * c, 0.0))
+    return np.where(c < 0.0, -2.0 * c / (b + root), 0.0)

@@ -1,0 +1,310 @@
+"""Many vaults, one market: an agent-based simulator of rebalancing vaults sharing pools.
+
+Asset 0 is the numeraire (a stablecoin, price 1). Every other asset ``i`` trades against it on
+one constant-product pool (``x_i`` units of the asset, ``y_i`` of the numeraire; pool price
+``y_i / x_i``). The external price path (GBM, jumps or a CSV history: the backtester's price
+models) is exogenous: nothing the vaults do moves it. Each step ``k``:
+
+1. arbitrage: each pool is traded to the edge of its fee band around the external price of step
+   ``k - arb_latency`` (:func:`ballast.venues.amm.arbitrage_input_np`); the arbitrageur pays the
+   pool fee;
+2. noise traders (optional): one signed trade per pool, ``noise`` times its asset reserve times a
+   standard normal;
+3. vaults: each measures its drift at the *external* price (its oracle is a feed, not the pool),
+   evaluates its backtester policy (:func:`ballast.policy.needs_rebalance_np`,
+   :func:`ballast.backtest.trade_keep`), and, if due and past its keeper's random delay, trades
+   on the pools: sells first, then buys, in a random order of vaults that changes every step
+   (the block's ordering). A vault forced to liquidate sells everything it holds first;
+4. the pool prices after these trades are recorded (the price the next step's arbitrage corrects).
+
+A vault's cost is the value it loses at external prices by trading (pool fee plus price impact,
+negative when it trades against a stale pool at a better price) plus gas. Money is in floats
+(numeraire units); this is a model, not accounting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ballast.backtest import _MIN_TRADE, _TRIGGERS, Policy, trade_keep
+from ballast.constants import MAX_BPS
+from ballast.policy import Trigger, needs_rebalance_np, update_variance_np
+from ballast.venues.amm import arbitrage_input_np, swap_np
+
+FloatArray = NDArray[np.float64]
+
+__all__ = [
+    "Market",
+    "Mitigation",
+    "SystemicResult",
+    "VaultGroup",
+    "simulate_market",
+]
+
+
+@dataclass(frozen=True)
+class VaultGroup:
+    """``count`` vaults with one backtester policy (calendar, threshold or hybrid) and size."""
+
+    policy: Policy
+    count: int = 1
+    value: float = 1_000_000.0
+
+    def __post_init__(self) -> None:
+        """Validates the group."""
+        if self.policy.kind not in _TRIGGERS:
+            raise ValueError(f"vault policies must be calendar, threshold or hybrid, got {self.policy.kind!r}")
+        if self.count < 0 or self.value <= 0:
+            raise ValueError("count must be >= 0 and value positive")
+
+
+@dataclass(frozen=True)
+class Market:
+    """The shared pools, their arbitrageurs and noise traders, and the vaults' common settings.
+
+    Attributes:
+        weights_bps: Every vault's target weights, bps (asset 0 is the numeraire).
+        depth: Numeraire reserve of each pool at the start (its asset reserve is ``depth / price``).
+        fee_bps: Pool fee, bps of the input.
+        arb_latency: Steps between an external price and the arbitrage that follows it.
+        arb_to_edge: Arbitrageurs stop at the edge of the fee band (rational: the pool price
+            stays within ``fee_bps`` of the external one); if False they trade the pool price
+            exactly to the external price (as ``ballast.chain.market.arbitrage`` does in tests).
+        noise: Noise trade per pool and step, as a share of the asset reserve (std. dev.).
+        gas: Fixed cost per vault rebalance, numeraire.
+        vol_reference, vol_alpha_bps: The hybrid trigger's estimator settings.
+    """
+
+    weights_bps: tuple[int, ...] = (4_000, 3_000, 2_000, 1_000)
+    depth: float = 50_000_000.0
+    fee_bps: float = 30.0
+    arb_latency: int = 0
+    arb_to_edge: bool = True
+    noise: float = 0.0
+    gas: float = 10.0
+    vol_reference: float = 0.6
+    vol_alpha_bps: float = 500.0
+
+    def __post_init__(self) -> None:
+        """Validates the market."""
+        if len(self.weights_bps) < 2 or sum(self.weights_bps) != MAX_BPS or min(self.weights_bps) <= 0:
+            raise ValueError(f"weights_bps: at least two positive weights summing to {MAX_BPS}")
+        if self.depth <= 0 or not 0 <= self.fee_bps < MAX_BPS or self.arb_latency < 0 or self.noise < 0:
+            raise ValueError("depth must be positive, fee_bps in [0, 10000), arb_latency and noise >= 0")
+
+    @property
+    def targets(self) -> FloatArray:
+        """Target weights as fractions."""
+        return np.asarray(self.weights_bps, dtype=np.float64) / MAX_BPS
+
+
+@dataclass(frozen=True)
+class Mitigation:
+    """Changes to every vault's behaviour, measured on the same paths.
+
+    Attributes:
+        jitter: Mean random keeper delay, steps: a due vault trades each step with probability
+            ``1 / (1 + jitter)`` (a geometric delay).
+        stagger: Calendar dates: vault ``j``'s clock starts ``(j mod stagger) / stagger`` of an
+            interval early, so the vaults' calendar dates are spread over ``stagger`` dates.
+        fraction: If set, every vault trades only this share of its drift (partial rebalancing).
+    """
+
+    jitter: float = 0.0
+    stagger: int = 1
+    fraction: float | None = None
+
+    def __post_init__(self) -> None:
+        """Validates the mitigation."""
+        if self.jitter < 0 or self.stagger < 1 or (self.fraction is not None and not 0 < self.fraction <= 1):
+            raise ValueError("jitter must be >= 0, stagger >= 1, fraction in (0, 1]")
+
+
+@dataclass
+class SystemicResult:
+    """What :func:`simulate_market` records.
+
+    Attributes:
+        external: External price of each pooled asset, shape (steps + 1, paths, pools).
+        pool: Pool price after each step's trades, same shape.
+        trading: Whether each vault traded at each step, shape (steps + 1, paths, vaults).
+        values: Each vault's value at external prices after each step, (steps + 1, paths, vaults).
+        cost: Each vault's total cost (value lost at external prices, plus gas), (paths, vaults).
+        traded: Each vault's total traded notional (inputs at external prices), (paths, vaults).
+        rebalances: Rebalances per vault, (paths, vaults).
+        initial: Each vault's starting value, (vaults,).
+        group: Index of each vault's group, (vaults,).
+    """
+
+    external: FloatArray
+    pool: FloatArray
+    trading: NDArray[np.bool_]
+    values: FloatArray
+    cost: FloatArray
+    traded: FloatArray
+    rebalances: NDArray[np.int64]
+    initial: FloatArray
+    group: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def _vault_trades(units, price, pool_x, pool_y, buy, sell, fee_bps):
+    """One vault's trades on every pool, vectorised over paths; updates the arrays in place.
+
+    ``sell`` / ``buy`` are the numeraire values to sell / buy of each pooled asset at external
+    ``price``, shape (paths, pools). Sells go first; buys are scaled down if the numeraire the
+    vault then holds cannot pay for them. Returns the notional traded, shape (paths,).
+    """
+    sold = sell / price
+    proceeds, pool_x[:], pool_y[:] = swap_np(sold, pool_x, pool_y, fee_bps)
+    units[:, 1:] -= sold
+    units[:, 0] += proceeds.sum(axis=1)
+    total = buy.sum(axis=1)
+    scale = np.where(total > units[:, 0], np.maximum(units[:, 0], 0.0) / np.maximum(total, 1e-300), 1.0)
+    spend = buy * scale[:, None]
+    got, pool_y[:], pool_x[:] = swap_np(spend, pool_y, pool_x, fee_bps)
+    units[:, 0] -= spend.sum(axis=1)
+    units[:, 1:] += got
+    return sell.sum(axis=1) + spend.sum(axis=1)
+
+
+def simulate_market(
+    prices: FloatArray,
+    groups: Sequence[VaultGroup],
+    market: Market,
+    dt_seconds: float,
+    mitigation: Mitigation = Mitigation(),
+    seed: int = 0,
+    liquidate: tuple[int, int] | None = None,
+) -> SystemicResult:
+    """Runs the vaults of ``groups`` through the shared pools over ``prices``.
+
+    Args:
+        prices: External prices, shape (steps + 1, paths, assets); divided by asset 0's, which
+            becomes the numeraire.
+        groups: The vaults, by policy; a group may be empty.
+        market: Pools, arbitrage, noise and common settings.
+        dt_seconds: Step length, seconds.
+        mitigation: Jitter, staggered calendars, partial rebalancing.
+        seed: Seed of the random order of vaults, keeper delays and noise trades (the same seed
+            draws the same numbers whatever the vaults do, so runs compare on equal terms).
+        liquidate: ``(vault, step)``: that vault shuts down at that step and sells every asset it
+            holds on the pools (first in the block), then never trades again.
+    """
+    if prices.ndim != 3 or prices.shape[0] < 2 or prices.shape[2] != len(market.weights_bps):
+        raise ValueError("prices must have shape (steps + 1, paths, assets) with one asset per target weight")
+    external = prices[..., 1:] / prices[..., :1]
+    steps, paths, pools = external.shape[0] - 1, external.shape[1], external.shape[2]
+    targets = market.targets
+    n_assets = targets.size
+    if mitigation.fraction is not None:
+        groups = [replace(g, policy=replace(g.policy, mode="partial", fraction=mitigation.fraction)) for g in groups]
+    group_of = np.concatenate([np.full(g.count, i, dtype=np.int64) for i, g in enumerate(groups)] or [[]])
+    group_of = group_of.astype(np.int64)
+    vaults = group_of.size
+    initial = np.array([groups[g].value for g in group_of], dtype=np.float64)
+    members = [np.flatnonzero(group_of == i) for i in range(len(groups))]
+    if liquidate is not None and not (0 <= liquidate[0] < vaults and 1 <= liquidate[1] <= steps):
+        raise ValueError(f"liquidate: vault must be in [0, {vaults}) and step in [1, {steps}], got {liquidate}")
+
+    rng = np.random.default_rng(seed)
+    pool_x = np.broadcast_to(market.depth / external[0], (paths, pools)).copy()
+    pool_y = np.full((paths, pools), market.depth)
+    full = np.concatenate([np.ones((paths, 1)), external[0]], axis=1)
+    units = initial[None, :, None] * targets / full[:, None, :]  # (paths, vaults, assets)
+    last = np.zeros((paths, vaults))
+    for i, idx in enumerate(members):
+        if groups[i].policy.kind == "calendar" and mitigation.stagger > 1:
+            last[:, idx] = -(np.arange(idx.size) % mitigation.stagger) / mitigation.stagger * groups[i].policy.interval
+    variance = np.full((paths, n_assets), market.vol_reference**2)
+    hybrid = any(g.policy.kind == "hybrid" and g.count for g in groups)
+    alive = np.ones(vaults, dtype=bool)
+    act_p = 1.0 / (1.0 + mitigation.jitter)
+
+    pool_rec = np.empty_like(external)
+    pool_rec[0] = pool_y / pool_x
+    trading = np.zeros((steps + 1, paths, vaults), dtype=bool)
+    values = np.empty((steps + 1, paths, vaults))
+    values[0] = initial
+    cost = np.zeros((paths, vaults))
+    traded = np.zeros((paths, vaults))
+    rebalances = np.zeros((paths, vaults), dtype=np.int64)
+
+    for k in range(1, steps + 1):
+        # Random numbers first, always the same count, so runs on one seed stay comparable.
+        order = rng.permutation(vaults)
+        gate = rng.random((paths, vaults)) < act_p
+        noise = rng.standard_normal((paths, pools))
+        ext = external[k]
+        # 1. arbitrage toward the (possibly stale) external price, to the edge of the fee band.
+        seen = external[max(k - market.arb_latency, 0)]
+        band = 1.0 if market.arb_to_edge else 1.0 - market.fee_bps / MAX_BPS
+        sell_x = arbitrage_input_np(pool_x, pool_y, seen * band, market.fee_bps)
+        sell_y = arbitrage_input_np(pool_y, pool_x, band / seen, market.fee_bps)
+        _, pool_x[:], pool_y[:] = swap_np(sell_x, pool_x, pool_y, market.fee_bps)
+        _, pool_y[:], pool_x[:] = swap_np(sell_y, pool_y, pool_x, market.fee_bps)
+        # 2. noise traders.
+        if market.noise > 0:
+            trade = market.noise * pool_x * noise
+            _, pool_x[:], pool_y[:] = swap_np(trade, pool_x, pool_y, market.fee_bps)
+            _, pool_y[:], pool_x[:] = swap_np(-trade * pool_y / pool_x, pool_y, pool_x, market.fee_bps)
+        # 3. vault decisions at external prices.
+        full = np.concatenate([np.ones((paths, 1)), ext], axis=1)
+        held = units * full[:, None, :]
+        value = held.sum(axis=2)
+        drift = held / value[..., None] - targets
+        if hybrid:
+            update_variance_np(
+                variance, full / np.concatenate([np.ones((paths, 1)), external[k - 1]], axis=1) - 1.0,
+                dt_seconds, market.vol_alpha_bps, market.vol_reference,
+            )  # fmt: skip
+        now = k * dt_seconds
+        do = np.zeros((paths, vaults), dtype=bool)
+        new_weights = np.broadcast_to(targets, (paths, vaults, n_assets)).copy()
+        for i, idx in enumerate(members):
+            if idx.size == 0:
+                continue
+            policy = groups[i].policy
+            d = drift[:, idx].reshape(-1, n_assets)
+            vols = np.sqrt(np.repeat(variance, idx.size, axis=0)) if policy.kind == "hybrid" else None
+            bands, outer = policy.bands(n_assets)
+            due, _ = needs_rebalance_np(
+                _TRIGGERS.get(policy.kind, Trigger.THRESHOLD), d, bands, outer, now,
+                last[:, idx].reshape(-1), policy.interval, vols, market.vol_reference,
+            )  # fmt: skip
+            keep, gross = trade_keep(policy, np.abs(d), vols, market.vol_reference)
+            keep_col = keep[:, None] if isinstance(keep, np.ndarray) else keep
+            do[:, idx] = (due & (gross > _MIN_TRADE)).reshape(paths, idx.size)
+            new_weights[:, idx] = (targets + keep_col * d).reshape(paths, idx.size, n_assets)
+        do &= gate & alive
+        forced = None
+        if liquidate is not None and k == liquidate[1]:
+            forced = liquidate[0]
+            alive[forced] = False
+            do[:, forced] = True
+            new_weights[:, forced] = 0.0
+            new_weights[:, forced, 0] = 1.0
+            order = np.concatenate([[forced], order[order != forced]])
+        # 4. trades, in the block's order.
+        want = value[..., None] * new_weights - held  # numeraire value to buy (+) / sell (-)
+        for j in order:
+            if not do[:, j].any():
+                continue
+            mask = do[:, j][:, None]
+            delta = np.where(mask, want[:, j, 1:], 0.0)
+            u = units[:, j]
+            before = (u * full).sum(axis=1)
+            traded[:, j] += _vault_trades(u, ext, pool_x, pool_y, np.maximum(delta, 0), np.maximum(-delta, 0), market.fee_bps)
+            gas = np.where(do[:, j], market.gas, 0.0)
+            u[:, 0] -= gas
+            cost[:, j] += before - (u * full).sum(axis=1)
+        last = np.where(do & (np.arange(vaults) != forced), now, last)
+        rebalances += do
+        trading[k] = do
+        values[k] = (units * full[:, None, :]).sum(axis=2)
+        pool_rec[k] = pool_y / pool_x
+
+    return SystemicResult(external, pool_rec, trading, values, cost, traded, rebalances, initial, group_of)
