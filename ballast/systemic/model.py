@@ -133,7 +133,8 @@ class SystemicResult:
         pool: Pool price after each step's trades, same shape.
         trading: Whether each vault traded at each step, shape (steps + 1, paths, vaults).
         values: Each vault's value at external prices after each step, (steps + 1, paths, vaults).
-        cost: Each vault's total cost (value lost at external prices, plus gas), (paths, vaults).
+        step_cost: Each vault's cost at each step (value lost at external prices by trading, plus
+            gas), (steps + 1, paths, vaults); ``cost`` is its sum over steps.
         traded: Each vault's total traded notional (inputs at external prices), (paths, vaults).
         rebalances: Rebalances per vault, (paths, vaults).
         initial: Each vault's starting value, (vaults,).
@@ -144,11 +145,16 @@ class SystemicResult:
     pool: FloatArray
     trading: NDArray[np.bool_]
     values: FloatArray
-    cost: FloatArray
+    step_cost: FloatArray
     traded: FloatArray
     rebalances: NDArray[np.int64]
     initial: FloatArray
     group: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def cost(self) -> FloatArray:
+        """Each vault's total cost, (paths, vaults)."""
+        return self.step_cost.sum(axis=0)
 
 
 def _vault_trades(units, price, pool_x, pool_y, buy, sell, fee_bps):
@@ -229,7 +235,7 @@ def simulate_market(
     trading = np.zeros((steps + 1, paths, vaults), dtype=bool)
     values = np.empty((steps + 1, paths, vaults))
     values[0] = initial
-    cost = np.zeros((paths, vaults))
+    cost = np.zeros((steps + 1, paths, vaults))
     traded = np.zeros((paths, vaults))
     rebalances = np.zeros((paths, vaults), dtype=np.int64)
 
@@ -300,7 +306,7 @@ def simulate_market(
             traded[:, j] += _vault_trades(u, ext, pool_x, pool_y, np.maximum(delta, 0), np.maximum(-delta, 0), market.fee_bps)
             gas = np.where(do[:, j], market.gas, 0.0)
             u[:, 0] -= gas
-            cost[:, j] += before - (u * full).sum(axis=1)
+            cost[k, :, j] = before - (u * full).sum(axis=1)
         last = np.where(do & (np.arange(vaults) != forced), now, last)
         rebalances += do
         trading[k] = do
