@@ -141,17 +141,23 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     step = args.jump_step
     shocked_scenario = replace(scenario, policy=args.shock_policy)
     shocked, results = shock(shocked_scenario, shock_counts, step, args.jump)
-    print(f"\nShock, {args.shock_policy} vaults: every risky asset x{np.exp(args.jump):.3g} at step {step} (pool minus external in the jump's direction)")
+    print(
+        f"\nShock, {args.shock_policy} vaults: every risky asset x{np.exp(args.jump):.3g} at step {step} (pool minus external in the jump's direction)"
+    )
     print(format_rows("N", shocked, ("overshoot_bps", "pushback_bps", "var_ratio", "cost_bps")))
 
     hit = contagion(shocked_scenario, n, step, args.jump)
-    print(f"\nContagion: vault 0 of {n} {args.shock_policy} vaults shuts down at the shock and sells everything on the pools")
+    print(
+        f"\nContagion: vault 0 of {n} {args.shock_policy} vaults shuts down at the shock and sells everything on the pools"
+    )
     print(format_rows("measure", [("bps", hit)], tuple(hit)))
 
     args.out.mkdir(parents=True, exist_ok=True)
     sub = f"{args.model}, {args.paths} paths, vaults of {args.value:,.0f}, pools {args.depth:,.0f}"
     written = [
-        plot_shock(results, shock_counts, step, args.out / "systemic_shock.png", f"Pool vs external at the shock; {sub}"),
+        plot_shock(
+            results, shock_counts, step, args.out / "systemic_shock.png", f"Pool vs external at the shock; {sub}"
+        ),
         plot_crowding(crowd, args.out / "systemic_crowding.png", f"Cost per vault against N; {sub}"),
         plot_mitigations(mitigated, args.out / "systemic_mitigations.png", f"{n} vaults; {sub}"),
     ]

@@ -303,7 +303,9 @@ def simulate_market(
             delta = np.where(mask, want[:, j, 1:], 0.0)
             u = units[:, j]
             before = (u * full).sum(axis=1)
-            traded[:, j] += _vault_trades(u, ext, pool_x, pool_y, np.maximum(delta, 0), np.maximum(-delta, 0), market.fee_bps)
+            traded[:, j] += _vault_trades(
+                u, ext, pool_x, pool_y, np.maximum(delta, 0), np.maximum(-delta, 0), market.fee_bps
+            )
             gas = np.where(do[:, j], market.gas, 0.0)
             u[:, 0] -= gas
             cost[k, :, j] = before - (u * full).sum(axis=1)

@@ -226,7 +226,9 @@ def plot_mitigations(rows: Sequence[tuple[str, dict[str, float]]], path: Path, t
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.5))
     names = [name for name, _ in rows]
     for ax, key, label in zip(
-        axes, ("sync", "pressure_bps", "cost_bps"), ("synchronisation", "pressure in bursts, bps", "cost per vault, bps")
+        axes,
+        ("sync", "pressure_bps", "cost_bps"),
+        ("synchronisation", "pressure in bursts, bps", "cost per vault, bps"),
     ):
         ax.bar(names, [m[key] for _, m in rows])
         ax.set_title(label, fontsize=9)
