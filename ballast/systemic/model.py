@@ -40,6 +40,7 @@ FloatArray = NDArray[np.float64]
 __all__ = [
     "Market",
     "Mitigation",
+    "NO_MITIGATION",
     "SystemicResult",
     "VaultGroup",
     "simulate_market",
@@ -124,6 +125,10 @@ class Mitigation:
             raise ValueError("jitter must be >= 0, stagger >= 1, fraction in (0, 1]")
 
 
+#: No mitigation: every vault trades as soon as its trigger is due, on its own calendar.
+NO_MITIGATION = Mitigation()
+
+
 @dataclass
 class SystemicResult:
     """What :func:`simulate_market` records.
@@ -182,7 +187,7 @@ def simulate_market(
     groups: Sequence[VaultGroup],
     market: Market,
     dt_seconds: float,
-    mitigation: Mitigation = Mitigation(),
+    mitigation: Mitigation = NO_MITIGATION,
     seed: int = 0,
     liquidate: tuple[int, int] | None = None,
 ) -> SystemicResult:

@@ -16,7 +16,15 @@ from tqdm import tqdm
 
 from ballast.backtest import DAY, Policy, _pyplot
 from ballast.constants import MAX_BPS
-from ballast.systemic.model import FloatArray, Market, Mitigation, SystemicResult, VaultGroup, simulate_market
+from ballast.systemic.model import (
+    NO_MITIGATION,
+    FloatArray,
+    Market,
+    Mitigation,
+    SystemicResult,
+    VaultGroup,
+    simulate_market,
+)
 
 __all__ = [
     "POLICIES",
@@ -95,7 +103,7 @@ class Scenario:
     value: float = 1_000_000.0
     seed: int = 0
 
-    def run(self, count: int, mitigation: Mitigation = Mitigation(), **kwargs) -> SystemicResult:
+    def run(self, count: int, mitigation: Mitigation = NO_MITIGATION, **kwargs) -> SystemicResult:
         """Simulates ``count`` vaults on the scenario's paths (``kwargs``: :func:`simulate_market`'s)."""
         prices = kwargs.pop("prices", self.prices)
         groups = vault_groups(self.policy, count, self.value)
