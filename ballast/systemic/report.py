@@ -192,6 +192,15 @@ def format_rows(first: str, rows: Sequence[tuple[object, dict[str, float]]], key
 # ------------------------------------------------------------------------ plots
 
 
+def _save(plt, fig, ax, path: Path, title: str) -> Path:
+    """Titles ``ax``, writes ``fig`` to ``path`` (small PNG) and closes it."""
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
 def plot_shock(results: Sequence[SystemicResult], counts: Sequence[int], step: int, path: Path, title: str) -> Path:
     """Pool price against external price (path 0, first pooled asset) around the jump."""
     plt = _pyplot()
@@ -203,12 +212,8 @@ def plot_shock(results: Sequence[SystemicResult], counts: Sequence[int], step: i
         ax.plot(steps, r.pool[lo:hi, 0, 0], "o--", ms=3, label=f"pool, {n} vaults")
     ax.set_xlabel("step (day)")
     ax.set_ylabel("price (numeraire)")
-    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, ax, path, title)
 
 
 def plot_crowding(rows: Sequence[tuple[int, dict[str, float]]], path: Path, title: str) -> Path:
@@ -220,12 +225,8 @@ def plot_crowding(rows: Sequence[tuple[int, dict[str, float]]], path: Path, titl
     ax.set_xscale("log")
     ax.set_xlabel("vaults N (same policy, same pools)")
     ax.set_ylabel("cost per vault, bps of value")
-    ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, ax, path, title)
 
 
 def plot_mitigations(rows: Sequence[tuple[str, dict[str, float]]], path: Path, title: str) -> Path:
