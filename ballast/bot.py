@@ -4,7 +4,7 @@
 Silverback's block and cron handlers), so it is driven the same way by the bot, by a test over
 real JSON-RPC, or by hand in ``ape console``::
 
-    loop = KeeperLoop(vault, keeper, venues, token_at=project.MockERC20.at)
+    loop = KeeperLoop(vault, keeper, venues, token_at=token_at)  # ballast.chain.erc20.token_at
     loop.on_block(chain.blocks.head)  # or loop.on_tick(datetime.now(timezone.utc))
 
 Each call reads the vault, reuses the one-shot logic of :mod:`ballast.keeper` (``decide``:
@@ -40,6 +40,7 @@ from datetime import datetime
 from typing import Any
 
 from ballast import keeper as keeper_path
+from ballast.chain.erc20 import token_at
 from ballast.chain.market import snapshot_market
 from ballast.chain.state import read_state
 from ballast.checks import (
@@ -392,8 +393,6 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
     * ``BALLAST_MIN_TRADE_USD``: smallest trade worth making, USD (default 1);
     * ``BALLAST_OBSERVE``: ``1`` to feed the hybrid trigger's volatility estimate on ticks.
     """
-    from ape import Contract
-
     provider = project.provider
     vault_address = require_address(
         require_env(env, "BALLAST_VAULT", "the address of the vault to keep"), "BALLAST_VAULT"
@@ -428,11 +427,6 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
     keeper = load_account(alias) if alias else signer
     if keeper is not None:
         require_role(vault, keeper.address, ROLE_KEEPER, "BALLAST_KEEPER" if alias else "the bot's --account")
-    token_type = project.MockERC20.contract_type
-
-    def token_at(address: str):
-        return Contract(address, contract_type=token_type)
-
     settings.update(
         vault=vault, keeper=keeper, venues=venues, token_at=token_at, feeds=feeds or None, lens=lens, logger=logger
     )

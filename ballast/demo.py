@@ -14,6 +14,7 @@ from pathlib import Path
 from ballast import keeper as keeper_path
 from ballast.chain import skip_debug_log_replay
 from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
+from ballast.chain.erc20 import token_at
 from ballast.chain.market import apply_fills, arbitrage_market, snapshot_market
 from ballast.chain.state import read_state
 from ballast.constants import WAD
@@ -120,7 +121,7 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
         arbitrage_market(pools, venues, tokens, wad_prices, decimals, arb, swapper)
         vault.observe(sender=keeper)
         # The keeper's read of the day: the vault's state and its trigger in one call (the lens).
-        state = read_state(vault, project.MockERC20.at, chain.pending_timestamp, [str(v.address) for v in venues], lens)
+        state = read_state(vault, token_at, chain.pending_timestamp, [str(v.address) for v in venues], lens)
         due, reason = state.trigger
         if not due:
             continue

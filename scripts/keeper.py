@@ -1,10 +1,11 @@
 """ape run keeper: one keeper decision. Dry run by default; --send executes the rebalance."""
 
 import click
-from ape import Contract, chain, project
+from ape import chain, project
 from ape.cli import ConnectedProviderCommand, account_option
 
 from ballast import keeper as keeper_path
+from ballast.chain.erc20 import token_at
 from ballast.checks import (
     click_callback,
     click_errors,
@@ -61,7 +62,6 @@ def cli(network, provider, account, vault_address, venue_addresses, lens_address
             require_allowed_venue(vault, venue, "--venue")
         require_role(vault, account.address, ROLE_KEEPER, "--account")
         lens = None if lens_address is None else require_lens(lens_address, "--lens", project, provider)
-    token_at = lambda a: Contract(a, contract_type=project.MockERC20.contract_type)  # noqa: E731
     tokens = [token_at(a) for a in vault.get_assets()]
     state, market = keeper_path.read(vault, venues, tokens, token_at, chain.pending_timestamp, lens)
     decision = keeper_path.decide(vault, state, market, slippage_bps=slippage_bps)

@@ -20,6 +20,7 @@ from pathlib import Path
 from ballast import keeper as keeper_path
 from ballast.chain import skip_debug_log_replay
 from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
+from ballast.chain.erc20 import token_at
 from ballast.chain.market import arbitrage, plan_arbitrage
 from ballast.constants import WAD
 from ballast.peers import set_protocol
@@ -127,7 +128,7 @@ def run(project, chain, accounts, echo=print) -> dict:
         arbitrage(venue, tokens, oracle, decimals, arb)
 
         # Ballast: the keeper path.
-        state, snapshot = keeper_path.read(vault, [venue], tokens, project.MockERC20.at, chain.pending_timestamp)
+        state, snapshot = keeper_path.read(vault, [venue], tokens, token_at, chain.pending_timestamp)
         decision = keeper_path.decide(vault, state, snapshot)
         assert decision.actionable, decision.reason
         value_before = int(vault.total_value())

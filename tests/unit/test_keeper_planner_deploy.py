@@ -128,3 +128,13 @@ def test_demo__short_path__rebalances_and_reports(project, chain, accounts):
     for row in result["rows"]:
         predicted = rebalance_gas(4, row["swap_kinds"])
         assert abs(predicted - row["gas"]) * 20 <= row["gas"], (row["swap_kinds"], row["gas"], predicted)
+
+
+def test_erc20_token_at__standard_abi_only__reads_a_token(stack):
+    """The keeper's tokens: EIP-20's functions and metadata, nothing of the test double's."""
+    from ballast.chain.erc20 import token_at
+
+    token = token_at(stack.tokens[1].address)
+    assert (token.symbol(), token.decimals()) == (stack.spec.assets[1].symbol, stack.spec.assets[1].decimals)
+    names = {m.name for m in token.contract_type.abi if m.type == "function"}
+    assert "mint" not in names and {"balanceOf", "approve", "transfer"} <= names
