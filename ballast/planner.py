@@ -187,7 +187,7 @@ def planned_min_out(side: Side, amount_in: int, oracle_min: int) -> int:
     oracle bound ``oracle_min`` (:func:`min_amount_out`), tighter where a sandwich would pay
     (:func:`ballast.venues.routing.sandwich_safe_min_out`). The bench's sandwich matrix attacks
     exactly this rule."""
-    return max(oracle_min, sandwich_safe_min_out(side, amount_in))
+    return max(oracle_min, sandwich_safe_min_out(side, amount_in, oracle_min))
 
 
 def simulate(state: VaultState, trades: list[PlannedTrade]) -> VaultState:

@@ -13,7 +13,7 @@ oracle value of what it holds after minus before, so both legs' fees are in it. 
 is open to anyone, sandwich or not: the back-run alone (``x = 0``) arbitrages the vault's own price
 impact back to the oracle. What the sandwich earns is the rest: :func:`sandwich_gain`, the best
 result over every admitted front-run (a grid from 0 to the largest after which the trade still
-fills, :func:`largest_admitted`) minus the back-run alone. It must be <= 0 in every cell.
+fills, :func:`~ballast.venues.routing.largest_admitted_front_run`) minus the back-run alone. It must be <= 0 in every cell.
 
 Money is integers: amounts in base units, prices in WAD per whole token, results exact
 (:class:`~fractions.Fraction` of WAD) until they are printed.
@@ -29,7 +29,7 @@ from ballast.bench.report import Table
 from ballast.constants import MAX_BPS, WAD
 from ballast.planner import min_amount_out, planned_min_out
 from ballast.venues import uniswap_v3
-from ballast.venues.routing import Side, output_after_front_run
+from ballast.venues.routing import Side, largest_admitted_front_run, output_after_front_run
 
 USDC = ("0x" + "00" * 19 + "01", 6, 1 * WAD)  # (address, decimals, price): token0 of every cell's pool
 WBTC = ("0x" + "00" * 19 + "02", 8, 60_000 * WAD)  # token1; the vault sells it
@@ -95,38 +95,52 @@ def best_back_run(side: Side, sold: Asset, bought: Asset, window: int = BACK_RUN
     ``bought``): sell ``bought`` for ``sold`` as far as pays best at oracle prices.
 
     The continuous optimum (the pool's marginal price back at the oracle: ``input_for_price``)
-    gives a guess; around it, for each whole number ``k`` of ``sold`` base units received, the
-    least input that buys them is found exactly, and the best ``k`` within ``window`` of the guess
-    is kept (the window is widened while the best sits at its edge). Returns ``(input, output,
-    result)``: ``bought`` paid, ``sold`` received, and their oracle value (WAD); ``(0, 0, 0)``
-    when no back-run pays.
+    gives a guess. Around it the search steps through whole base units of the dearer token, which
+    the rounding of the swap makes the coarser: for each number ``k`` of ``sold`` units received,
+    the least input that buys them (the matrix's WBTC), or each input of ``bought`` (when its
+    units are the dearer); ``window`` steps either side, widened while the best sits at the edge,
+    up to 16 times. The result is the best integer back-run to within one base unit of the cheaper
+    token (near the optimum the curve is flat: only the rounding differs from step to step).
+    Returns ``(input, output, result)``: ``bought`` paid, ``sold`` received, and their oracle
+    value (WAD); ``(0, 0, 0)`` when no back-run pays.
     """
     back = side.reverse()
     fair = bought.price * 10**sold.decimals / (sold.price * 10**bought.decimals)  # sold units per bought unit
     guess = int(back.input_for_price(fair))
     if guess <= 0 or _quote(back, guess) <= 0:
         return 0, 0, Fraction(0)
-    center = _quote(back, guess)
+    by_output = sold.value(1) >= bought.value(1)
+    center = _quote(back, guess) if by_output else guess
+
+    def back_run(step: int) -> tuple[int, int] | None:
+        if by_output:
+            paid = _least_input_for(back, step, guess)
+            return None if paid is None else (paid, step)
+        out = _quote(back, step)
+        return None if out < 0 else (step, out)
+
     best = (0, 0, Fraction(0))
     seen: set[int] = set()
     lo, hi = max(center - window, 1), center + window
-    while True:
-        for k in range(lo, hi + 1):
-            if k in seen:
+    for _ in range(16):
+        for step in range(lo, hi + 1):
+            if step in seen:
                 continue
-            seen.add(k)
-            paid = _least_input_for(back, k, guess)
-            if paid is None:
+            seen.add(step)
+            trade = back_run(step)
+            if trade is None:
                 continue
-            value = result(sold, bought, k, -paid)
+            value = result(sold, bought, trade[1], -trade[0])
             if value > best[2]:
-                best = (paid, k, value)
-        if best[1] == hi:
+                best = (*trade, value)
+        edge = best[1] if by_output else best[0]
+        if edge == hi:
             lo, hi = hi + 1, hi + window
-        elif best[1] == lo and lo > 1:
+        elif edge == lo and lo > 1:
             lo, hi = max(lo - window, 1), lo - 1
         else:
-            return best
+            break
+    return best
 
 
 @dataclass(frozen=True)
@@ -145,19 +159,6 @@ def attack(side: Side, sold: Asset, bought: Asset, front_run: int, victim_in: in
     return Attack(front_run, victim_out, result(sold, bought, -front_run, got) + back)
 
 
-def largest_admitted(side: Side, victim_in: int, min_out: int, ceiling: int) -> int:
-    """The largest front-run (at most ``ceiling``) after which selling ``victim_in`` still receives
-    ``min_out``: the trade's output falls as the front-run grows."""
-    lo, hi = 0, ceiling
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if output_after_front_run(side, mid, victim_in) >= min_out:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
 def front_run_grid(limit: int, points: int = GRID, halvings: int = HALVINGS) -> list[int]:
     """Front-run sizes from 0 to ``limit``: evenly spaced, and ``limit`` halved down to one unit."""
     sizes = {limit * k // points for k in range(points + 1)}
@@ -174,18 +175,24 @@ class Cell:
     value_in: int  # its oracle value, WAD (rounded up, as the vault values a sale)
     expected_out: int  # USDC without a sandwich
     min_out: int  # the planner's; 0 when the trade cannot fill within the vault's bound at all
-    binding: str  # "sandwich" (the sandwich-safe bound), "oracle" (the vault's bound), "no fill"
+    binding: str  # "expected fill" (a sandwich would pay), "oracle bound" (none would), "no fill"
     admitted: int = 0  # the largest front-run after which the trade still fills, WBTC base units
     pool_wbtc: int = 0
     tried: int = 0  # front-runs tried
     back_run_alone: Fraction = Fraction(0)  # the arbitrage of the vault's impact, open to anyone, WAD
-    best: Attack | None = None  # the attacker's best front-run
+    best: Attack | None = None  # the attacker's best (no front-run at all, when every one loses)
+    best_front: Attack | None = None  # its best front-run of one unit or more
+    at_largest: Attack | None = None  # the largest admitted front-run (the vault's worst fill)
     worst_out: int = 0  # the vault's output after the largest admitted front-run
 
     @property
     def gain(self) -> Fraction:
         """What the sandwich earns over the back-run alone, WAD (must be <= 0)."""
         return self.best.result - self.back_run_alone if self.best else Fraction(0)
+
+    def gain_of(self, attack: Attack) -> Fraction:
+        """What ``attack`` earns over the back-run alone, WAD."""
+        return attack.result - self.back_run_alone
 
     def loss_bps(self, out: int) -> float:
         """The vault's loss on the trade at oracle prices, in bps of the value sold."""
@@ -225,16 +232,20 @@ def evaluate(
     if expected < oracle_min:  # the planner sends nothing: the vault's own bound rules the trade out
         return cell
     cell.min_out = planned_min_out(side, victim_in, oracle_min) if min_out is None else min_out
-    cell.binding = "sandwich" if cell.min_out > oracle_min else "oracle"
-    cell.admitted = largest_admitted(side, victim_in, cell.min_out, 4 * pool_side)
+    cell.binding = "expected fill" if cell.min_out >= expected else "oracle bound"
+    cell.admitted = largest_admitted_front_run(side, victim_in, cell.min_out, 4 * pool_side)
     cell.worst_out = output_after_front_run(side, cell.admitted, victim_in)
     sizes = front_run_grid(cell.admitted, grid)
     cell.tried = len(sizes)
     coarse = sorted((attack(side, sold, bought, x, victim_in, BACK_RUN_WINDOW) for x in sizes), key=lambda a: -a.result)
     # The baseline and the best few again, each back-run searched wider: exact to far below a unit.
     cell.back_run_alone = attack(side, sold, bought, 0, victim_in, BACK_RUN_WINDOW_FINE).result
-    finals = [attack(side, sold, bought, a.front_run, victim_in, BACK_RUN_WINDOW_FINE) for a in coarse[:3]]
-    cell.best = max(finals, key=lambda a: a.result)
+    fronts = [a for a in coarse if a.front_run][:3]
+    finals = [attack(side, sold, bought, a.front_run, victim_in, BACK_RUN_WINDOW_FINE) for a in fronts]
+    cell.best_front = max(finals, key=lambda a: a.result, default=None)
+    cell.best = max([*finals, Attack(0, expected, cell.back_run_alone)], key=lambda a: a.result)
+    if cell.admitted:
+        cell.at_largest = attack(side, sold, bought, cell.admitted, victim_in, BACK_RUN_WINDOW_FINE)
     return cell
 
 
@@ -267,38 +278,40 @@ def matrix_table(cells: list[Cell], shape: str) -> Table:
             "min-out",
             "largest front-run admitted",
             "tried",
-            "sandwich gain $",
+            "attacker best $",
+            "best front-run $ (size)",
+            "largest front-run $",
             "back-run alone $",
             "vault loss bps (best / largest front-run)",
         ],
     )
     for c in cells:
-        trade = f"{c.size_bps / 100:g}%"
+        head = [f"${c.depth_usd / 1e6:,.0f}M", f"{c.fee_bps} bps", f"{c.size_bps / 100:g}%", f"{c.value_in / WAD:,.0f}"]
         if c.binding == "no fill":
-            impact = c.loss_bps(c.expected_out)
-            table.add(
-                f"${c.depth_usd / 1e6:,.0f}M",
-                f"{c.fee_bps} bps",
-                trade,
-                f"{c.value_in / WAD:,.0f}",
-                "no fill",
-                "-",
-                "-",
-                "-",
-                "-",
-                f"{impact:.1f} unsandwiched > {MAX_SLIPPAGE_BPS}: not sent",
-            )
+            impact = f"{c.loss_bps(c.expected_out):.1f} unsandwiched > {MAX_SLIPPAGE_BPS}: not sent"
+            table.add(*head, "no fill", "-", "-", "-", "-", "-", "-", impact)
             continue
+        front = "-" if c.best_front is None else f"{_usd(c.gain_of(c.best_front))} ({c.best_front.front_run:,})"
+        largest = "-" if c.at_largest is None else _usd(c.gain_of(c.at_largest))
         table.add(
-            f"${c.depth_usd / 1e6:,.0f}M",
-            f"{c.fee_bps} bps",
-            trade,
-            f"{c.value_in / WAD:,.0f}",
+            *head,
             c.binding,
             f"{c.admitted * 100 / c.pool_wbtc:.4f}% ({c.admitted:,})",
             c.tried,
             _usd(c.gain),
+            front,
+            largest,
             _usd(c.back_run_alone),
             f"{c.loss_bps(c.best.victim_out):.1f} / {c.loss_bps(c.worst_out):.1f} <= {MAX_SLIPPAGE_BPS}",
         )
+    worst = max((c.gain for c in cells if c.best), default=Fraction(0))
+    table.notes += [
+        f"WBTC ($60,000, 8 decimals) sold for USDC (6 decimals), token1 for token0, the pool at the oracle price; "
+        f"min-out = the planner's (planner.planned_min_out) over the vault's {MAX_SLIPPAGE_BPS} bps bound",
+        "front-runs tried: evenly spaced up to the largest admitted, and its halvings; each followed by the exact "
+        "best back-run; results at oracle prices, both legs' fees in them, exact integers shown to $0.000001",
+        "attacker best = best front-run + back-run minus the back-run alone (the vault's impact arbitraged, open to "
+        "anyone): 0 when no front-run at all is best",
+        f"largest attacker result over every cell: ${_usd(worst)} ({'<= 0' if worst <= 0 else 'A SANDWICH PAYS'})",
+    ]
     return table

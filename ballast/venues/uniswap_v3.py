@@ -15,6 +15,7 @@ from eth_utils import to_checksum_address
 
 from ballast.chain import artifacts
 from ballast.venues import uniswap_v3_math as v3
+from ballast.venues.routing import BeyondSnapshot
 
 CORE = "@uniswap/v3-core"
 PERIPHERY = "@uniswap/v3-periphery"
@@ -375,10 +376,14 @@ class V3VenuePool:
 
     @staticmethod
     def _unfillable_as_arithmetic(swap, token_in: str, amount_in: int) -> int:
-        # The planner and the sandwich search treat an ArithmeticError as "too large for this pool".
+        # The planner treats an ArithmeticError as "too large for this pool"; the sandwich search
+        # tells a swap past the ticks read (BeyondSnapshot: the pool may fill it) from one the pool
+        # refuses (out of liquidity).
         try:
             return swap(token_in, amount_in)
-        except (ValueError, v3.WindowExceeded) as err:
+        except v3.WindowExceeded as err:
+            raise BeyondSnapshot(str(err)) from err
+        except ValueError as err:
             raise ArithmeticError(str(err)) from err
 
     def marginal_price(self, token_in: str, token_out: str) -> float:
