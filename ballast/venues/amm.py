@@ -5,6 +5,7 @@ from __future__ import annotations
 from math import isqrt
 
 from ballast.constants import MAX_BPS
+from ballast.venues.routing import PROBE_HALVINGS
 
 
 def amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
@@ -53,7 +54,7 @@ def sandwich_safe_min_out(amount_in: int, reserve_in: int, reserve_out: int, fee
     """The loosest min-out for selling ``amount_in`` that leaves every sandwich unprofitable: the
     closed form of :func:`ballast.venues.routing.sandwich_safe_min_out` with no floor (tested equal).
 
-    Front-runs that halve down from 10% of the pool are probed. If none gains (fees both ways
+    Front-runs that halve down from 10% of the pool are probed (down to 2**-40 of it). If none gains (fees both ways
     outweigh the victim's own price impact), the pool is too costly to sandwich and the result is
     the output after a front-run of 10% of the pool (the caller takes the larger of this and the
     vault's oracle bound). If one gains, a sandwich gains from the smallest front-run on (the gain
@@ -61,11 +62,7 @@ def sandwich_safe_min_out(amount_in: int, reserve_in: int, reserve_out: int, fee
     expected output itself: no front-run that lowers it is admitted.
     """
     limit = reserve_in // 10
-    probes = []
-    size = limit
-    while size > 0:
-        probes.append(size)
-        size //= 2
+    probes = [limit >> k for k in range(PROBE_HALVINGS + 1) if limit >> k]
     if any(sandwich_gain(x, reserve_in, reserve_out, fee_bps, amount_in) > 0 for x in probes):
         return amount_out(amount_in, reserve_in, reserve_out, fee_bps)
     return output_after_front_run(limit, reserve_in, reserve_out, fee_bps, amount_in)

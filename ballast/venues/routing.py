@@ -27,6 +27,8 @@ from typing import Protocol
 
 # Bisection steps on the common marginal price: 2**-80 of the bracket, far below one wei.
 _PRICE_STEPS = 80
+# The sandwich search probes front-runs halving down from the largest in question this many times.
+PROBE_HALVINGS = 40
 
 
 class VenuePool(Protocol):
@@ -151,11 +153,14 @@ def output_after_front_run(side, front_run: int, victim_in: int) -> int:
         return 0
 
 
-def largest_admitted_front_run(side, victim_in: int, least_out: int, ceiling: int) -> int:
+def largest_admitted_front_run(side, victim_in: int, least_out: int, ceiling: int, resolution: int = 0) -> int:
     """The largest front-run, at most ``ceiling``, after which selling ``victim_in`` on ``side``
-    still receives ``least_out`` (a bisection: the victim's output falls as the front-run grows)."""
+    still receives ``least_out`` (a bisection: the victim's output falls as the front-run grows).
+
+    With ``resolution`` the bisection stops once the bracket is that narrow and returns its low
+    end: a front-run that certainly still fills, at most ``resolution`` below the largest."""
     lo, hi = 0, ceiling
-    while lo < hi:
+    while hi - lo > max(resolution, 0):
         mid = (lo + hi + 1) // 2
         if output_after_front_run(side, mid, victim_in) >= least_out:
             lo = mid
@@ -198,12 +203,12 @@ def sandwich_safe_min_out(side, amount_in: int, floor: int = 0) -> int:
                 ceiling *= 2
                 if ceiling > 2**256:  # the floor admits any front-run: nothing bounds the search
                     return expected
-            limit = largest_admitted_front_run(side, amount_in, floor, ceiling)
-        probes = []
-        size = limit
-        while size > 0:
-            probes.append(size)
-            size //= 2
+            # To 1/4096 of the bracket: the min-out returned is the output after this front-run,
+            # so a looser limit only tightens it; the front-runs it admits are those probed below.
+            limit = largest_admitted_front_run(side, amount_in, floor, ceiling, ceiling >> 12)
+        # Halvings of the largest, down to 2**-40 of it: a smaller front-run moves the price too
+        # little to gain what its rounding costs.
+        probes = [limit >> k for k in range(PROBE_HALVINGS + 1) if limit >> k]
         if any(sandwich_gain(side, x, amount_in) > 0 for x in probes):
             return expected
         return output_after_front_run(side, limit, amount_in)

@@ -6,6 +6,7 @@ quotes exactly as the pool swaps (``ballast.venues.uniswap_v3_math``).
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -246,11 +247,16 @@ class V3Pool:
     def liquidity(self) -> int:
         return self.state.liquidity
 
+    def __deepcopy__(self, memo) -> V3Pool:
+        # A swap replaces ``state`` (never mutates it, nor its tick dictionaries), so a copy that
+        # shares the state is independent: the planner and the sandwich search copy pools often.
+        return replace(self)
+
     def _zero_for_one(self, token_in: str) -> bool:
-        token_in = to_checksum_address(token_in)
-        if token_in == self.token_a:
+        key = str(token_in).lower()  # a case-insensitive match, without re-checksumming each call
+        if key == self.token_a.lower():
             return True
-        if token_in == self.token_b:
+        if key == self.token_b.lower():
             return False
         raise ValueError(f"{token_in} is not a token of pool {self.pool}")
 
@@ -350,6 +356,9 @@ class V3VenuePool:
     """
 
     inner: V3Pool
+
+    def __deepcopy__(self, memo) -> V3VenuePool:
+        return V3VenuePool(copy.deepcopy(self.inner, memo))
 
     @property
     def venue(self) -> str:
