@@ -182,6 +182,14 @@ def min_amount_out(value_in: int, price_out: int, decimals_out: int, slippage_bp
     return -(-need * 10**decimals_out // price_out)
 
 
+def planned_min_out(side: Side, amount_in: int, oracle_min: int) -> int:
+    """The min-out the planner sends for selling ``amount_in`` on ``side``: never looser than the
+    oracle bound ``oracle_min`` (:func:`min_amount_out`), tighter where a sandwich would pay
+    (:func:`ballast.venues.routing.sandwich_safe_min_out`). The bench's sandwich matrix attacks
+    exactly this rule."""
+    return max(oracle_min, sandwich_safe_min_out(side, amount_in, oracle_min))
+
+
 def simulate(state: VaultState, trades: list[PlannedTrade]) -> VaultState:
     """The vault state after ``trades`` fill at their expected outputs."""
     after = copy.deepcopy(state)
@@ -288,8 +296,7 @@ def _leg(
         oracle_min = min_amount_out(value_in, bought.price, bought.decimals, slippage_bps)
         if expected_out < oracle_min or expected_out == 0:
             return None  # too shallow or off-price at this size
-        # Never looser than the oracle bound; tighter where a sandwich would pay.
-        min_out = max(oracle_min, sandwich_safe_min_out(side, amount))
+        min_out = planned_min_out(side, amount, oracle_min)
         side.apply(amount)
         trades.append(
             PlannedTrade(

@@ -1,4 +1,4 @@
-"""ape run bench: the gas and throughput benchmark (ballast/bench.py); writes BENCHMARKS.md.
+"""ape run bench: the gas and throughput benchmark (ballast/bench/); writes BENCHMARKS.md.
 
 Needs anvil on PATH (``npm install`` puts it in node_modules/.bin). ape-foundry starts it;
 this script asks for the Cancun hardfork (the vault's compile target) and a free local port,

@@ -205,6 +205,7 @@ def make_stack(project, owner, keeper, guardian):
         depth_usd=50_000_000,
         fee_bps=30,
         venue_kind="amm",
+        v3_band_bps=1_000,
         **overrides,
     ):
         spec = spec_from_dict(spec_dict(list(decimals), list(prices), list(weights), trigger, **overrides))
@@ -216,8 +217,11 @@ def make_stack(project, owner, keeper, guardian):
                 project.MockPriceFeed.deploy(FEED_DECIMALS, feed_answer(asset.price, FEED_DECIMALS), sender=owner)
             )
         # amm: the double at fee_bps; uniswap_v2: the real pairs (30 bps); uniswap_v3: the real pools at
-        # the fee_bps tier; balancer: one real weighted pool of every asset at the target weights.
-        venue = deploy_venue(project, owner, spec, tokens, venue_kind, fee_bps, owner, depth_usd=depth_usd)
+        # the fee_bps tier (half full range, half within v3_band_bps; None: all full range); balancer:
+        # one real weighted pool of every asset at the target weights.
+        venue = deploy_venue(
+            project, owner, spec, tokens, venue_kind, fee_bps, owner, depth_usd=depth_usd, band_bps=v3_band_bps
+        )
         vault = deploy_vault(project, owner, spec, tokens, feeds, [venue], keeper=keeper)
         vault.set_role(guardian, ROLE_GUARDIAN, sender=owner)
         return Stack(project, owner, spec, tokens, feeds, venue, vault)

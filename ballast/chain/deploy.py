@@ -177,10 +177,13 @@ def deploy_local_market(project, sender, spec: PortfolioSpec, liquidity_provider
     return LocalMarket(tokens, feeds, venues, [a.price for a in spec.assets])
 
 
-def deploy_venue(project, sender, spec: PortfolioSpec, tokens: list, kind: str, fee_bps: int, lp, depth_usd=None):
+def deploy_venue(
+    project, sender, spec: PortfolioSpec, tokens: list, kind: str, fee_bps: int, lp, depth_usd=None, band_bps=1_000
+):
     """One local venue of ``kind`` (``amm``, ``uniswap_v2``, ``uniswap_v3``, ``balancer``) over
     ``tokens``, its pools funded by ``lp`` at ``depth_usd`` (default: the spec's); returns the
-    Ballast adapter the vault trades."""
+    Ballast adapter the vault trades. Uniswap V3 pools get half their liquidity full range and half
+    within about ``band_bps`` of the price (all full range with ``band_bps=None``)."""
     depth = spec.depth_usd if depth_usd is None else depth_usd
     if kind == "balancer":
         bvault, factory = balancer_v2.deploy_vault(sender)
@@ -207,7 +210,7 @@ def deploy_venue(project, sender, spec: PortfolioSpec, tokens: list, kind: str, 
         if kind == "uniswap_v2":
             uniswap_v2.add_liquidity(factory, tokens[i], tokens[j], amount_a, amount_b, lp)
         elif kind == "uniswap_v3":
-            uniswap_v3.seed_pool(factory, helper, tokens[i], tokens[j], amount_a, amount_b, fee_bps * 100, lp)
+            uniswap_v3.seed_pool(factory, helper, tokens[i], tokens[j], amount_a, amount_b, fee_bps * 100, lp, band_bps)
         else:
             tokens[i].approve(venue, amount_a, sender=lp)
             tokens[j].approve(venue, amount_b, sender=lp)

@@ -11,6 +11,7 @@ from math import isqrt
 import numpy as np
 
 from ballast.constants import MAX_BPS
+from ballast.venues.routing import PROBE_HALVINGS
 
 
 def amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
@@ -56,34 +57,21 @@ def output_after_front_run(front_run: int, reserve_in: int, reserve_out: int, fe
 
 
 def sandwich_safe_min_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
-    """The loosest min-out for selling ``amount_in`` that leaves every sandwich unprofitable.
+    """The loosest min-out for selling ``amount_in`` that leaves every sandwich unprofitable: the
+    closed form of :func:`ballast.venues.routing.sandwich_safe_min_out` with no floor (tested equal).
 
-    A min-out of ``m`` admits every front-run after which the victim still receives ``m``. The
-    attacker's result is zero at no front-run, and (fees both ways) rises with the front-run
-    only while the victim's own price impact outweighs twice the fee. So: find the largest
-    front-run ``x`` such that no front-run up to ``x`` gains (probing sizes that halve down
-    from 10% of the pool, then bisecting to the first gaining size), and return the victim's
-    output after ``x``. When no probed size gains, the pool is too costly to sandwich and the
-    result is the output after a front-run of 10% of the pool (the caller takes the larger of
-    this and the vault's oracle bound).
+    Front-runs that halve down from 10% of the pool are probed (down to 2**-40 of it). If none gains (fees both ways
+    outweigh the victim's own price impact), the pool is too costly to sandwich and the result is
+    the output after a front-run of 10% of the pool (the caller takes the larger of this and the
+    vault's oracle bound). If one gains, a sandwich gains from the smallest front-run on (the gain
+    rises from zero only while the victim's impact outweighs twice the fee), and the result is the
+    expected output itself: no front-run that lowers it is admitted.
     """
     limit = reserve_in // 10
-    probes = []
-    size = limit
-    while size > 0:
-        probes.append(size)
-        size //= 2
-    gaining = [x for x in probes if sandwich_gain(x, reserve_in, reserve_out, fee_bps, amount_in) > 0]
-    if not gaining:
-        return output_after_front_run(limit, reserve_in, reserve_out, fee_bps, amount_in)
-    lo, hi = 0, min(gaining)  # gain(lo) <= 0 < gain(hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if sandwich_gain(mid, reserve_in, reserve_out, fee_bps, amount_in) > 0:
-            hi = mid
-        else:
-            lo = mid
-    return output_after_front_run(lo, reserve_in, reserve_out, fee_bps, amount_in)
+    probes = [limit >> k for k in range(PROBE_HALVINGS + 1) if limit >> k]
+    if any(sandwich_gain(x, reserve_in, reserve_out, fee_bps, amount_in) > 0 for x in probes):
+        return amount_out(amount_in, reserve_in, reserve_out, fee_bps)
+    return output_after_front_run(limit, reserve_in, reserve_out, fee_bps, amount_in)
 
 
 # ----------------------------------------------------------------- vectorised (floats)

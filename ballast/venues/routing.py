@@ -15,7 +15,8 @@ direction of it (``token_in`` for ``token_out``) a :class:`Side`, with
 :func:`split_order` splits an order across the sides of every venue by equalising their marginal
 prices after the trade (one bisection on the common price, whatever the curves);
 :func:`sandwich_safe_min_out` finds the loosest min-out that leaves a sandwich no profit, by
-simulating the sandwich on copies of the snapshot.
+simulating the sandwich on copies of the snapshot (a trade past what the snapshot read raises
+:class:`BeyondSnapshot`, which the search treats as unknown, never as refused).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Protocol
 
 # Bisection steps on the common marginal price: 2**-80 of the bracket, far below one wei.
 _PRICE_STEPS = 80
+# The sandwich search probes front-runs halving down from the largest in question this many times.
+PROBE_HALVINGS = 40
 
 
 class VenuePool(Protocol):
@@ -112,59 +115,102 @@ def split_order(sides: list, amount_in: int) -> list[tuple[object, int]]:
     return [(s, a) for s, a in zip(live, amounts) if a > 0]
 
 
+class BeyondSnapshot(ArithmeticError):
+    """A trade a snapshot cannot simulate: it walks past what was read of the pool (a Uniswap V3
+    pool's tick-bitmap words). Not a refusal: the pool itself may fill it, so the sandwich search
+    must not count it as a sandwich the pool would refuse."""
+
+
 def sandwich_gain(side, front_run: int, victim_in: int) -> int:
     """A sandwich's result on ``side``, in units of the victim's input (negative: a loss).
 
     The attacker sells ``front_run`` in the victim's direction, the victim sells ``victim_in``,
     then the attacker sells everything it received back; every leg pays the pool's fee. A
-    sandwich the pool would refuse (a curve's trade-size cap, as Balancer's 30 %) gains nothing.
+    sandwich the pool would refuse (a curve's trade-size cap, as Balancer's 30 %) gains nothing;
+    one the snapshot cannot simulate raises :class:`BeyondSnapshot`.
     """
     pool = copy.deepcopy(side)
     try:
         got = pool.apply(front_run)
         pool.apply(victim_in)
         return pool.reverse().quote(got) - front_run
+    except BeyondSnapshot:
+        raise
     except ArithmeticError:
         return -front_run
 
 
 def output_after_front_run(side, front_run: int, victim_in: int) -> int:
     """The victim's output after a same-direction front-run of ``front_run`` (0 if the pool
-    would refuse either trade)."""
+    would refuse either trade; :class:`BeyondSnapshot` if the snapshot cannot tell)."""
     pool = copy.deepcopy(side)
     try:
         pool.apply(front_run)
         return pool.quote(victim_in)
+    except BeyondSnapshot:
+        raise
     except ArithmeticError:
         return 0
 
 
-def sandwich_safe_min_out(side, amount_in: int) -> int:
-    """The loosest min-out for selling ``amount_in`` on ``side`` that leaves every sandwich
-    unprofitable.
+def largest_admitted_front_run(side, victim_in: int, least_out: int, ceiling: int, resolution: int = 0) -> int:
+    """The largest front-run, at most ``ceiling``, after which selling ``victim_in`` on ``side``
+    still receives ``least_out`` (a bisection: the victim's output falls as the front-run grows).
 
-    A min-out of ``m`` admits every front-run after which the victim still receives ``m``. The
-    attacker's result is zero at no front-run and (fees both ways) rises with the front-run only
-    while the victim's own price impact outweighs twice the fee. So: find the largest front-run
-    ``x`` such that no front-run up to ``x`` gains (probing sizes that halve down from 10% of the
-    side's depth, then bisecting to the first gaining size), and return the victim's output
-    after ``x``. When no probed size gains, the output after a front-run of 10% of the depth is
-    returned (the caller takes the larger of this and the vault's oracle bound).
-    """
-    limit = side.depth() // 10
-    probes = []
-    size = limit
-    while size > 0:
-        probes.append(size)
-        size //= 2
-    gaining = [x for x in probes if sandwich_gain(side, x, amount_in) > 0]
-    if not gaining:
-        return output_after_front_run(side, limit, amount_in)
-    lo, hi = 0, min(gaining)  # gain(lo) <= 0 < gain(hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if sandwich_gain(side, mid, amount_in) > 0:
-            hi = mid
-        else:
+    With ``resolution`` the bisection stops once the bracket is that narrow and returns its low
+    end: a front-run that certainly still fills, at most ``resolution`` below the largest."""
+    lo, hi = 0, ceiling
+    while hi - lo > max(resolution, 0):
+        mid = (lo + hi + 1) // 2
+        if output_after_front_run(side, mid, victim_in) >= least_out:
             lo = mid
-    return output_after_front_run(side, lo, amount_in)
+        else:
+            hi = mid - 1
+    return lo
+
+
+def sandwich_safe_min_out(side, amount_in: int, floor: int = 0) -> int:
+    """The loosest min-out, at or above ``floor``, for selling ``amount_in`` on ``side`` that leaves
+    every sandwich unprofitable.
+
+    A min-out admits the front-runs after which the victim still receives it. The front-runs that
+    matter are those the caller's own bound ``floor`` (the vault's oracle bound) already admits:
+    up to the largest that leaves the victim ``floor`` (a tenth of the side's depth when ``floor``
+    is 0). They are probed, halving down from the largest. If none gains, the output after the
+    largest is returned: ``floor``, near enough, so that moves of the pool between plan and send
+    do not make the trade revert. If one gains, the expected fill itself is returned, for two
+    reasons found by the bench's sandwich matrix:
+
+    * where the victim's impact outweighs twice the fee, a sandwich gains from the smallest
+      front-run on; the largest front-run that "does not gain" when the attacker sells back
+      exactly what it bought only hides a gain under the integer rounding of that sale, and an
+      attacker that back-runs any other amount keeps it (one base unit of the input);
+    * on concentrated liquidity the gain need not rise from zero: it can be a loss up to the edge
+      of a range and a profit past it, so a front-run between probes can gain while both lose.
+
+    A front-run in question that the snapshot cannot simulate (:class:`BeyondSnapshot`: a V3
+    swap walking past the ticks read) also gets the expected fill: counting it as refused let a
+    keeper's snapshot of a concentrated 1 bp pool miss the front-runs that gain.
+    """
+    expected = side.quote(amount_in)
+    try:
+        limit = side.depth() // 10
+        if floor:
+            # Double from the trade's own size until the floor rules the front-run out, then bisect:
+            # the bracket stays as near the pool's price as the floor keeps every admitted front-run.
+            ceiling = max(amount_in, 1)
+            while output_after_front_run(side, ceiling, amount_in) >= floor:
+                ceiling *= 2
+                if ceiling > 2**256:  # the floor admits any front-run: nothing bounds the search
+                    return expected
+            # To 1/4096 of the bracket: the min-out returned is the output after this front-run,
+            # so a looser limit only tightens it; the front-runs it admits are those probed below.
+            limit = largest_admitted_front_run(side, amount_in, floor, ceiling, ceiling >> 12)
+        # Halvings of the largest, down to 2**-40 of it: a smaller front-run moves the price too
+        # little to gain what its rounding costs.
+        probes = [limit >> k for k in range(PROBE_HALVINGS + 1) if limit >> k]
+        if any(sandwich_gain(side, x, amount_in) > 0 for x in probes):
+            return expected
+        return output_after_front_run(side, limit, amount_in)
+    except BeyondSnapshot:
+        return expected

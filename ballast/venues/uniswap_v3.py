@@ -6,6 +6,7 @@ quotes exactly as the pool swaps (``ballast.venues.uniswap_v3_math``).
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -17,6 +18,7 @@ from eth_utils import to_checksum_address
 
 from ballast.chain import artifacts
 from ballast.venues import uniswap_v3_math as v3
+from ballast.venues.routing import BeyondSnapshot
 
 CORE = "@uniswap/v3-core"
 PERIPHERY = "@uniswap/v3-periphery"
@@ -127,14 +129,40 @@ def ticks_around(pool, below: int, above: int) -> tuple[int, int]:
     return base - below * spacing, base + above * spacing
 
 
+def tick_spacing_of(fee: int) -> int:
+    """The tick spacing of a fee tier (pips): the factory's three, and the 1 bp tier enabled here."""
+    return LOW_FEE_TICK_SPACING if fee == LOW_FEE else FEE_TIERS[fee]
+
+
+def seed_ranges(tick: int, tick_spacing: int, band_bps: int | None) -> list[tuple[int, int]]:
+    """The ranges :func:`seed_pool` mints at ``tick``, each paid an equal share of the amounts: the
+    full range and, unless ``band_bps`` is None, one within about ``band_bps`` of the price."""
+    ranges = [full_range(tick_spacing)]
+    if band_bps is not None:
+        span = max(1, round(math.log(1 + band_bps / 10_000) / math.log(1.0001) / tick_spacing))
+        base = tick // tick_spacing * tick_spacing
+        ranges.append((base - span * tick_spacing, base + span * tick_spacing))
+    return ranges
+
+
 def seed_pool(
-    factory, helper, token_a, token_b, amount_a: int, amount_b: int, fee: int, provider, band_bps: int = 1_000
+    factory,
+    helper,
+    token_a,
+    token_b,
+    amount_a: int,
+    amount_b: int,
+    fee: int,
+    provider,
+    band_bps: int | None = 1_000,
 ):
     """Create and initialize the ``fee`` pool of (token_a, token_b) at the ratio of the amounts,
     then add half of each amount full range and half within about ``band_bps`` of the price (a
-    concentrated position, so large trades cross initialized ticks as on mainnet).
+    concentrated position, so large trades cross initialized ticks as on mainnet); with
+    ``band_bps=None``, all of it full range (a constant-product curve).
 
-    ``provider`` must hold both amounts. Returns the pool.
+    ``provider`` must hold both amounts. Returns the pool. :func:`seeded_state` is the same pool
+    built off-chain.
     """
     token0, _ = sort_tokens(token_a, token_b)
     ratio = Fraction(amount_b, amount_a) if token0 == _address(token_a) else Fraction(amount_a, amount_b)
@@ -142,12 +170,39 @@ def seed_pool(
     pool = container("UniswapV3Pool").at(factory.getPool(_address(token_a), _address(token_b), fee))
     pool.initialize(v3.sqrt_price_x96_from_price(ratio), sender=provider)
     amount0, amount1 = (amount_a, amount_b) if token0 == _address(token_a) else (amount_b, amount_a)
-    add_liquidity(helper, pool, provider, amount0 // 2, amount1 // 2)
-    spacing = int(pool.tickSpacing())
-    span = max(1, round(math.log(1 + band_bps / 10_000) / math.log(1.0001) / spacing))
-    lower, upper = ticks_around(pool, span, span)
-    add_liquidity(helper, pool, provider, amount0 // 2, amount1 // 2, lower, upper)
+    ranges = seed_ranges(int(pool.slot0()[1]), int(pool.tickSpacing()), band_bps)
+    for lower, upper in ranges:
+        add_liquidity(helper, pool, provider, amount0 // len(ranges), amount1 // len(ranges), lower, upper)
     return pool
+
+
+def seeded_state(amount0: int, amount1: int, fee: int, band_bps: int | None = 1_000) -> v3.PoolState:
+    """The state :func:`seed_pool` leaves a fresh pool in (token0 and token1 amounts), computed
+    off-chain with the pool's own math: what the bench's sandwich matrix trades on without a chain.
+
+    Equal to ``read_pool_state`` of the seeded pool (``tests/adversarial/test_sandwich_matrix.py``);
+    its bitmap is complete (``words=None``).
+    """
+    spacing = tick_spacing_of(fee)
+    sqrt_price = v3.sqrt_price_x96_from_price(Fraction(amount1, amount0))
+    tick = v3.get_tick_at_sqrt_ratio(sqrt_price)
+    state = v3.PoolState(sqrt_price, tick, 0, fee, spacing)
+    ranges = seed_ranges(tick, spacing, band_bps)
+    for lower, upper in ranges:
+        liquidity = v3.liquidity_for_amounts(
+            sqrt_price,
+            v3.get_sqrt_ratio_at_tick(lower),
+            v3.get_sqrt_ratio_at_tick(upper),
+            amount0 // len(ranges),
+            amount1 // len(ranges),
+        )
+        for edge, net in ((lower, liquidity), (upper, -liquidity)):  # what the pool's mint writes
+            state.liquidity_net[edge] = state.liquidity_net.get(edge, 0) + net
+            word, bit = v3.tick_position(edge // spacing)
+            state.bitmap[word] = state.bitmap.get(word, 0) | 1 << bit
+        if lower <= tick < upper:
+            state.liquidity += liquidity
+    return state
 
 
 def add_liquidity(
@@ -213,11 +268,16 @@ class V3Pool:
     def liquidity(self) -> int:
         return self.state.liquidity
 
+    def __deepcopy__(self, memo) -> V3Pool:
+        # A swap replaces ``state`` (never mutates it, nor its tick dictionaries), so a copy that
+        # shares the state is independent: the planner and the sandwich search copy pools often.
+        return replace(self)
+
     def _zero_for_one(self, token_in: str) -> bool:
-        token_in = to_checksum_address(token_in)
-        if token_in == self.token_a:
+        key = str(token_in).lower()  # a case-insensitive match, without re-checksumming each call
+        if key == self.token_a.lower():
             return True
-        if token_in == self.token_b:
+        if key == self.token_b.lower():
             return False
         raise ValueError(f"{token_in} is not a token of pool {self.pool}")
 
@@ -318,6 +378,9 @@ class V3VenuePool:
 
     inner: V3Pool
 
+    def __deepcopy__(self, memo) -> V3VenuePool:
+        return V3VenuePool(copy.deepcopy(self.inner, memo))
+
     @property
     def venue(self) -> str:
         return self.inner.venue
@@ -343,10 +406,14 @@ class V3VenuePool:
 
     @staticmethod
     def _unfillable_as_arithmetic(swap, token_in: str, amount_in: int) -> int:
-        # The planner and the sandwich search treat an ArithmeticError as "too large for this pool".
+        # The planner treats an ArithmeticError as "too large for this pool"; the sandwich search
+        # tells a swap past the ticks read (BeyondSnapshot: the pool may fill it) from one the pool
+        # refuses (out of liquidity).
         try:
             return swap(token_in, amount_in)
-        except (ValueError, v3.WindowExceeded) as err:
+        except v3.WindowExceeded as err:
+            raise BeyondSnapshot(str(err)) from err
+        except ValueError as err:
             raise ArithmeticError(str(err)) from err
 
     def marginal_price(self, token_in: str, token_out: str) -> float:

@@ -266,7 +266,7 @@ def compute_swap_step(
 # ---------------------------------------------------------------- TickBitmap
 
 
-def _position(compressed: int) -> tuple[int, int]:
+def tick_position(compressed: int) -> tuple[int, int]:
     return compressed >> 8, compressed % 256  # int16(tick >> 8), uint8(tick % 256) (two's complement)
 
 
@@ -281,7 +281,7 @@ def next_initialized_tick_within_one_word(
     compressed = tick // tick_spacing  # floor: the Solidity's truncation then `compressed--`
     if not lte:
         compressed += 1
-    word_pos, bit_pos = _position(compressed)
+    word_pos, bit_pos = tick_position(compressed)
     if words is not None and not words[0] <= word_pos <= words[1]:
         raise WindowExceeded(f"tick bitmap word {word_pos} is outside the snapshot's words {words}")
     word = bitmap.get(word_pos, 0)
