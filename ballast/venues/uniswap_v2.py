@@ -15,10 +15,14 @@ def container(name: str):
     return artifacts.container(PACKAGE, f"build/{name}.json")
 
 
+def artifact(name: str) -> artifacts.Artifact:
+    """The npm artifact (ABI and bytecode) of ``UniswapV2Factory``, ``UniswapV2Pair`` or ``ERC20``."""
+    return artifacts.load(PACKAGE, f"build/{name}.json")
+
+
 def pair_init_code_hash() -> bytes:
     """keccak256 of the pair's creation code: what CREATE2 pair addresses are derived from."""
-    code = artifacts.contract_type(PACKAGE, "build/UniswapV2Pair.json").deployment_bytecode.bytecode
-    return keccak(bytes.fromhex(code.removeprefix("0x")))
+    return keccak(bytes.fromhex(artifact("UniswapV2Pair").bytecode.removeprefix("0x")))
 
 
 def deploy_venue(project, sender):

@@ -6,6 +6,7 @@ quotes exactly as the pool swaps (``ballast.venues.uniswap_v3_math``).
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -37,10 +38,14 @@ def container(name: str):
     return artifacts.container(*_PATHS[name])
 
 
+def artifact(name: str) -> artifacts.Artifact:
+    """The npm artifact (ABI and bytecode) of ``UniswapV3Factory``, ``UniswapV3Pool``, ..."""
+    return artifacts.load(*_PATHS[name])
+
+
 def pool_init_code_hash() -> bytes:
     """keccak256 of the pool's creation code: what CREATE2 pool addresses are derived from."""
-    code = artifacts.contract_type(*_PATHS["UniswapV3Pool"]).deployment_bytecode.bytecode
-    return keccak(bytes.fromhex(code.removeprefix("0x")))
+    return keccak(bytes.fromhex(artifact("UniswapV3Pool").bytecode.removeprefix("0x")))
 
 
 def deploy_venue(project, sender, fee: int = 3000, factory=None):
@@ -101,9 +106,30 @@ def full_range(tick_spacing: int) -> tuple[int, int]:
 
 def ticks_around(pool, below: int, above: int) -> tuple[int, int]:
     """A range from ``below`` tick spacings under the pool's current tick to ``above`` over it."""
-    spacing = int(pool.tickSpacing())
-    base = int(pool.slot0()[1]) // spacing * spacing
+    return range_around(int(pool.slot0()[1]), int(pool.tickSpacing()), below, above)
+
+
+def range_around(tick: int, spacing: int, below: int, above: int) -> tuple[int, int]:
+    """A range from ``below`` tick spacings under ``tick`` (rounded down to the spacing) to ``above`` over it."""
+    base = tick // spacing * spacing
     return base - below * spacing, base + above * spacing
+
+
+def seed_price(token_a, token_b, amount_a: int, amount_b: int) -> Fraction:
+    """The price (token1 per token0, raw base units) of a pool holding ``amount_a`` of ``token_a``
+    and ``amount_b`` of ``token_b``: what :func:`seed_pool` initializes it at."""
+    token0, _ = sort_tokens(token_a, token_b)
+    return Fraction(amount_b, amount_a) if token0 == _address(token_a) else Fraction(amount_a, amount_b)
+
+
+def seed_positions(
+    tick: int, spacing: int, amount0: int, amount1: int, band_bps: int = 1_000
+) -> list[tuple[int, int, int, int]]:
+    """The positions :func:`seed_pool` mints at ``tick``, as (tick_lower, tick_upper, amount0,
+    amount1): half of each amount full range, half within about ``band_bps`` of the price."""
+    span = max(1, round(math.log(1 + band_bps / 10_000) / math.log(1.0001) / spacing))
+    lower, upper = range_around(tick, spacing, span, span)
+    return [(*full_range(spacing), amount0 // 2, amount1 // 2), (lower, upper, amount0 // 2, amount1 // 2)]
 
 
 def seed_pool(
@@ -116,16 +142,13 @@ def seed_pool(
     ``provider`` must hold both amounts. Returns the pool.
     """
     token0, _ = sort_tokens(token_a, token_b)
-    ratio = Fraction(amount_b, amount_a) if token0 == _address(token_a) else Fraction(amount_a, amount_b)
     factory.createPool(_address(token_a), _address(token_b), fee, sender=provider)
     pool = container("UniswapV3Pool").at(factory.getPool(_address(token_a), _address(token_b), fee))
-    pool.initialize(v3.sqrt_price_x96_from_price(ratio), sender=provider)
+    pool.initialize(v3.sqrt_price_x96_from_price(seed_price(token_a, token_b, amount_a, amount_b)), sender=provider)
     amount0, amount1 = (amount_a, amount_b) if token0 == _address(token_a) else (amount_b, amount_a)
-    add_liquidity(helper, pool, provider, amount0 // 2, amount1 // 2)
-    spacing = int(pool.tickSpacing())
-    span = max(1, round(math.log(1 + band_bps / 10_000) / math.log(1.0001) / spacing))
-    lower, upper = ticks_around(pool, span, span)
-    add_liquidity(helper, pool, provider, amount0 // 2, amount1 // 2, lower, upper)
+    positions = seed_positions(int(pool.slot0()[1]), int(pool.tickSpacing()), amount0, amount1, band_bps)
+    for lower, upper, paid0, paid1 in positions:
+        add_liquidity(helper, pool, provider, paid0, paid1, lower, upper)
     return pool
 
 
@@ -139,16 +162,35 @@ def add_liquidity(
     """
     if tick_lower is None or tick_upper is None:
         tick_lower, tick_upper = full_range(int(pool.tickSpacing()))
-    sqrt_price = int(pool.slot0()[0])
-    liquidity = v3.liquidity_for_amounts(
-        sqrt_price, v3.get_sqrt_ratio_at_tick(tick_lower), v3.get_sqrt_ratio_at_tick(tick_upper), amount0, amount1
-    )
+    liquidity = position_liquidity(int(pool.slot0()[0]), tick_lower, tick_upper, amount0, amount1)
     erc20 = container("IERC20Minimal")
     for token in (pool.token0(), pool.token1()):
         erc20.at(token).approve(helper.address, 2**256 - 1, sender=provider)
     tx = helper.mint(pool.address, tick_lower, tick_upper, liquidity, sender=provider)
     (minted,) = tx.events.filter(pool.Mint)  # the pool's event: return values need a tracing provider
     return liquidity, int(minted.amount0), int(minted.amount1)
+
+
+def position_liquidity(sqrt_price_x96: int, tick_lower: int, tick_upper: int, amount0: int, amount1: int) -> int:
+    """The most liquidity ``amount0``/``amount1`` pay for in [tick_lower, tick_upper) at the pool's price."""
+    return v3.liquidity_for_amounts(
+        sqrt_price_x96, v3.get_sqrt_ratio_at_tick(tick_lower), v3.get_sqrt_ratio_at_tick(tick_upper), amount0, amount1
+    )
+
+
+def adapter_output_bound(sqrt_price_x96: int, fee: int, zero_for_one: bool, amount_in: int) -> int:
+    """The most ``UniswapV3Venue.swap`` can pay for ``amount_in`` at the pool's start price: its
+    ``_check_start_price`` refuses a ``min_amount_out`` above this before calling the pool
+    (``"uniswap_v3: insufficient output"``). Integer for integer the adapter's arithmetic: the
+    input less the fee (rounded down), times the start price, each step rounded up."""
+    priced = (
+        amount_in // v3.FEE_DENOMINATOR * (v3.FEE_DENOMINATOR - fee)
+        + (amount_in % v3.FEE_DENOMINATOR) * (v3.FEE_DENOMINATOR - fee) // v3.FEE_DENOMINATOR
+    )
+    s = sqrt_price_x96
+    if zero_for_one:
+        return v3.mul_div_rounding_up(v3.mul_div_rounding_up(priced, s, v3.Q96), s, v3.Q96)
+    return v3.mul_div_rounding_up(v3.mul_div_rounding_up(priced, v3.Q96, s), v3.Q96, s)
 
 
 def quote_exact_input_single(quoter, token_in, token_out, fee: int, amount_in: int) -> int:
@@ -192,13 +234,19 @@ class V3Pool:
     def liquidity(self) -> int:
         return self.state.liquidity
 
+    def __deepcopy__(self, memo) -> V3Pool:
+        # The planner copies snapshots for every trial trade. ``apply`` replaces ``state`` and the
+        # swap loop never mutates one, so copies share it (and its tick maps) instead of copying.
+        return V3Pool(self.venue, self.token_a, self.token_b, self.pool, self.state)
+
     def _zero_for_one(self, token_in: str) -> bool:
-        token_in = to_checksum_address(token_in)
-        if token_in == self.token_a:
+        # Compared in lower case: checksumming (a keccak per call) was most of the planner's time.
+        key = str(token_in).lower()
+        if key == self.token_a.lower():
             return True
-        if token_in == self.token_b:
+        if key == self.token_b.lower():
             return False
-        raise ValueError(f"{token_in} is not a token of pool {self.pool}")
+        raise ValueError(f"{to_checksum_address(token_in)} is not a token of pool {self.pool}")
 
     def simulate(self, token_in: str, amount_in: int) -> v3.SwapResult:
         """The pool's swap of exactly ``amount_in`` (extreme price limit), without moving the snapshot."""
@@ -238,9 +286,14 @@ class V3Pool:
         return per_in * (v3.FEE_DENOMINATOR - self.state.fee) / v3.FEE_DENOMINATOR
 
 
-def read_pool_state(pool, words: int = 4) -> v3.PoolState:
+def read_pool_state(pool, words: int = 4, word_positions: list[int] | None = None) -> v3.PoolState:
     """slot0, liquidity, fee, tick spacing and the initialized ticks (with liquidityNet) of the
-    tick-bitmap words within ``words`` of the current tick's word, read from the chain."""
+    tick-bitmap words within ``words`` of the current tick's word, read from the chain.
+
+    ``word_positions`` instead reads exactly those words and marks the snapshot complete
+    (``words=None``): for a pool whose every position the caller minted itself, so that it
+    knows no other word has an initialized tick (the fuzzer's pools, :mod:`ballast.fuzz.stack`).
+    """
     slot0 = pool.slot0()
     sqrt_price, tick = int(slot0[0]), int(slot0[1])
     spacing = int(pool.tickSpacing())
@@ -248,7 +301,7 @@ def read_pool_state(pool, words: int = 4) -> v3.PoolState:
     low = max(center - words, (v3.MIN_TICK // spacing) >> 8)
     high = min(center + words, (v3.MAX_TICK // spacing) >> 8)
     bitmap, liquidity_net = {}, {}
-    for word_pos in range(low, high + 1):
+    for word_pos in range(low, high + 1) if word_positions is None else sorted(set(word_positions)):
         word = int(pool.tickBitmap(word_pos))
         if not word:
             continue
@@ -265,7 +318,7 @@ def read_pool_state(pool, words: int = 4) -> v3.PoolState:
         tick_spacing=spacing,
         liquidity_net=liquidity_net,
         bitmap=bitmap,
-        words=(low, high),
+        words=(low, high) if word_positions is None else None,
     )
 
 
@@ -296,6 +349,9 @@ class V3VenuePool:
     """
 
     inner: V3Pool
+
+    def __deepcopy__(self, memo) -> V3VenuePool:
+        return V3VenuePool(copy.deepcopy(self.inner, memo))
 
     @property
     def venue(self) -> str:

@@ -15,7 +15,7 @@ import collections
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from .boa_stack import ENV, AssetParams, BoaStack, StackConfig, plan_trades, repo_search_path, units_for_usd
+from ballast.fuzz.stack import ENV, AssetParams, FuzzStack, StackConfig, plan_trades, repo_search_path, units_for_usd
 
 KEEPER = "0x" + "11" * 20
 GUARDIAN = "0x" + "22" * 20
@@ -59,7 +59,7 @@ def baskets(draw):
 def _emitted_plans_are_accepted(config, moves, mode, fraction_bps):
     COUNTS["examples"] += 1
     with repo_search_path(), ENV.anchor():
-        stack = BoaStack.deploy(config, KEEPER, GUARDIAN)
+        stack = FuzzStack.deploy(config, KEEPER, GUARDIAN)
         amounts = [units_for_usd(1_000_000 * a.target_bps // 10_000, a.answer, a.decimals) for a in config.assets]
         stack.fund(HOLDER, amounts)
         with ENV.prank(HOLDER):

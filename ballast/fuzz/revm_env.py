@@ -65,11 +65,11 @@ def _log_data(log) -> bytes:
     return _as_bytes(data)
 
 
-def _abi_type(entry: dict) -> str:
+def abi_type(entry: dict) -> str:
     """The canonical ABI type string of an input or output (tuples spelled out)."""
     kind = entry["type"]
     if kind.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in entry["components"]) + ")" + kind[len("tuple") :]
+        return "(" + ",".join(abi_type(c) for c in entry["components"]) + ")" + kind[len("tuple") :]
     return kind
 
 
@@ -145,6 +145,16 @@ def _encoder(types: tuple[str, ...]):
 @functools.cache
 def _decoder(types: tuple[str, ...]):
     """A decoder for ``types``: direct when every type is static and basic (or a tuple of them)."""
+    if len(types) == 1 and re.match(r"^(uint\d*|int\d*)\[\]$", types[0]):
+        element = types[0][:-2]  # one array of integers (the lens' flat reads)
+
+        def decode_array(data: bytes) -> tuple:
+            at = int.from_bytes(data[:32], "big")
+            count = int.from_bytes(data[at : at + 32], "big")
+            words = data[at + 32 : at + 32 + 32 * count]
+            return ([_unword(element, words[32 * k : 32 * k + 32]) for k in range(count)],)
+
+        return decode_array
     plan = [_static_parts(kind) for kind in types]
     if any(parts is None for parts in plan):
         fallback = TupleDecoder(decoders=[registry.get_decoder(t, strict=False) for t in types])
@@ -236,11 +246,15 @@ class RevmEnv:
 
     def deploy(self, bytecode: bytes, abi: list[dict], *args) -> RevmContract:
         constructor = next((e for e in abi if e["type"] == "constructor"), {"inputs": []})
-        data = bytecode + encode([_abi_type(i) for i in constructor["inputs"]], _to_abi(list(args)))
+        data = bytecode + encode([abi_type(i) for i in constructor["inputs"]], _to_abi(list(args)))
         try:
             address = self.evm.deploy(self.sender, data)
         except RuntimeError as err:
             raise RevmError(_reason_of(str(err)), str(err)) from None
+        return self.at(address, abi)
+
+    def at(self, address: str, abi: list[dict]) -> RevmContract:
+        """The contract at ``address`` with ``abi`` (its events decoded from now on)."""
         self._register_events(abi)
         return RevmContract(self, to_checksum_address(address), abi)
 
@@ -248,11 +262,13 @@ class RevmEnv:
         for entry in abi:
             if entry["type"] != "event":
                 continue
-            types = [_abi_type(i) for i in entry["inputs"]]
+            types = [abi_type(i) for i in entry["inputs"]]
             topic0 = keccak(text=f"{entry['name']}({','.join(types)})")
             if topic0 not in self._events:
+                # Solidity events may leave a parameter unnamed (Uniswap V2's PairCreated) or name it
+                # with a Python keyword (ERC-20's ``from``): those fields become ``_<k>``.
                 fields = [i["name"] for i in entry["inputs"]]
-                event_type = namedtuple(entry["name"], ["address", *fields])
+                event_type = namedtuple(entry["name"], ["address", *fields], rename=True)
                 indexed = [(k, t) for k, (t, i) in enumerate(zip(types, entry["inputs"])) if i["indexed"]]
                 unindexed = [(k, t) for k, (t, i) in enumerate(zip(types, entry["inputs"])) if not i["indexed"]]
                 self._events[topic0] = (event_type, indexed, unindexed)
@@ -297,11 +313,11 @@ class RevmContract:
         for entry in abi:
             if entry["type"] != "function":
                 continue
-            inputs = [_abi_type(i) for i in entry["inputs"]]
+            inputs = [abi_type(i) for i in entry["inputs"]]
             fn = _Function(
                 entry["name"],
                 tuple(inputs),
-                tuple(_abi_type(o) for o in entry["outputs"]),
+                tuple(abi_type(o) for o in entry["outputs"]),
                 keccak(text=f"{entry['name']}({','.join(inputs)})")[:4],
                 entry["stateMutability"] in ("view", "pure"),
             )
@@ -312,11 +328,16 @@ class RevmContract:
         if overloads is None:
             raise AttributeError(name)
 
-        def method(*args):
+        def method(*args, sender=None):
             fn = overloads.get(len(args))
             if fn is None:
                 raise TypeError(f"{name}: no overload takes {len(args)} arguments")
-            return self.env.call(self.address, fn, args)
+            if sender is None:
+                return self.env.call(self.address, fn, args)
+            # ``sender=`` as ape and titanoboa take it, so that code written for them
+            # (``ballast.chain.market``'s arbitrage) drives these contracts too.
+            with self.env.prank(str(getattr(sender, "address", sender))):
+                return self.env.call(self.address, fn, args)
 
         self.__dict__[name] = method  # later lookups skip __getattr__ (every call is on the hot path)
         return method
