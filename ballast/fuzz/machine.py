@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import dataclasses
 import os
 import re
@@ -67,6 +68,7 @@ from ballast.fuzz.stack import (
 )
 from ballast.planner import min_amount_out, plan_rebalance, simulate
 from ballast.venues import uniswap_v3
+from ballast.venues.routing import Side
 
 # --------------------------------------------------------------------------- profiles
 
@@ -123,6 +125,9 @@ class Stats:
     steps: int = 0
     examples: int = 0
     started: float = field(default_factory=time.perf_counter)
+    started_cpu: float = field(
+        default_factory=time.process_time
+    )  # this process' CPU time, for a rate other load does not lower
     rules: collections.Counter = field(default_factory=collections.Counter)
     outcomes: collections.Counter = field(default_factory=collections.Counter)
     reverts: collections.Counter = field(default_factory=collections.Counter)  # rebalance calls by revert reason
@@ -134,10 +139,12 @@ class Stats:
 
     def summary(self) -> str:
         elapsed = time.perf_counter() - self.started
+        cpu = time.process_time() - self.started_cpu
         rate = self.steps / elapsed if elapsed else 0.0
         return (
             f"ballast stateful fuzz [{PROFILE}]: {self.examples} examples, {self.steps} steps "
-            f"in {elapsed:.1f}s = {rate:.1f} steps/s; rebalances ok/reverted: "
+            f"in {elapsed:.1f}s = {rate:.1f} steps/s ({self.steps / cpu if cpu else 0.0:.1f} per CPU second); "
+            "rebalances ok/reverted: "
             f"{self.outcomes['rebalance_ok']}/{self.outcomes['rebalance_reverted']}; "
             f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
         )
@@ -307,6 +314,26 @@ class Prediction:
         return self.reasons[0] if self.reasons else None
 
 
+class PoolBook:
+    """What the model's predictions read from the chain at one moment: the pools of one market
+    snapshot by (venue, pair), and the vault's trigger. Each prediction moves its own copies of
+    the pools its trades touch, so that one read serves every candidate trade list of a step."""
+
+    def __init__(self, market):
+        self.pools = {(str(p.venue).lower(), frozenset(str(t).lower() for t in p.tokens)): p for p in market.pools}
+        self.due: bool | None = None  # ``needs_rebalance()``, asked on the first prediction that needs it
+
+    def side(self, venue: str, token_in: str, token_out: str, moved: dict) -> Side | None:
+        """``venue``'s pool selling ``token_in`` (lower-case addresses) for ``token_out``, as a side
+        over this prediction's copy of it (made on first touch, kept in ``moved``); None if none."""
+        pool = self.pools.get((venue, frozenset((token_in, token_out))))
+        if pool is None:
+            return None
+        if id(pool) not in moved:
+            moved[id(pool)] = copy.deepcopy(pool)
+        return Side(moved[id(pool)], token_in, token_out)
+
+
 # --------------------------------------------------------------------------- the machine
 
 
@@ -373,13 +400,15 @@ class VaultMachine(RuleBasedStateMachine):
         total = sum(values)
         return total, [v * WAD // total if total else 0 for v in values]
 
-    def predict_rebalance(self, sender: str, trades: list[tuple], ignore_cooldown: bool = False) -> Prediction:
+    def predict_rebalance(
+        self, sender: str, trades: list[tuple], ignore_cooldown: bool = False, pools: PoolBook | None = None
+    ) -> Prediction:
         """What ``rebalance(trades)`` sent by ``sender`` does now, by the vault's documented rules,
         checked in its order: the caller's role, open, trades given, cooldown, prices, trigger,
         then each trade (venue, tokens, amount, the venue's fill, its price) and the result (cost,
         turnover, each asset's drift and overshoot, total drift). Reads from the chain only the
-        pools' state (the venues' own: V2 reserves, V3 price and liquidity) and the trigger view;
-        everything else is the model's."""
+        pools' state (the venues' own: V2 reserves, V3 price and liquidity; ``pools``, a snapshot
+        read earlier in this step, if given) and the trigger view; everything else is the model's."""
         if sender != KEEPER:
             return Prediction(["vault: not keeper"])
         if self.closed():
@@ -391,17 +420,22 @@ class VaultMachine(RuleBasedStateMachine):
         if self.price_error():
             return Prediction([self.price_error()])
         value_before, weights_before = self.vault_values(self.bal)
-        if value_before and not self.s.vault.needs_rebalance()[0]:
+        pools = pools or PoolBook(self.s.market())
+        if pools.due is None:
+            pools.due = bool(self.s.vault.needs_rebalance()[0])
+        if value_before and not pools.due:
             return Prediction(["vault: rebalance not due"])
-        predicted = self._predict_trades(trades, value_before, weights_before)
+        predicted = self._predict_trades(trades, value_before, weights_before, pools)
         predicted.due_unknown = value_before == 0
         return predicted
 
-    def _predict_trades(self, trades: list[tuple], value_before: int, weights_before: list[int]) -> Prediction:
+    def _predict_trades(
+        self, trades: list[tuple], value_before: int, weights_before: list[int], pools: PoolBook
+    ) -> Prediction:
         bal = list(self.bal)
         hostile = str(self.hostile.address).lower() if self.hostile is not None else None
         index = {str(t.address).lower(): k for k, t in enumerate(self.s.tokens)}
-        market = self.s.market()  # moved by each trade, as the pools move
+        moved: dict = {}  # this prediction's copies of the pools its trades touch, moved by each
         swaps, executed, traded = [], [], 0
         for venue, token_in, token_out, amount, min_out in trades:
             venue, token_in, token_out = str(venue).lower(), str(token_in).lower(), str(token_out).lower()
@@ -418,7 +452,7 @@ class VaultMachine(RuleBasedStateMachine):
             if amount > bal[i]:
                 return Prediction(["vault: amount above balance"])
             if kind is not None:
-                side = market.side(venue, token_in, token_out)
+                side = pools.side(venue, token_in, token_out, moved)
                 if side is None:
                     return Prediction(["vault: venue has no pool"])  # the adapter names no payee
                 out, error = (self._v2_fill if kind == V2 else self._v3_fill)(side, amount, min_out)
@@ -927,8 +961,14 @@ class VaultMachine(RuleBasedStateMachine):
         """Send a rebalance and hold it to the model: it reverts with the reason the model
         predicts, or succeeds and then did exactly what the model computed from the trades sent
         (the venues' fills, each ``TradeExecuted``, the cost, the tracked balances, the turnover
-        window). On success the model takes its own balances, never the chain's."""
+        window). On success the model takes its own balances, never the chain's.
+
+        ``before``: the vault's state before the call, for ``rebalance_never_grows_drift``; when
+        None it is read here if the model expects acceptance (a rebalance that reverts changes
+        nothing, and one the model did not expect to be accepted fails before it is needed)."""
         predicted = self.predict_rebalance(sender, trades)
+        if before is None and predicted.reason is None and not self.price_error():
+            before = self.s.state()
         ok, result = self.send(sender, self.s.vault.rebalance, trades)
         STATS.outcomes[f"rebalance {source}: {'ok' if ok else result}"] += 1
         STATS.outcomes["rebalance_ok" if ok else "rebalance_reverted"] += 1
@@ -1151,12 +1191,10 @@ class VaultMachine(RuleBasedStateMachine):
             return 0
 
     # ``HostileVenue`` behaviours drawn by ``hostile_rebalance`` (the two that only the vault's own
-    # measurements catch, twice as often).
+    # measurements catch, three times as often as each other one).
     HOSTILE_MODES = (
-        "KEEP_LESS",
-        "KEEP_LESS",
-        "REPORT_MORE",
-        "REPORT_MORE",
+        *("KEEP_LESS",) * 3,
+        *("REPORT_MORE",) * 3,
         "PAY_ELSEWHERE",
         "NO_PAYEE",
         "TAKE_MORE",
@@ -1180,8 +1218,9 @@ class VaultMachine(RuleBasedStateMachine):
         themselves); the vault measures what moved and must refuse each, with the model's reason."""
         with self.step("hostile_rebalance"):
             self.prepare_keeper(market)
-            if self.price_error():
-                return
+            if self.closed() or self.price_error() or not self.s.vault.needs_rebalance()[0]:
+                STATS.outcomes["hostile: closed, bad price or not due"] += 1
+                return  # refused before any venue is called: other rules reach those reasons
             if self.hostile is None:
                 self.hostile = deployers().hostile_venue.deploy()
                 self.expect(
@@ -1240,7 +1279,13 @@ class VaultMachine(RuleBasedStateMachine):
         with a pool for its pair."""
         with self.step("targeted_rebalance"):
             self.prepare_keeper(market)
-            if self.closed() or self.price_error() or not self.supply:
+            if self.closed():
+                # A keeper that does not look first: whatever the trades, the closed vault refuses
+                # them before any other check (the only rule that reaches "vault: shut down" often).
+                trade = (self.s.v2.address, self.s.tokens[0].address, self.s.tokens[1].address, 1, 0)
+                self._submit([trade], "targeted closed", None)
+                return
+            if self.price_error() or not self.supply:
                 return
             limits = (self.cfg.max_slippage_bps, self.cfg.max_cost_bps, self.cfg.turnover_cap_bps, self.cfg.cooldown)
             try:
@@ -1255,18 +1300,18 @@ class VaultMachine(RuleBasedStateMachine):
                 return  # not due: every trade fails the trigger before its own checks
             if wide and check == self.DRIFT_CHECKS[0]:
                 self._set_limits(1_000, 500, 10 * MAX_BPS, self.cfg.cooldown)
-            before = self.s.state()
             candidates = self._targeted_candidates(check, pick)
             if not candidates:
                 continue
-            predictions = [self.predict_rebalance(sender, trades).reasons for trades, sender in candidates]
-            pick = next((k for k, r in enumerate(predictions) if r == [check]), None)
-            if pick is not None:
+            pools = PoolBook(self.s.market())  # every candidate predicted on one read of the chain
+            predictions = [self.predict_rebalance(sender, trades, pools=pools).reasons for trades, sender in candidates]
+            chosen = next((k for k, r in enumerate(predictions) if r == [check]), None)
+            if chosen is not None:
                 STATS.outcomes[f"targeted {check}: only this check fails"] += 1
             else:
-                pick = next((k for k, r in enumerate(predictions) if r[:1] == [check]), 0)
-            trades, sender = candidates[pick]
-            if self._submit(trades, f"targeted {check.removeprefix('vault: ')}", before, sender=sender):
+                chosen = next((k for k, r in enumerate(predictions) if r[:1] == [check]), 0)
+            trades, sender = candidates[chosen]
+            if self._submit(trades, f"targeted {check.removeprefix('vault: ')}", None, sender=sender):
                 return  # one accepted rebalance per step: the invariants check it
 
     def _targeted_candidates(self, target: str, pick: int = 0) -> list[tuple[list[tuple], str]]:

@@ -27,6 +27,7 @@ import itertools
 import json
 import os
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 
 import boa
@@ -34,7 +35,7 @@ import boa.interpret
 from boa.contracts.base_evm_contract import BoaError
 from boa.contracts.vyper.vyper_contract import VyperContract
 from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from ballast.chain.market import arbitrage_snapshot
 from ballast.chain.state import VaultState, read_state
@@ -380,6 +381,9 @@ class FuzzStack:
     pools: list[PoolRecord]
     v2_fee_bps: int  # what the V2 adapter reports (Uniswap V2: 30)
     _by_address: dict = field(default_factory=dict)
+    _pool_index: dict = field(default_factory=dict)  # (kind, i, j) -> PoolRecord
+    _kinds: dict = field(default_factory=dict)  # adapter address (lower case) -> V2 / V3
+    _token_infos: dict = field(default_factory=dict)  # token address (lower case) -> _TokenInfo
 
     @classmethod
     def deploy(cls, config: StackConfig, keeper: str, guardian: str) -> FuzzStack:
@@ -411,13 +415,15 @@ class FuzzStack:
             amounts = [
                 units_for_usd(config.depth_usd, config.assets[k].answer, config.assets[k].decimals) for k in (i, j)
             ]
+            # Pools keep their tokens in address order (token0, token1).
+            (t0, a0), (t1, a1) = sorted(zip((tokens[i], tokens[j]), amounts), key=lambda x: int(str(x[0].address), 16))
             for kind in config.venues_of(i, j):
-                tokens[i].mint(owner, amounts[0])
-                tokens[j].mint(owner, amounts[1])
+                t0.mint(owner, a0)
+                t1.mint(owner, a1)
                 if kind == V2:
-                    pools.append(_seed_pair(d, v2_factory, tokens[i], tokens[j], *amounts, owner, i, j))
+                    pools.append(_seed_pair(d, v2_factory, t0, t1, a0, a1, owner, i, j))
                 else:
-                    pools.append(_seed_v3_pool(d, v3_factory, helper, tokens[i], tokens[j], *amounts, config, i, j))
+                    pools.append(_seed_v3_pool(d, v3_factory, helper, t0, t1, a0, a1, config, i, j))
         asset_configs = [
             (
                 token.address,
@@ -443,6 +449,8 @@ class FuzzStack:
             config, owner, keeper, guardian, tokens, feeds, vault, lens, v2, v3, swapper, pools, int(v2.fee_bps())
         )
         stack._by_address = {str(t.address).lower(): t for t in tokens}
+        stack._pool_index = {(p.kind, p.i, p.j): p for p in pools}
+        stack._kinds = {str(v2.address).lower(): V2, str(v3.address).lower(): V3}
         return stack
 
     # ---------------------------------------------------------------- tokens
@@ -491,13 +499,11 @@ class FuzzStack:
 
     def venue_kind(self, venue) -> str | None:
         """V2 or V3 for the stack's adapters (by address), else None."""
-        key = str(getattr(venue, "address", venue)).lower()
-        return {str(self.v2.address).lower(): V2, str(self.v3.address).lower(): V3}.get(key)
+        return self._kinds.get(str(getattr(venue, "address", venue)).lower())
 
     def pool(self, kind: str, i: int, j: int) -> PoolRecord | None:
         """The ``kind`` pool of assets ``i`` and ``j`` (either order), or None."""
-        i, j = min(i, j), max(i, j)
-        return next((p for p in self.pools if p.kind == kind and p.i == i and p.j == j), None)
+        return self._pool_index.get((kind, min(i, j), max(i, j)))
 
     def market(self) -> Market:
         """A planner :class:`Market` of every pool, read in one call: V2 reserves (a constant-product
@@ -562,7 +568,15 @@ class FuzzStack:
 
     def state(self) -> VaultState:
         """A :class:`ballast.chain.state.VaultState` of the vault now. Raises ``EvmError`` on a bad price."""
-        return read_state(self.vault, self.token_at, ENV.timestamp, [str(v.address) for v in self.venues])
+        return read_state(self.vault, self._token_info, ENV.timestamp, [str(v.address) for v in self.venues])
+
+    def _token_info(self, address) -> _TokenInfo:
+        """A token's symbol and decimals, asked of it once (they never change)."""
+        key = str(address).lower()
+        if key not in self._token_infos:
+            token = self.token_at(address)
+            self._token_infos[key] = _TokenInfo(token.symbol(), int(token.decimals()))
+        return self._token_infos[key]
 
     def plan(self, **kwargs) -> Plan:
         """What ``ballast.planner.plan_rebalance`` proposes against the live pools."""
@@ -577,27 +591,39 @@ class FuzzStack:
             return self.vault.rebalance(trades)
 
 
-def _seed_pair(d: Deployers, factory, token_a, token_b, amount_a: int, amount_b: int, owner: str, i: int, j: int):
-    """The (token_a, token_b) pair of ``factory``, created and funded with ``owner``'s amounts
-    (``ballast.venues.uniswap_v2.add_liquidity``, without ape)."""
-    factory.createPair(token_a.address, token_b.address)
-    pair = d.v2_pair.at(to_checksum_address(factory.getPair(token_a.address, token_b.address)))
-    token_a.transfer(pair.address, amount_a)
-    token_b.transfer(pair.address, amount_b)
+@dataclass(frozen=True)
+class _TokenInfo:
+    """A token's fixed metadata, answered as ``read_state`` asks a token (``symbol()``, ``decimals()``)."""
+
+    symbol_: str
+    decimals_: int
+
+    def symbol(self) -> str:
+        return self.symbol_
+
+    def decimals(self) -> int:
+        return self.decimals_
+
+
+def _seed_pair(d: Deployers, factory, token0, token1, amount0: int, amount1: int, owner: str, i: int, j: int):
+    """The (token0, token1) pair of ``factory`` (tokens in address order), created and funded with
+    ``owner``'s amounts (``ballast.venues.uniswap_v2.add_liquidity``, without ape)."""
+    factory.createPair(token0.address, token1.address)
+    pair = d.v2_pair.at(factory.getPair(token0.address, token1.address))
+    token0.transfer(pair.address, amount0)
+    token1.transfer(pair.address, amount1)
     pair.mint(owner)
-    return PoolRecord(V2, i, j, pair, uniswap_v3.sort_tokens(token_a, token_b))
+    return PoolRecord(V2, i, j, pair, (str(token0.address), str(token1.address)))
 
 
-def _seed_v3_pool(d: Deployers, factory, helper, token_a, token_b, amount_a: int, amount_b: int, config, i, j):
-    """The ``config.v3_fee`` pool of (token_a, token_b), created at the ratio of the amounts and
-    funded with them (``ballast.venues.uniswap_v3.seed_pool``'s positions, without ape); its
-    ticks are then read back from the pool."""
+def _seed_v3_pool(d: Deployers, factory, helper, token0, token1, amount0: int, amount1: int, config, i, j):
+    """The ``config.v3_fee`` pool of (token0, token1) (in address order), created at the ratio of
+    the amounts and funded with them (``ballast.venues.uniswap_v3.seed_pool``'s positions,
+    without ape); its ticks are then read back from the pool."""
     fee = config.v3_fee
-    factory.createPool(token_a.address, token_b.address, fee)
-    pool = d.v3_pool.at(to_checksum_address(factory.getPool(token_a.address, token_b.address, fee)))
-    pool.initialize(v3math.sqrt_price_x96_from_price(uniswap_v3.seed_price(token_a, token_b, amount_a, amount_b)))
-    token0, _ = uniswap_v3.sort_tokens(token_a, token_b)
-    amount0, amount1 = (amount_a, amount_b) if token0 == str(token_a.address) else (amount_b, amount_a)
+    factory.createPool(token0.address, token1.address, fee)
+    pool = d.v3_pool.at(factory.getPool(token0.address, token1.address, fee))
+    pool.initialize(v3math.sqrt_price_x96_from_price(Fraction(amount1, amount0)))  # token1 per token0
     sqrt_price, tick = (int(x) for x in pool.slot0()[:2])
     spacing = int(pool.tickSpacing())
     positions = uniswap_v3.seed_positions(tick, spacing, amount0, amount1, config.v3_band_bps)
@@ -605,7 +631,7 @@ def _seed_v3_pool(d: Deployers, factory, helper, token_a, token_b, amount_a: int
         helper.mint(pool.address, lower, upper, uniswap_v3.position_liquidity(sqrt_price, lower, upper, paid0, paid1))
     words = [(t // spacing) >> 8 for lower, upper, *_ in positions for t in (lower, upper)]
     ticks = uniswap_v3.read_pool_state(pool, word_positions=words)
-    return PoolRecord(V3, i, j, pool, uniswap_v3.sort_tokens(token_a, token_b), ticks)
+    return PoolRecord(V3, i, j, pool, (str(token0.address), str(token1.address)), ticks)
 
 
 def plan_trades(plan: Plan) -> list[tuple]:
