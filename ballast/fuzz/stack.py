@@ -277,7 +277,8 @@ def revert_reason(err: Exception) -> str:
         reason = frame.pretty_vm_reason
     except Exception:  # noqa: BLE001 - no vm error on this frame
         return str(getattr(frame, "error_detail", "") or "")
-    return reason if isinstance(reason, str) else ""
+    # py-evm spells a revert without data (Vyper's reentrancy lock, a failed bool-less call) so.
+    return reason if isinstance(reason, str) and reason != "Revert(b'')" else ""
 
 
 # --------------------------------------------------------------------------- configuration
