@@ -250,7 +250,7 @@ def stack_configs(draw) -> StackConfig:
         # 5 bps most often (below V2's 30: the planner prefers V3); 30 and 100 bps make V2 the cheaper venue.
         v3_fee=draw(st.sampled_from([500, 500, 100, 3000, 10000])),
         v3_band_bps=draw(st.sampled_from([200, 1_000, 10_000])),
-        layout=draw(st.sampled_from([LAYOUTS[0], LAYOUTS[0], *LAYOUTS[1:]])),
+        layout=draw(st.sampled_from(LAYOUTS)),
     )
 
 

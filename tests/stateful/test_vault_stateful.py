@@ -6,6 +6,18 @@ rebalance outcomes printed at the end of the module. See README.md beside this f
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":
+    # Run as a script (how ``ballast/bench.py`` measured steps/s before it could call
+    # ``ballast.fuzz.measure_steps_per_second``): the same as ``python -m ballast.fuzz [args]``,
+    # with this checkout's ``ballast`` first on the path.
+    _root = str(Path(__file__).resolve().parents[2])
+    _env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_root, os.environ.get("PYTHONPATH")]))}
+    os.chdir(_root)
+    os.execve(sys.executable, [sys.executable, "-m", "ballast.fuzz", *sys.argv[1:]], _env)
 
 import pytest
 from hypothesis import settings
