@@ -506,6 +506,10 @@ class FuzzStack:
         """The ``kind`` pool of assets ``i`` and ``j`` (either order), or None."""
         return self._pool_index.get((kind, min(i, j), max(i, j)))
 
+    def has_pool(self, i: int, j: int) -> bool:
+        """Whether either venue has a pool of assets ``i`` and ``j``."""
+        return self.pool(V2, i, j) is not None or self.pool(V3, i, j) is not None
+
     def market(self) -> Market:
         """A planner :class:`Market` of every pool, read in one call: V2 reserves (a constant-product
         :class:`ballast.planner.Pool`), V3 price, tick and in-range liquidity on top of the ticks read
