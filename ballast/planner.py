@@ -32,6 +32,11 @@ class Pool:
     def tokens(self) -> tuple[str, str]:
         return (self.token_a, self.token_b)
 
+    def __deepcopy__(self, memo) -> Pool:
+        # Every field is an int or a str: a shallow copy is a deep one, without copy's recursion
+        # (the planner copies every pool of the market for each trial trade).
+        return copy.copy(self)
+
     def _forward(self, token_in: str) -> bool:
         return str(token_in).lower() == self.token_a.lower()
 

@@ -58,6 +58,11 @@ class Side:
     token_in: str
     token_out: str
 
+    def __deepcopy__(self, memo) -> Side:
+        # The tokens are strings: only the pool's snapshot needs copying (the sandwich search
+        # copies a side for every front-run it tries).
+        return Side(copy.deepcopy(self.pool, memo), self.token_in, self.token_out)
+
     @property
     def venue(self) -> str:
         return self.pool.venue

@@ -18,6 +18,11 @@ def container(name: str):
     return artifacts.container(PACKAGE, f"build/{name}.json")
 
 
+def artifact(name: str) -> artifacts.Artifact:
+    """The npm artifact (ABI and bytecode) of ``UniswapV2Factory``, ``UniswapV2Pair`` or ``ERC20``."""
+    return artifacts.load(PACKAGE, f"build/{name}.json")
+
+
 @cache
 def pair_init_code_hash() -> bytes:
     """keccak256 of the pair's creation code: what CREATE2 pair addresses are derived from.

@@ -41,6 +41,11 @@ def container(name: str):
     return artifacts.container(*_PATHS[name])
 
 
+def artifact(name: str) -> artifacts.Artifact:
+    """The npm artifact (ABI and bytecode) of ``UniswapV3Factory``, ``UniswapV3Pool``, ..."""
+    return artifacts.load(*_PATHS[name])
+
+
 @cache
 def pool_init_code_hash() -> bytes:
     """keccak256 of the pool's creation code: what CREATE2 pool addresses are derived from.
@@ -124,8 +129,12 @@ def full_range(tick_spacing: int) -> tuple[int, int]:
 
 def ticks_around(pool, below: int, above: int) -> tuple[int, int]:
     """A range from ``below`` tick spacings under the pool's current tick to ``above`` over it."""
-    spacing = int(pool.tickSpacing())
-    base = int(pool.slot0()[1]) // spacing * spacing
+    return range_around(int(pool.slot0()[1]), int(pool.tickSpacing()), below, above)
+
+
+def range_around(tick: int, spacing: int, below: int, above: int) -> tuple[int, int]:
+    """A range from ``below`` tick spacings under ``tick`` (rounded down to the spacing) to ``above`` over it."""
+    base = tick // spacing * spacing
     return base - below * spacing, base + above * spacing
 
 
@@ -143,6 +152,22 @@ def seed_ranges(tick: int, tick_spacing: int, band_bps: int | None) -> list[tupl
         base = tick // tick_spacing * tick_spacing
         ranges.append((base - span * tick_spacing, base + span * tick_spacing))
     return ranges
+
+
+def seed_price(token_a, token_b, amount_a: int, amount_b: int) -> Fraction:
+    """The price (token1 per token0, raw base units) of a pool holding ``amount_a`` of ``token_a``
+    and ``amount_b`` of ``token_b``: what :func:`seed_pool` initializes it at."""
+    token0, _ = sort_tokens(token_a, token_b)
+    return Fraction(amount_b, amount_a) if token0 == _address(token_a) else Fraction(amount_a, amount_b)
+
+
+def seed_positions(
+    tick: int, spacing: int, amount0: int, amount1: int, band_bps: int | None = 1_000
+) -> list[tuple[int, int, int, int]]:
+    """The positions :func:`seed_pool` mints at ``tick``, as (tick_lower, tick_upper, amount0,
+    amount1): :func:`seed_ranges`, each paid an equal share of the amounts."""
+    ranges = seed_ranges(tick, spacing, band_bps)
+    return [(lower, upper, amount0 // len(ranges), amount1 // len(ranges)) for lower, upper in ranges]
 
 
 def seed_pool(
@@ -165,14 +190,13 @@ def seed_pool(
     built off-chain.
     """
     token0, _ = sort_tokens(token_a, token_b)
-    ratio = Fraction(amount_b, amount_a) if token0 == _address(token_a) else Fraction(amount_a, amount_b)
     factory.createPool(_address(token_a), _address(token_b), fee, sender=provider)
     pool = container("UniswapV3Pool").at(factory.getPool(_address(token_a), _address(token_b), fee))
-    pool.initialize(v3.sqrt_price_x96_from_price(ratio), sender=provider)
+    pool.initialize(v3.sqrt_price_x96_from_price(seed_price(token_a, token_b, amount_a, amount_b)), sender=provider)
     amount0, amount1 = (amount_a, amount_b) if token0 == _address(token_a) else (amount_b, amount_a)
-    ranges = seed_ranges(int(pool.slot0()[1]), int(pool.tickSpacing()), band_bps)
-    for lower, upper in ranges:
-        add_liquidity(helper, pool, provider, amount0 // len(ranges), amount1 // len(ranges), lower, upper)
+    positions = seed_positions(int(pool.slot0()[1]), int(pool.tickSpacing()), amount0, amount1, band_bps)
+    for lower, upper, paid0, paid1 in positions:
+        add_liquidity(helper, pool, provider, paid0, paid1, lower, upper)
     return pool
 
 
@@ -215,16 +239,35 @@ def add_liquidity(
     """
     if tick_lower is None or tick_upper is None:
         tick_lower, tick_upper = full_range(int(pool.tickSpacing()))
-    sqrt_price = int(pool.slot0()[0])
-    liquidity = v3.liquidity_for_amounts(
-        sqrt_price, v3.get_sqrt_ratio_at_tick(tick_lower), v3.get_sqrt_ratio_at_tick(tick_upper), amount0, amount1
-    )
+    liquidity = position_liquidity(int(pool.slot0()[0]), tick_lower, tick_upper, amount0, amount1)
     erc20 = container("IERC20Minimal")
     for token in (pool.token0(), pool.token1()):
         erc20.at(token).approve(helper.address, 2**256 - 1, sender=provider)
     tx = helper.mint(pool.address, tick_lower, tick_upper, liquidity, sender=provider)
     (minted,) = tx.events.filter(pool.Mint)  # the pool's event: return values need a tracing provider
     return liquidity, int(minted.amount0), int(minted.amount1)
+
+
+def position_liquidity(sqrt_price_x96: int, tick_lower: int, tick_upper: int, amount0: int, amount1: int) -> int:
+    """The most liquidity ``amount0``/``amount1`` pay for in [tick_lower, tick_upper) at the pool's price."""
+    return v3.liquidity_for_amounts(
+        sqrt_price_x96, v3.get_sqrt_ratio_at_tick(tick_lower), v3.get_sqrt_ratio_at_tick(tick_upper), amount0, amount1
+    )
+
+
+def adapter_output_bound(sqrt_price_x96: int, fee: int, zero_for_one: bool, amount_in: int) -> int:
+    """The most ``UniswapV3Venue.swap`` can pay for ``amount_in`` at the pool's start price: its
+    ``_check_start_price`` refuses a ``min_amount_out`` above this before calling the pool
+    (``"uniswap_v3: insufficient output"``). Integer for integer the adapter's arithmetic: the
+    input less the fee (rounded down), times the start price, each step rounded up."""
+    priced = (
+        amount_in // v3.FEE_DENOMINATOR * (v3.FEE_DENOMINATOR - fee)
+        + (amount_in % v3.FEE_DENOMINATOR) * (v3.FEE_DENOMINATOR - fee) // v3.FEE_DENOMINATOR
+    )
+    s = sqrt_price_x96
+    if zero_for_one:
+        return v3.mul_div_rounding_up(v3.mul_div_rounding_up(priced, s, v3.Q96), s, v3.Q96)
+    return v3.mul_div_rounding_up(v3.mul_div_rounding_up(priced, v3.Q96, s), v3.Q96, s)
 
 
 def quote_exact_input_single(quoter, token_in, token_out, fee: int, amount_in: int) -> int:
@@ -279,7 +322,7 @@ class V3Pool:
             return True
         if key == self.token_b.lower():
             return False
-        raise ValueError(f"{token_in} is not a token of pool {self.pool}")
+        raise ValueError(f"{to_checksum_address(token_in)} is not a token of pool {self.pool}")
 
     def simulate(self, token_in: str, amount_in: int) -> v3.SwapResult:
         """The pool's swap of exactly ``amount_in`` (extreme price limit), without moving the snapshot."""
@@ -319,9 +362,14 @@ class V3Pool:
         return per_in * (v3.FEE_DENOMINATOR - self.state.fee) / v3.FEE_DENOMINATOR
 
 
-def read_pool_state(pool, words: int = 4) -> v3.PoolState:
+def read_pool_state(pool, words: int = 4, word_positions: list[int] | None = None) -> v3.PoolState:
     """slot0, liquidity, fee, tick spacing and the initialized ticks (with liquidityNet) of the
-    tick-bitmap words within ``words`` of the current tick's word, read from the chain."""
+    tick-bitmap words within ``words`` of the current tick's word, read from the chain.
+
+    ``word_positions`` instead reads exactly those words and marks the snapshot complete
+    (``words=None``): for a pool whose every position the caller minted itself, so that it
+    knows no other word has an initialized tick (the fuzzer's pools, :mod:`ballast.fuzz.stack`).
+    """
     slot0 = pool.slot0()
     sqrt_price, tick = int(slot0[0]), int(slot0[1])
     spacing = int(pool.tickSpacing())
@@ -329,7 +377,7 @@ def read_pool_state(pool, words: int = 4) -> v3.PoolState:
     low = max(center - words, (v3.MIN_TICK // spacing) >> 8)
     high = min(center + words, (v3.MAX_TICK // spacing) >> 8)
     bitmap, liquidity_net = {}, {}
-    for word_pos in range(low, high + 1):
+    for word_pos in range(low, high + 1) if word_positions is None else sorted(set(word_positions)):
         word = int(pool.tickBitmap(word_pos))
         if not word:
             continue
@@ -346,7 +394,7 @@ def read_pool_state(pool, words: int = 4) -> v3.PoolState:
         tick_spacing=spacing,
         liquidity_net=liquidity_net,
         bitmap=bitmap,
-        words=(low, high),
+        words=(low, high) if word_positions is None else None,
     )
 
 

@@ -9,6 +9,7 @@ except :func:`price_of`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 MIN_TICK = -887272
@@ -88,8 +89,12 @@ _TICK_FACTORS = (
 )
 
 
+@functools.lru_cache(maxsize=65_536)
 def get_sqrt_ratio_at_tick(tick: int) -> int:
-    """TickMath.getSqrtRatioAtTick: sqrt(1.0001^tick) * 2^96, as a Q64.96 (rounded up)."""
+    """TickMath.getSqrtRatioAtTick: sqrt(1.0001^tick) * 2^96, as a Q64.96 (rounded up).
+
+    Cached: a pure function of the tick, and a swap loop asks it again for the same initialized
+    ticks and word boundaries (the planner's sandwich search runs thousands of swaps per plan)."""
     abs_tick = abs(tick)
     _require(abs_tick <= MAX_TICK, "T")
     ratio = 0xFFFCB933BD6FAD37AA2D162D1A594001 if abs_tick & 0x1 else 1 << 128

@@ -1,8 +1,10 @@
 """Property: every plan the planner emits is accepted by the vault and lowers its drift.
 
-Random baskets (2 to 6 assets, 6/8/18 decimals, random weights and bands), random price
-moves that the pools follow by arbitrage, random target modes: plan, submit as the keeper on
-the fuzz EVM (``boa_stack.ENV``), and require acceptance and a lower total drift. A plan may be empty (nothing worth
+Random baskets (2 to 6 assets, 6/8/18 decimals, random weights and bands) on real Uniswap V2
+pairs and V3 pools (``ballast.fuzz.stack``: a random fee tier, every pair on both venues, a
+mix, or only through a hub asset), random price moves that the pools follow by arbitrage,
+random target modes: plan, submit as the keeper on the fuzz EVM (``ballast.fuzz.stack.ENV``),
+and require acceptance and a lower total drift. A plan may be empty (nothing worth
 doing); an emitted plan that the vault rejects is a planner bug. Examples that end early (the
 vault is not due, or the plan is empty) check nothing, so the test also counts the plans it
 submitted and the vault accepted, and requires enough of them.
@@ -15,7 +17,16 @@ import collections
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from .boa_stack import ENV, AssetParams, BoaStack, StackConfig, plan_trades, repo_search_path, units_for_usd
+from ballast.fuzz.stack import (
+    ENV,
+    LAYOUTS,
+    AssetParams,
+    FuzzStack,
+    StackConfig,
+    plan_trades,
+    repo_search_path,
+    units_for_usd,
+)
 
 KEEPER = "0x" + "11" * 20
 GUARDIAN = "0x" + "22" * 20
@@ -46,7 +57,13 @@ def baskets(draw):
                 outer_band_bps=band * 3,
             )
         )
-    return StackConfig(assets=assets, trigger_type=1, depth_usd=draw(st.sampled_from([2_000_000, 20_000_000])))
+    return StackConfig(
+        assets=assets,
+        trigger_type=1,
+        depth_usd=draw(st.sampled_from([2_000_000, 20_000_000])),
+        v3_fee=draw(st.sampled_from([100, 500, 3000, 10000])),
+        layout=draw(st.sampled_from(LAYOUTS)),
+    )
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -59,7 +76,7 @@ def baskets(draw):
 def _emitted_plans_are_accepted(config, moves, mode, fraction_bps):
     COUNTS["examples"] += 1
     with repo_search_path(), ENV.anchor():
-        stack = BoaStack.deploy(config, KEEPER, GUARDIAN)
+        stack = FuzzStack.deploy(config, KEEPER, GUARDIAN)
         amounts = [units_for_usd(1_000_000 * a.target_bps // 10_000, a.answer, a.decimals) for a in config.assets]
         stack.fund(HOLDER, amounts)
         with ENV.prank(HOLDER):

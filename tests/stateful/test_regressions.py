@@ -7,12 +7,11 @@ here it runs in a fixed setting so it never depends on the fuzzer's luck.
 from __future__ import annotations
 
 from ballast.constants import MAX_BPS, WAD
-
-from .boa_stack import (
+from ballast.fuzz.stack import (
     ENV,
     AssetParams,
-    BoaStack,
     EvmError,
+    FuzzStack,
     StackConfig,
     balances_calldata,
     plan_trades,
@@ -25,12 +24,12 @@ GUARDIAN = ENV.generate_address("regression guardian")
 HOLDER = ENV.generate_address("regression holder")
 
 
-def _stack(weights: list[int], decimals: list[int], trigger_type: int = 1) -> BoaStack:
+def _stack(weights: list[int], decimals: list[int], trigger_type: int = 1) -> FuzzStack:
     assets = [AssetParams(d, 10**8, w, 100, 300) for d, w in zip(decimals, weights)]
-    return BoaStack.deploy(StackConfig(assets=assets, trigger_type=trigger_type, cooldown=0), KEEPER, GUARDIAN)
+    return FuzzStack.deploy(StackConfig(assets=assets, trigger_type=trigger_type, cooldown=0), KEEPER, GUARDIAN)
 
 
-def _join(stack: BoaStack, usd: int, weights: list[int]) -> None:
+def _join(stack: FuzzStack, usd: int, weights: list[int]) -> None:
     amounts = [units_for_usd(usd * w // MAX_BPS, a.answer, a.decimals) for w, a in zip(weights, stack.config.assets)]
     stack.fund(HOLDER, amounts)
     with ENV.prank(HOLDER):
@@ -66,7 +65,7 @@ def test_rebalance__dust_trade_moving_no_weight__reverts_drift_not_reduced():
         due, _ = stack.vault.needs_rebalance()
         assert due
         before = stack.state().drifts
-        trade = (stack.amm.address, stack.tokens[0].address, stack.tokens[1].address, 1_000, 0)
+        trade = (stack.v2.address, stack.tokens[0].address, stack.tokens[1].address, 1_000, 0)
         with ENV.prank(KEEPER):
             try:
                 stack.vault.rebalance([trade])
@@ -77,7 +76,7 @@ def test_rebalance__dust_trade_moving_no_weight__reverts_drift_not_reduced():
         assert stack.state().drifts == before
 
 
-def _rebalance(stack: BoaStack, trades: list[tuple]) -> str | None:
+def _rebalance(stack: FuzzStack, trades: list[tuple]) -> str | None:
     """Send ``trades`` as the keeper; the revert reason, or None if accepted."""
     with ENV.prank(KEEPER):
         try:
@@ -87,7 +86,7 @@ def _rebalance(stack: BoaStack, trades: list[tuple]) -> str | None:
     return None
 
 
-def _usd_units(stack: BoaStack, i: int, usd: int) -> int:
+def _usd_units(stack: FuzzStack, i: int, usd: int) -> int:
     a = stack.config.assets[i]
     return units_for_usd(usd, a.answer, a.decimals)
 
@@ -105,9 +104,9 @@ def test_rebalance__one_asset_drift_grows_while_total_falls__reverts_drift_grew(
         _join(stack, 1_000_000, [5_000, 2_000, 3_000])
         assert stack.vault.needs_rebalance()[0]
         drifts = stack.state().drifts
-        amm, t = stack.amm.address, stack.tokens
-        main_leg = (amm, t[0].address, t[1].address, _usd_units(stack, 0, 50_000), 0)
-        growing_leg = (amm, t[0].address, t[2].address, _usd_units(stack, 0, 10_000), 0)
+        v2, t = stack.v2.address, stack.tokens
+        main_leg = (v2, t[0].address, t[1].address, _usd_units(stack, 0, 50_000), 0)
+        growing_leg = (v2, t[0].address, t[2].address, _usd_units(stack, 0, 10_000), 0)
         with ENV.anchor():  # control: the main leg alone is accepted
             assert _rebalance(stack, [main_leg]) is None
         assert _rebalance(stack, [main_leg, growing_leg]) == "vault: drift grew"
@@ -121,7 +120,7 @@ def test_rebalance__inside_the_cooldown__reverts_cooldown():
     with ENV.anchor():
         weights = [5_000, 5_000]
         assets = [AssetParams(d, 10**8, w, 100, 300) for d, w in zip([18, 6], weights)]
-        stack = BoaStack.deploy(StackConfig(assets=assets, cooldown=3_600), KEEPER, GUARDIAN)
+        stack = FuzzStack.deploy(StackConfig(assets=assets, cooldown=3_600), KEEPER, GUARDIAN)
         _join(stack, 1_000_000, [6_000, 4_000])
         assert stack.vault.needs_rebalance()[0]
         trades = plan_trades(stack.plan())
@@ -140,7 +139,7 @@ def test_join_and_exit__token_calls_back_mid_transfer__sees_consistent_tracked_b
     pulling the tokens (or ``exit`` debiting after sending) in Vault.vy."""
     with ENV.anchor():
         assets = [AssetParams(18, 10**8, 5_000, 100, 300), AssetParams(18, 10**8, 5_000, 100, 300, reentrant=True)]
-        stack = BoaStack.deploy(StackConfig(assets=assets), KEEPER, GUARDIAN)
+        stack = FuzzStack.deploy(StackConfig(assets=assets), KEEPER, GUARDIAN)
         _join(stack, 1_000_000, [5_000, 5_000])
         token, vault = stack.tokens[1], stack.vault
 

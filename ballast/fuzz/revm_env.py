@@ -65,11 +65,11 @@ def _log_data(log) -> bytes:
     return _as_bytes(data)
 
 
-def _abi_type(entry: dict) -> str:
+def abi_type(entry: dict) -> str:
     """The canonical ABI type string of an input or output (tuples spelled out)."""
     kind = entry["type"]
     if kind.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in entry["components"]) + ")" + kind[len("tuple") :]
+        return "(" + ",".join(abi_type(c) for c in entry["components"]) + ")" + kind[len("tuple") :]
     return kind
 
 
@@ -142,17 +142,27 @@ def _encoder(types: tuple[str, ...]):
     return encode_fast
 
 
+_INT_ARRAY = re.compile(r"^(uint\d*|int\d*)\[\]$")
+
+
 @functools.cache
 def _decoder(types: tuple[str, ...]):
-    """A decoder for ``types``: direct when every type is static and basic (or a tuple of them)."""
-    plan = [_static_parts(kind) for kind in types]
-    if any(parts is None for parts in plan):
+    """A decoder for ``types``: direct when each is static and basic (or a tuple of them) or an
+    array of integers (the lens' reads); through eth_abi otherwise."""
+    plan = [("array", kind[:-2]) if _INT_ARRAY.match(kind) else ("static", _static_parts(kind)) for kind in types]
+    if any(parts is None for _, parts in plan):
         fallback = TupleDecoder(decoders=[registry.get_decoder(t, strict=False) for t in types])
         return lambda data: fallback(ContextFramesBytesIO(data))
 
     def decode_fast(data: bytes) -> tuple:
         out, at = [], 0
-        for parts in plan:
+        for shape, parts in plan:
+            if shape == "array":  # head: the offset of (length, elements...)
+                start = int.from_bytes(data[at : at + 32], "big")
+                count = int.from_bytes(data[start : start + 32], "big")
+                out.append([_unword(parts, data[start + 32 * k : start + 32 * k + 32]) for k in range(1, count + 1)])
+                at += 32
+                continue
             values = tuple(_unword(p, data[at + 32 * k : at + 32 * k + 32]) for k, p in enumerate(parts))
             out.append(values if len(parts) > 1 else values[0])
             at += 32 * len(parts)
@@ -192,6 +202,7 @@ class RevmEnv:
         self.eoa = self.generate_address("eoa")
         self._senders = [self.eoa]
         self._events: dict[bytes, tuple] = {}  # topic0 -> (event type, indexed types, data types, names)
+        self._registered: dict[int, list] = {}  # id -> ABI whose events are in ``_events``
         self._logs_of = None  # the ExecutionResult of the last state-changing call
 
     # ---------------------------------------------------------------- chain
@@ -236,23 +247,32 @@ class RevmEnv:
 
     def deploy(self, bytecode: bytes, abi: list[dict], *args) -> RevmContract:
         constructor = next((e for e in abi if e["type"] == "constructor"), {"inputs": []})
-        data = bytecode + encode([_abi_type(i) for i in constructor["inputs"]], _to_abi(list(args)))
+        data = bytecode + encode([abi_type(i) for i in constructor["inputs"]], _to_abi(list(args)))
         try:
             address = self.evm.deploy(self.sender, data)
         except RuntimeError as err:
             raise RevmError(_reason_of(str(err)), str(err)) from None
+        return self.at(address, abi)
+
+    def at(self, address: str, abi: list[dict]) -> RevmContract:
+        """The contract at ``address`` with ``abi`` (its events decoded from now on)."""
         self._register_events(abi)
         return RevmContract(self, to_checksum_address(address), abi)
 
     def _register_events(self, abi: list[dict]) -> None:
+        if self._registered.get(id(abi)) is abi:
+            return  # this ABI's events are known (every pair and pool of an example shares one)
+        self._registered[id(abi)] = abi
         for entry in abi:
             if entry["type"] != "event":
                 continue
-            types = [_abi_type(i) for i in entry["inputs"]]
+            types = [abi_type(i) for i in entry["inputs"]]
             topic0 = keccak(text=f"{entry['name']}({','.join(types)})")
             if topic0 not in self._events:
+                # Solidity events may leave a parameter unnamed (Uniswap V2's PairCreated) or name it
+                # with a Python keyword (ERC-20's ``from``): those fields become ``_<k>``.
                 fields = [i["name"] for i in entry["inputs"]]
-                event_type = namedtuple(entry["name"], ["address", *fields])
+                event_type = namedtuple(entry["name"], ["address", *fields], rename=True)
                 indexed = [(k, t) for k, (t, i) in enumerate(zip(types, entry["inputs"])) if i["indexed"]]
                 unindexed = [(k, t) for k, (t, i) in enumerate(zip(types, entry["inputs"])) if not i["indexed"]]
                 self._events[topic0] = (event_type, indexed, unindexed)
@@ -287,36 +307,57 @@ class RevmEnv:
         return values[0] if len(values) == 1 else (values if values else None)
 
 
+# Function tables by ABI (the ABI kept alive beside its table, so that its id stays its own):
+# every pair, pool and token of every example is wrapped, and parsing an ABI costs a keccak
+# per function.
+_FUNCTION_TABLES: dict[int, tuple[list, dict]] = {}
+
+
+def _functions_of(abi: list[dict]) -> dict[str, dict[int, _Function]]:
+    """``abi``'s functions by name and argument count (overloads), parsed once per ABI object."""
+    cached = _FUNCTION_TABLES.get(id(abi))
+    if cached is not None and cached[0] is abi:
+        return cached[1]
+    functions: dict[str, dict[int, _Function]] = {}
+    for entry in abi:
+        if entry["type"] != "function":
+            continue
+        inputs = [abi_type(i) for i in entry["inputs"]]
+        fn = _Function(
+            entry["name"],
+            tuple(inputs),
+            tuple(abi_type(o) for o in entry["outputs"]),
+            keccak(text=f"{entry['name']}({','.join(inputs)})")[:4],
+            entry["stateMutability"] in ("view", "pure"),
+        )
+        functions.setdefault(entry["name"], {})[len(inputs)] = fn
+    _FUNCTION_TABLES[id(abi)] = (abi, functions)
+    return functions
+
+
 class RevmContract:
     """A deployed contract: ``contract.fn(*args)`` calls ``fn`` (static for views) as the current sender."""
 
     def __init__(self, env: RevmEnv, address: str, abi: list[dict]):
         self.env = env
         self.address = address
-        self._functions: dict[str, dict[int, _Function]] = {}
-        for entry in abi:
-            if entry["type"] != "function":
-                continue
-            inputs = [_abi_type(i) for i in entry["inputs"]]
-            fn = _Function(
-                entry["name"],
-                tuple(inputs),
-                tuple(_abi_type(o) for o in entry["outputs"]),
-                keccak(text=f"{entry['name']}({','.join(inputs)})")[:4],
-                entry["stateMutability"] in ("view", "pure"),
-            )
-            self._functions.setdefault(entry["name"], {})[len(inputs)] = fn
+        self._functions = _functions_of(abi)
 
     def __getattr__(self, name: str):
         overloads = self.__dict__.get("_functions", {}).get(name)
         if overloads is None:
             raise AttributeError(name)
 
-        def method(*args):
+        def method(*args, sender=None):
             fn = overloads.get(len(args))
             if fn is None:
                 raise TypeError(f"{name}: no overload takes {len(args)} arguments")
-            return self.env.call(self.address, fn, args)
+            if sender is None:
+                return self.env.call(self.address, fn, args)
+            # ``sender=`` as ape and titanoboa take it, so that code written for them
+            # (``ballast.chain.market``'s arbitrage) drives these contracts too.
+            with self.env.prank(str(getattr(sender, "address", sender))):
+                return self.env.call(self.address, fn, args)
 
         self.__dict__[name] = method  # later lookups skip __getattr__ (every call is on the hot path)
         return method
