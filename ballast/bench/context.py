@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ballast.bench.floors import Floor
-from ballast.bench.trace import SOURCES, Frame, TxTrace, slot_names, trace_tx
+from ballast.bench.trace import SOLIDITY_LAYOUTS, SOURCES, Frame, TxTrace, slot_names, trace_tx
 
 # ---------------------------------------------------------------- measurements
 
@@ -40,8 +40,13 @@ class Context:
     _slot_names: dict[str, dict[int, str]] = field(default_factory=dict)
 
     def name(self, *contracts_and_kinds) -> None:
+        """Name contracts (instances or addresses) by kind, for the frame and storage tables; a
+        contract instance also teaches the selectors of its ABI."""
         for contract, kind in contracts_and_kinds:
-            self.names[str(contract.address).lower()] = kind
+            self.names[str(getattr(contract, "address", contract)).lower()] = kind
+            contract_type = getattr(contract, "contract_type", None)
+            if contract_type is not None:
+                self.selectors.update(_method_names(contract_type))
 
     def label(self, *things_and_labels) -> None:
         for thing, label in things_and_labels:
@@ -49,7 +54,7 @@ class Context:
 
     def slot_name(self, contract: str, slot: int) -> str:
         kind = self.names.get(contract)
-        if kind not in SOURCES:
+        if kind not in SOURCES and kind not in SOLIDITY_LAYOUTS:
             return f"slot {slot:#x}"[:18]
         if kind not in self._slot_names:
             self._slot_names[kind] = slot_names(kind, self.labels)
@@ -69,10 +74,14 @@ def _tx(receipt) -> tuple[int, str, bytes]:
     return int(receipt.gas_used), str(receipt.txn_hash), bytes(receipt.transaction.data)
 
 
+def _method_names(contract_type) -> dict[str, str]:
+    """Selector -> function name for every function of ``contract_type``."""
+    methods = [*contract_type.mutable_methods, *contract_type.view_methods]
+    return {contract_type.method_identifiers[abi.selector]: abi.name for abi in methods}
+
+
 def _selectors(project) -> dict[str, str]:
     out = {}
-    for name in ("Vault", "MockERC20", "MockPriceFeed", "ConstantProductAMM", "Snekmate4626"):
-        contract_type = getattr(project, name).contract_type
-        for abi in [*contract_type.mutable_methods, *contract_type.view_methods]:
-            out[contract_type.method_identifiers[abi.selector]] = abi.name
+    for name in ("Vault", "MockERC20", "MockPriceFeed", "Snekmate4626"):
+        out.update(_method_names(getattr(project, name).contract_type))
     return out

@@ -147,18 +147,6 @@ def floor_erc20_transfer(calldata: bytes) -> Floor:
     return f
 
 
-def floor_amm_swap(calldata: bytes, token_in: str = "Tin", token_out: str = "Tout") -> Floor:
-    """One swap sent to the pool by an EOA that already holds both tokens (max approval)."""
-    f = Floor("AMM swap (EOA)", calldata, notes=["EOA holds both tokens and approved the pool for the max"])
-    f.account(token_in, token_out)
-    f.slot(f"pool.reserves[{token_in}][{token_out}]", RESET)
-    f.slot(f"pool.reserves[{token_out}][{token_in}]", RESET)
-    f.erc20_move(token_in, "eoa", "pool", spender="pool")
-    f.erc20_move(token_out, "pool", "eoa")
-    f.log("pool.Swap", 4, 3 * WORD)  # sender, token_in, token_out indexed; amount_in, amount_out, receiver
-    return f
-
-
 def floor_join(n: int, calldata: bytes) -> Floor:
     """In-kind pro-rata join: every asset is pulled; no oracle is needed."""
     f = Floor(
@@ -247,6 +235,7 @@ def floor_rebalance(n: int, trades: list[tuple[int, int]], calldata: bytes, move
             "per asset, the observed price and the variance share one slot",
             "a feed keeps answer and timestamp in one slot",
             "the vault pushes each input to the venue with a transfer (no allowance is read or written)",
+            "each trade goes to a Uniswap V2 pair through the venue adapter (the adapter: one cold account)",
             "the vault rebalanced before in this turnover window (turnover slot nonzero)",
         ],
     )
@@ -267,12 +256,17 @@ def floor_rebalance(n: int, trades: list[tuple[int, int]], calldata: bytes, move
         f.slot(f"vault.balances[{t}]", RESET if i in traded else READ)
         f.slot(f"vault.observation[{t}]", RESET)  # every rebalance observes: price and variance
     for i, j in trades:
+        # A Uniswap V2 pair per trade: it must be called (cold), hold the input pushed to it, pay
+        # the output, write its reserves (one packed slot) and log Sync and Swap. Its TWAP
+        # accumulators, lock and the adapter's own log are left out: another design could skip them.
         tin, tout = assets[i], assets[j]
-        f.slot(f"venue.reserves[{tin}][{tout}]", RESET)
-        f.slot(f"venue.reserves[{tout}][{tin}]", RESET)
-        f.erc20_move(tin, "vault", "venue")
-        f.erc20_move(tout, "venue", "vault")
-        f.log("venue.Swap", 4, 3 * WORD)
+        pair = f"pair[{assets[min(i, j)]}/{assets[max(i, j)]}]"
+        f.account(pair)
+        f.slot(f"{pair}.reserves", RESET)
+        f.erc20_move(tin, "vault", pair)
+        f.erc20_move(tout, pair, "vault")
+        f.log(f"{pair}.Sync", 1, 2 * WORD)
+        f.log(f"{pair}.Swap", 3, 4 * WORD)
         f.log("vault.TradeExecuted", 4, 4 * WORD)
     f.log("vault.Rebalanced", 2, event_bytes(6, arrays=(n, n), strings=(16,)))
     f.log("vault.Observed", 1, event_bytes(1, arrays=(n,)))

@@ -14,6 +14,7 @@ class Table:
     headers: list[str]
     rows: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    about: str = ""  # one sentence on what the table shows, written above it in Markdown
 
     def add(self, *cells) -> None:
         self.rows.append([_cell(c) for c in cells])
@@ -35,7 +36,8 @@ class Table:
         align = ["---"] + [
             "---:" if any(_numeric(r[i]) for r in self.rows) else "---" for i in range(1, len(self.headers))
         ]
-        out = [f"### {self.title}", "", "| " + " | ".join(self.headers) + " |", "| " + " | ".join(align) + " |"]
+        out = [f"### {self.title}", ""] + ([self.about, ""] if self.about else [])
+        out += ["| " + " | ".join(self.headers) + " |", "| " + " | ".join(align) + " |"]
         out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in self.rows]
         if self.notes:
             out += [""] + [f"- {n}" for n in self.notes]

@@ -3,24 +3,27 @@
 Everything is measured in one run on a fresh anvil chain and written to ``BENCHMARKS.md``:
 
 * gas (``gas_used`` of the receipts, 21,000 base included) of ``join``, ``deposit``, ``exit``
-  and ``rebalance`` for vaults of 2, 4 and 8 assets. The rebalance trades are the planner's
-  (:func:`ballast.planner.plan_rebalance`) after an oracle move and an arbitrage of the pools,
-  as in :mod:`ballast.demo`; the same swaps are also sent straight to the same pools from an
-  EOA, from the same chain snapshot, and the ratio of the two is the vault's overhead;
+  and ``rebalance`` for vaults of 2, 4 and 8 assets over real Uniswap V2 pairs
+  (:mod:`ballast.bench.vaults`), each beside a *floor* from the EIP gas schedule
+  (:mod:`ballast.bench.floors`): the base cost, the call's calldata, and the cold accounts,
+  storage slots and logs that any implementation of the operation must touch, item by item;
+* the rebalance overhead on each real venue (:mod:`ballast.bench.venues`): a 4-asset vault whose
+  only venue is Uniswap V2, Uniswap V3 or Balancer V2, priced by Chainlink's proxies, rebalanced
+  through the keeper path, against the same swaps sent from an EOA through the venue's own router
+  (:mod:`ballast.bench.routers`) from the same chain snapshot, and where the difference goes;
 * references from the same run: snekmate's ERC-4626 ``deposit`` and ``redeem`` (over a
-  ``MockERC20``), an ERC-20 ``transfer`` and one AMM swap;
-* a *floor* for every operation from the EIP gas schedule (:class:`Floor`): the base cost,
-  the call's calldata, and the cold accounts, storage slots and logs that any implementation
-  of the operation must touch, listed item by item (the ``floor_*`` functions);
-* throughput: ape transactions per second, planner latency, the titanoboa state machine's
-  steps per second (the CI profile of ``tests/stateful``) and the backtester's paths per
-  second (``python -m ballast.backtest --bench``);
-* the targets, met or not, and for each one not met a breakdown of the gas from
-  ``debug_traceTransaction`` (opcode classes per call frame).
+  ``MockERC20``) and an ERC-20 ``transfer``;
+* throughput: ape transactions per second, planner latency on three real venues, the titanoboa
+  state machine's steps per second (the CI profile of ``tests/stateful``, :mod:`ballast.bench.fuzz`)
+  and the backtester's paths per second (``python -m ballast.backtest --bench``);
+* the sandwich matrix (:mod:`ballast.bench.sandwich`): pool depth, fee tier and trade size, every
+  admitted front-run, the attacker's best result at oracle prices;
+* the targets, met or not, and breakdowns of the gas from ``debug_traceTransaction`` (opcode
+  classes per call frame, storage by variable).
 
 Scenario conventions, chosen so that no storage refund blurs the schedule: entries are made by
 a *new* holder (share balance 0 -> nonzero), exits are partial, every token balance touched is
-nonzero before and after, and EOAs approve the max (snekmate then reads the allowance but does
+nonzero before and after, and EOAs approve the max (the tokens then read the allowance but do
 not write it).
 """
 
@@ -30,8 +33,16 @@ import os
 import time
 from pathlib import Path
 
+from ballast.bench import sandwich
 from ballast.bench.breakdowns import class_table, frame_table, storage_table
-from ballast.bench.config import SIZES, TARGET_DEPOSIT_GAS, TARGET_FLOOR_RATIO, TARGET_OVERHEAD
+from ballast.bench.config import (
+    AIM_OVERHEAD,
+    OVERHEAD_VENUES,
+    SIZES,
+    TARGET_DEPOSIT_GAS,
+    TARGET_FLOOR_RATIO,
+    TARGET_OVERHEAD,
+)
 from ballast.bench.context import Context, _selectors
 from ballast.bench.floors import (
     CALLDATA_NONZERO,
@@ -47,8 +58,9 @@ from ballast.bench.floors import (
 )
 from ballast.bench.fuzz import STATEFUL_PYEVM_BUDGET, finish_stateful, start_stateful
 from ballast.bench.report import Table
-from ballast.bench.throughput import ape_tps, backtest_rate, planner_latency, planner_table
+from ballast.bench.throughput import ape_tps, backtest_rate, planner_latency, planner_table, three_venue_market
 from ballast.bench.vaults import References, VaultRun, bench_references, bench_vault
+from ballast.bench.venues import VENUE_NAMES, overhead_table, venue_label
 
 # ---------------------------------------------------------------- the run
 
@@ -71,9 +83,12 @@ def run(
     client = provider.make_request("web3_clientVersion", [])
     hardfork = getattr(provider.settings, "evm_version", None) or "default"
     echo(f"Ballast benchmark on {client} (hardfork {hardfork}); gas = receipts' gas_used")
-    echo("Gas: vaults of " + ", ".join(map(str, SIZES)) + " assets")
+    echo("Gas: vaults of " + ", ".join(map(str, SIZES)) + " assets on Uniswap V2, then one per real venue")
     runs = {n: bench_vault(ctx, n) for n in SIZES}
+    overhead = [bench_vault(ctx, 4, kind, fee, "chainlink") for kind, fee in OVERHEAD_VENUES]
     refs = bench_references(ctx)
+    state, _ = runs[max(SIZES)].planner_state
+    planner_market, planner_pools = three_venue_market(ctx, runs[max(SIZES)])
     gas_seconds = time.perf_counter() - started
 
     # Timing figures one at a time, after the gas phase, so that nothing competes with them.
@@ -82,22 +97,28 @@ def run(
     steps_rate, steps_note = finish_stateful(start_stateful("revm")) if stateful else skipped
     pyevm_rate, pyevm_note = finish_stateful(start_stateful("boa"), STATEFUL_PYEVM_BUDGET) if stateful else skipped
     tps, transfers, tps_seconds = ape_tps(refs)
-    state, market = runs[max(SIZES)].planner_state
-    planner = planner_latency(state, market)
+    planner = planner_latency(state, planner_market)
     paths_rate, paths_note = backtest_rate()
+    echo("Sandwich matrix (the pools' exact math, no chain) ...")
+    matrix_started = time.perf_counter()
+    matrices = [(shape, sandwich.matrix(band)) for band, shape in sandwich.SHAPES]
+    matrix_seconds = time.perf_counter() - matrix_started
 
     tables = build_tables(
         ctx,
         runs,
+        overhead,
         refs,
         {
             "tps": (tps, transfers, tps_seconds),
             "local_tps": local_tps,
-            "planner": planner,
+            "planner": (planner, planner_pools),
             "steps": (steps_rate, steps_note),
             "steps_pyevm": (pyevm_rate, pyevm_note),
             "paths": (paths_rate, paths_note),
         },
+        matrices,
+        matrix_seconds,
     )
     elapsed = time.perf_counter() - started
     echo("")
@@ -107,47 +128,11 @@ def run(
     if output is not None:
         write_markdown(output, tables, runs, refs, client, hardfork, elapsed, gas_seconds, load)
         echo(f"wrote {output} ({elapsed:.0f} s)")
-    return {"runs": runs, "refs": refs, "tables": tables, "seconds": elapsed}
+    return {"runs": runs, "overhead": overhead, "refs": refs, "tables": tables, "seconds": elapsed}
 
 
-def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, speed: dict) -> dict:
-    gas = Table(
-        "Gas per operation (receipts, 21,000 base included)", ["operation", "assets", "gas", "floor", "x floor"]
-    )
-    for op in ("join", "deposit", "exit", "rebalance"):
-        for n, r in runs.items():
-            m = getattr(r, op)
-            label = f"{op} ({len(r.trades)} swaps)" if op == "rebalance" else op
-            gas.add(label, n, m.gas, m.floor.total, f"{m.ratio:.2f}x")
-    for m in (refs.deposit_4626, refs.redeem_4626, refs.transfer, refs.swap):
-        gas.add(m.op, "1" if "4626" in m.op else "-", m.gas, m.floor.total, f"{m.ratio:.2f}x")
-    below = [m for r in runs.values() for m in (r.join, r.deposit, r.exit, r.rebalance)]
-    below = [f"{m.op} ({m.n})" for m in below if m.gas < m.floor.total]
-    if below:
-        gas.notes.append("WARNING: below the floor, so the floor is wrong: " + ", ".join(below))
-    gas.notes += [
-        "join/deposit: a new holder; exit: half of a holder's shares",
-        "rebalance: the vault's second; the planner's swaps after WBTC, +40% at the first, returns to its start price",
-        "floor = EIP schedule: base + calldata + cold accounts + cold slots read/written + logs (see Floors)",
-    ]
-
-    reb = Table(
-        "Rebalance vs the same swaps from an EOA (same pools, same starting state)",
-        ["assets", "swaps", "vault rebalance", "EOA swaps", "overhead", "extra gas", "floor", "x floor"],
-    )
-    for n, r in runs.items():
-        reb.add(
-            n,
-            len(r.trades),
-            r.rebalance.gas,
-            r.eoa_gas,
-            f"{r.overhead:.2f}x",
-            r.rebalance.gas - r.eoa_gas,
-            r.rebalance.floor.total,
-            f"{r.rebalance.ratio:.2f}x",
-        )
-    reb.notes.append("EOA swaps: one transaction per swap (each pays the 21,000 base); overhead = vault / EOA")
-
+def _targets(runs: dict[int, VaultRun], overhead: list[VaultRun]) -> list[tuple]:
+    """(name, goal, measured, met, measured transaction, run) for every target."""
     four = runs[4]
     targets = [
         (
@@ -156,6 +141,7 @@ def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, spee
             f"{four.deposit.gas:,} gas",
             four.deposit.gas <= TARGET_DEPOSIT_GAS,
             four.deposit,
+            four,
         ),
         (
             "join, 4-asset vault",
@@ -163,6 +149,7 @@ def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, spee
             f"{four.join.ratio:.2f}x floor",
             four.join.ratio <= TARGET_FLOOR_RATIO,
             four.join,
+            four,
         ),
         (
             "exit, 4-asset vault",
@@ -170,28 +157,87 @@ def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, spee
             f"{four.exit.ratio:.2f}x floor",
             four.exit.ratio <= TARGET_FLOOR_RATIO,
             four.exit,
-        ),
-        (
-            f"rebalance overhead, {len(four.trades)} swaps, 4-asset vault",
-            f"<= {TARGET_OVERHEAD}x EOA swaps",
-            f"{four.overhead:.2f}x",
-            four.overhead <= TARGET_OVERHEAD,
-            four.rebalance,
+            four,
         ),
     ]
-    tgt = Table("Targets", ["target", "goal", "measured", "status"])
-    for name, goal, measured, ok, _ in targets:
+    for r in overhead:
+        targets.append(
+            (
+                f"rebalance overhead, {len(r.trades)} swaps, 4-asset vault, {VENUE_NAMES[r.kind]}",
+                f"<= {TARGET_OVERHEAD}x the router (aim {AIM_OVERHEAD}x)",
+                f"{r.overhead:.2f}x",
+                r.overhead <= TARGET_OVERHEAD,
+                r.rebalance,
+                r,
+            )
+        )
+    return targets
+
+
+def build_tables(
+    ctx: Context,
+    runs: dict[int, VaultRun],
+    overhead: list[VaultRun],
+    refs: References,
+    speed: dict,
+    matrices: list[tuple[str, list]],
+    matrix_seconds: float,
+) -> dict:
+    gas = Table(
+        "Gas per operation (receipts, 21,000 base included)",
+        ["operation", "assets", "gas", "floor", "x floor"],
+        about="What each entry point costs against the least the EIP schedule allows for it, for vaults of "
+        "2, 4 and 8 assets on real Uniswap V2 pairs, priced by the settable test feed (one slot per read, as "
+        "the floors assume), with references measured in the same run.",
+    )
+    for op in ("join", "deposit", "exit", "rebalance"):
+        for n, r in runs.items():
+            m = getattr(r, op)
+            label = f"{op} ({len(r.trades)} swaps, Uniswap V2)" if op == "rebalance" else op
+            gas.add(label, n, m.gas, m.floor.total, f"{m.ratio:.2f}x")
+    for m in (refs.deposit_4626, refs.redeem_4626, refs.transfer):
+        gas.add(m.op, "1" if "4626" in m.op else "-", m.gas, m.floor.total, f"{m.ratio:.2f}x")
+    below = [m for r in runs.values() for m in (r.join, r.deposit, r.exit, r.rebalance)]
+    below = [f"{m.op} ({m.n})" for m in below if m.gas < m.floor.total]
+    if below:
+        gas.notes.append("WARNING: below the floor, so the floor is wrong: " + ", ".join(below))
+    gas.notes += [
+        "join/deposit: a new holder; exit: half of a holder's shares",
+        "rebalance: the vault's second, through the keeper path; the planner's swaps after WBTC, +40% at the first, "
+        "returns to its start price (pools arbitraged to the oracle each time)",
+        "floor = EIP schedule: base + calldata + cold accounts + cold slots read/written + logs (see Floors)",
+    ]
+
+    reb = overhead_table(ctx, [runs[n] for n in SIZES] + overhead)
+    reb.about = (
+        "The vault's rebalance against the same swaps sent from an EOA through each venue's own router, on the "
+        "same real pools from the same chain state, and the difference by part: the rows with Chainlink's proxies "
+        "are what a vault on mainnet pays; the settable-feed rows isolate the oracle's share and the asset count."
+    )
+
+    targets = _targets(runs, overhead)
+    tgt = Table(
+        "Targets",
+        ["target", "goal", "measured", "status"],
+        about="The issue's gas targets, each met or not; every one not met has its breakdowns below.",
+    )
+    for name, goal, measured, ok, _, _ in targets:
         tgt.add(name, goal, measured, ok)
-    if len(four.trades) != 3:
-        tgt.notes.append(f"the planner made {len(four.trades)} swaps, not 3, for the 4-asset vault")
+    for r in overhead:
+        if len(r.trades) != 3:
+            tgt.notes.append(f"the planner made {len(r.trades)} swaps, not 3, on {VENUE_NAMES[r.kind]}")
 
     tps, transfers, tps_seconds = speed["tps"]
-    planner = speed["planner"]
+    planner, planner_pools = speed["planner"]
     target = next(t for t in planner if t.mode == "target")
     steps_rate, steps_note = speed["steps"]
     pyevm_rate, pyevm_note = speed["steps_pyevm"]
     paths_rate, paths_note = speed["paths"]
-    thr = Table("Throughput", ["measurement", "figure", "how"])
+    thr = Table(
+        "Throughput",
+        ["measurement", "figure", "how"],
+        about="Wall-clock speed of the tooling on this machine (these figures depend on its load).",
+    )
     thr.add(
         "ape transactions / s (local anvil)",
         f"{tps:,.1f}/s",
@@ -204,7 +250,7 @@ def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, spee
         local_note,
     )
     thr.add(
-        f"planner latency, {max(SIZES)} assets, 3 venues",
+        f"planner latency, {max(SIZES)} assets, 3 venues (one V3)",
         f"{target.median_ms:.2f} ms",
         f"plan_rebalance (target mode), median of {target.runs} (slowest {target.max_ms:.2f} ms, "
         f"{target.swaps} swaps); every mode in the next table",
@@ -220,23 +266,60 @@ def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, spee
         pyevm_note + ("; BALLAST_FUZZ_EVM=boa, the reference" if pyevm_rate else ""),
     )
     thr.add("backtester paths / s", f"{paths_rate:,.0f}/s" if paths_rate else "-", paths_note)
+    thr.add(
+        "sandwich matrix",
+        f"{matrix_seconds:.1f} s",
+        f"{sum(len(cells) for _, cells in matrices)} cells, every admitted front-run on a grid, exact pool math",
+    )
+    plan_tbl = planner_table(planner, max(SIZES), planner_pools)
+    plan_tbl.about = (
+        "How long the planner takes to plan the 8-asset vault's rebalance over three real venues read from the "
+        "chain (Uniswap V2 pairs, Uniswap V3 pools, a Balancer pool), against the issue's 50 ms."
+    )
+    sandwiches = []
+    for shape, cells in matrices:
+        table = sandwich.matrix_table(cells, shape)
+        table.about = (
+            f"What a sandwich of one planned trade earns on Uniswap V3 pools ({shape}), by depth, fee tier and trade "
+            "size, over every front-run the planner's min-out still lets fill: it must be at most 0 in every cell, "
+            "and the vault's loss within its bound."
+        )
+        sandwiches.append(table)
 
-    breakdowns = []
-    for name, _, _, ok, m in targets:
+    four = runs[4].rebalance
+    where = class_table(
+        ctx,
+        four,
+        f"Where the gas goes: rebalance, 3 swaps, 4-asset vault, Uniswap V2, settable feed ({four.gas:,} gas, "
+        f"floor {four.floor.total:,})",
+    )
+    where.about = "The 4-asset rebalance's gas by cost class beside its floor's (the settable feed: one slot a read)."
+    breakdowns = [where]
+    for r in overhead:
+        vault_tr = [ctx.trace(r.rebalance.txn_hash, r.rebalance.gas, r.rebalance.calldata)]
+        eoa_tr = [ctx.trace(h, g, d) for g, h, d in r.eoa_swaps]
+        name = f"rebalance, {len(r.trades)} swaps, 4-asset vault, {venue_label(r)}"
+        table = frame_table(ctx, [("vault", vault_tr), ("EOA", eoa_tr)], f"By call frame: {name}, vault vs router")
+        table.about = (
+            f"Each kind of call frame's own gas in the vault's rebalance and in the router's swaps ({r.router}), "
+            "and in the first column where it goes."
+        )
+        breakdowns.append(table)
+    for name, _, _, ok, m, _ in targets:
         if ok:
             continue
-        breakdowns.append(class_table(ctx, m, f"Where the gas goes: {name} ({m.gas:,} gas, floor {m.floor.total:,})"))
-        vault_tr = [ctx.trace(m.txn_hash, m.gas, m.calldata)]
-        if m.op == "rebalance":
-            eoa_tr = [ctx.trace(h, g, d) for g, h, d in four.eoa_swaps]
-            breakdowns.append(
-                frame_table(ctx, [("vault", vault_tr), ("EOA", eoa_tr)], f"By call frame: {name}, vault vs EOA")
-            )
-        else:
-            breakdowns.append(frame_table(ctx, [("gas", vault_tr)], f"By call frame: {name}"))
-        breakdowns.append(storage_table(ctx, m, f"Storage accesses by variable: {name}"))
+        if m.floor is not None:
+            table = class_table(ctx, m, f"Where the gas goes: {name} ({m.gas:,} gas, floor {m.floor.total:,})")
+            table.about = "The measured gas by cost class beside the floor's."
+            breakdowns.append(table)
+        if m.op != "rebalance":
+            table = frame_table(ctx, [("gas", [ctx.trace(m.txn_hash, m.gas, m.calldata)])], f"By call frame: {name}")
+            breakdowns.append(table)
+        table = storage_table(ctx, m, f"Storage accesses by variable: {name}")
+        table.about = "Every storage access of the transaction by contract and variable (slots named from layouts)."
+        breakdowns.append(table)
     return {
-        "main": [gas, reb, tgt, thr, planner_table(planner, max(SIZES))],
+        "main": [gas, reb, tgt, thr, plan_tbl, *sandwiches],
         "breakdowns": breakdowns,
         "targets": targets,
     }
@@ -244,7 +327,7 @@ def build_tables(ctx: Context, runs: dict[int, VaultRun], refs: References, spee
 
 def write_markdown(path: Path, tables: dict, runs, refs, client, hardfork, elapsed, gas_seconds, load) -> None:
     floors = [m.floor for r in runs.values() for m in (r.join, r.deposit, r.exit, r.rebalance)]
-    floors += [m.floor for m in (refs.deposit_4626, refs.redeem_4626, refs.transfer, refs.swap)]
+    floors += [m.floor for m in (refs.deposit_4626, refs.redeem_4626, refs.transfer)]
     lines = [
         "# Ballast benchmarks",
         "",
@@ -261,10 +344,11 @@ def write_markdown(path: Path, tables: dict, runs, refs, client, hardfork, elaps
         lines += [table.markdown(), ""]
     if tables["breakdowns"]:
         lines += [
-            "## Breakdowns of the targets not met",
+            "## Breakdowns",
             "",
             "From `debug_traceTransaction` (call tracer + struct logs): each opcode's gas is charged to "
-            "its call frame; a call's own cost (cold or warm access, memory) to the caller.",
+            "its call frame; a call's own cost (cold or warm access, memory) to the caller. First the "
+            "rebalance against each venue's router, then every target not met.",
             "",
         ]
         for table in tables["breakdowns"]:
@@ -278,7 +362,7 @@ def write_markdown(path: Path, tables: dict, runs, refs, client, hardfork, elaps
         f"slot that must be read; per slot that must change {COLD_SLOAD:,} + {SSTORE_SET:,} (zero to nonzero) or "
         f"{COLD_SLOAD:,} + {SSTORE_RESET:,} (nonzero to nonzero); logs {LOG_BASE} + {LOG_TOPIC}/topic + "
         f"{LOG_BYTE}/byte. Warm accesses, computation and memory are not counted. Labels: `T0..` the "
-        "basket's tokens, `F0..` their feeds.",
+        "basket's tokens, `F0..` their feeds, `pair[Ti/Tj]` their Uniswap V2 pairs.",
         "",
         "```",
     ]

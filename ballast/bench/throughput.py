@@ -7,15 +7,19 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from ballast.bench.config import ROOT
 from ballast.bench.report import Table
-from ballast.planner import Market, Pool, plan_rebalance
+from ballast.chain.deploy import deploy_venue
+from ballast.chain.market import snapshot_market
+from ballast.planner import Market, plan_rebalance
 
 TPS_TRANSFERS = 100
 PLANNER_RUNS = 12  # timed calls per target mode, after a warm-up call: a few hundred ms in all
 PLANNER_MODES = (("target", 10_000), ("edge", 10_000), ("partial", 5_000))  # (mode, fraction_bps)
+PLANNER_TARGET_MS = 50  # the issue's: 8 assets across 3 venues, one of them V3
 
 
 # ---------------------------------------------------------------- throughput
@@ -52,23 +56,26 @@ def ape_local_tps(project, accounts, networks, count: int = TPS_TRANSFERS) -> tu
     return count / elapsed, f"{count} ERC-20 transfers in a loop, each awaited: {elapsed:.1f} s"
 
 
-def three_venues(market: Market) -> Market:
-    """The same liquidity spread over three venues (50/30/20), so the planner must split orders."""
-    pools = []
-    for pool in market.pools:
-        for k, share in enumerate((50, 30, 20)):
-            venue = "0x" + f"{k + 1:x}" * 40
-            pools.append(
-                Pool(
-                    venue,
-                    pool.token_a,
-                    pool.token_b,
-                    pool.reserve_a * share // 100,
-                    pool.reserve_b * share // 100,
-                    pool.fee_bps,
-                )
-            )
-    return Market(pools)
+def three_venue_market(ctx, run) -> tuple[Market, str]:
+    """The n-asset run's market on three real venues: its own Uniswap V2 pairs (the keeper's snapshot
+    before the measured rebalance), plus Uniswap V3 pools of every pair at the 5 bps tier and one
+    Balancer weighted pool of every asset, deployed here over the same tokens at the oracle prices
+    (the pairs were arbitraged to the same), read back by ``snapshot_market`` as the keeper reads a
+    market. Returns the market and what it holds."""
+    deployer = ctx.accounts[0]
+    spec, tokens = run.stack["spec"], run.stack["tokens"]
+    venues = [
+        deploy_venue(ctx.project, deployer, spec, tokens, kind, fee, deployer)
+        for kind, fee in (("uniswap_v3", 5), ("balancer", 30))
+    ]
+    # The V2 pairs as the keeper read them before the measured rebalance (it moved them since).
+    market = Market(run.planner_state[1].pools + snapshot_market(venues, tokens).pools)
+    kinds = Counter(type(p).__name__ for p in market.pools)
+    held = ", ".join(f"{count} {POOL_KINDS.get(kind, kind)}" for kind, count in kinds.items())
+    return market, held
+
+
+POOL_KINDS = {"Pool": "Uniswap V2 pairs", "V3VenuePool": "Uniswap V3 pools (5 bps)", "WeightedPool": "Balancer pool"}
 
 
 @dataclass
@@ -83,9 +90,7 @@ class PlannerTiming:
 
 def planner_latency(state, market, runs: int = PLANNER_RUNS) -> list[PlannerTiming]:
     """Wall time of ``plan_rebalance`` on ``state`` (a vault read from the chain) with ``market``
-    split over 3 venues, ``runs`` calls per target mode after one warm-up call (7-20 ms a call
-    for the benchmark's 8-asset vault, idle to loaded machine: a few hundred ms in all)."""
-    market = three_venues(market)
+    (:func:`three_venue_market`), ``runs`` calls per target mode after one warm-up call."""
     timings = []
     for mode, fraction_bps in PLANNER_MODES:
         plan = plan_rebalance(state, market, mode=mode, fraction_bps=fraction_bps)
@@ -98,17 +103,19 @@ def planner_latency(state, market, runs: int = PLANNER_RUNS) -> list[PlannerTimi
     return timings
 
 
-def planner_table(timings: list[PlannerTiming], n_assets: int) -> Table:
+def planner_table(timings: list[PlannerTiming], n_assets: int, held: str) -> Table:
     table = Table(
-        f"Planner latency ({n_assets}-asset vault, pools split over 3 venues)",
-        ["mode", "swaps", "median", "slowest", "calls timed"],
+        f"Planner latency ({n_assets}-asset vault, 3 real venues, one of them Uniswap V3)",
+        ["mode", "swaps", "median", "slowest", "calls timed", f"target {PLANNER_TARGET_MS} ms"],
     )
     for t in timings:
         mode = t.mode if t.fraction_bps == 10_000 else f"{t.mode} ({t.fraction_bps / 100:g}%)"
-        table.add(mode, t.swaps, f"{t.median_ms:.2f} ms", f"{t.max_ms:.2f} ms", t.runs)
+        table.add(
+            mode, t.swaps, f"{t.median_ms:.2f} ms", f"{t.max_ms:.2f} ms", t.runs, t.median_ms <= PLANNER_TARGET_MS
+        )
     table.notes.append(
-        "plan_rebalance on the state read from the benchmark's vault before its measured rebalance, "
-        "its pools' liquidity split 50/30/20 over three venues so that orders are split; wall time per call"
+        "plan_rebalance on the state read from the benchmark's 8-asset vault before its measured rebalance, over "
+        f"{held}, read from the chain as the keeper reads them; wall time per call"
     )
     return table
 

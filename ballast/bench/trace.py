@@ -152,7 +152,37 @@ SOURCES = {
     "Vault": "contracts/Vault.vy",
     "Token": "contracts/test/MockERC20.vy",
     "Feed": "contracts/test/MockPriceFeed.vy",
-    "AMM": "contracts/venues/ConstantProductAMM.vy",
+    "BalancerV2Venue": "contracts/venues/BalancerV2Venue.vy",
+}
+# The storage of the real venues' Solidity contracts, from their sources (the npm packages ship no
+# layout): (name, type, slot, slots), in the form ``storage_layout`` gives for Vyper.
+SOLIDITY_LAYOUTS = {
+    # @uniswap/v2-core 1.0.1: UniswapV2ERC20, then UniswapV2Pair.
+    "UniswapV2Pair": [
+        ("totalSupply", "uint256", 0, 1),
+        ("balanceOf", "HashMap[address, uint256]", 1, 1),
+        ("allowance", "HashMap[address, HashMap[address, uint256]]", 2, 1),
+        ("DOMAIN_SEPARATOR", "bytes32", 3, 1),
+        ("nonces", "HashMap[address, uint256]", 4, 1),
+        ("factory", "address", 5, 1),
+        ("token0", "address", 6, 1),
+        ("token1", "address", 7, 1),
+        ("reserve0+reserve1+blockTimestampLast", "uint256", 8, 1),
+        ("price0CumulativeLast", "uint256", 9, 1),
+        ("price1CumulativeLast", "uint256", 10, 1),
+        ("kLast", "uint256", 11, 1),
+        ("unlocked", "uint256", 12, 1),
+    ],
+    # @uniswap/v3-core 1.0.1: UniswapV3Pool (ticks, tickBitmap and positions are keyed by ticks,
+    # words and position keys, not addresses: their slots stay unnamed).
+    "UniswapV3Pool": [
+        ("slot0", "uint256", 0, 1),
+        ("feeGrowthGlobal0X128", "uint256", 1, 1),
+        ("feeGrowthGlobal1X128", "uint256", 2, 1),
+        ("protocolFees", "uint256", 3, 1),
+        ("liquidity", "uint256", 4, 1),
+        ("observations[0]", "uint256", 8, 1),
+    ],
 }
 
 
@@ -187,7 +217,8 @@ def slot_names(kind: str, labels: dict[str, str]) -> dict[int, str]:
         return int.from_bytes(keccak(slot.to_bytes(32, "big") + int(address, 16).to_bytes(32, "big")), "big")
 
     names: dict[int, str] = {}
-    for name, typ, slot, n_slots in storage_layout(SOURCES[kind]):
+    layout = SOLIDITY_LAYOUTS[kind] if kind in SOLIDITY_LAYOUTS else storage_layout(SOURCES[kind])
+    for name, typ, slot, n_slots in layout:
         if typ.startswith("HashMap[address, HashMap[address"):
             for a, la in labels.items():
                 outer = child(slot, a)

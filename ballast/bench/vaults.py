@@ -1,38 +1,48 @@
-"""Gas of the vault's entry points (join, deposit, exit, rebalance) for 2, 4 and 8 assets, and
-the references measured beside them (snekmate's ERC-4626, an ERC-20 transfer, one AMM swap)."""
+"""Gas of the vault's entry points (join, deposit, exit) and of a rebalance through the keeper
+path, for a vault over real pools, with the same swaps sent from an EOA through the venue's own
+router beside it; and the references measured in the same run (snekmate's ERC-4626, an ERC-20
+transfer)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ballast.bench.config import DEPOSIT_USD, FEED_DECIMALS, RALLY, SEED_USD, SIZES, bench_spec
+from ballast import keeper as keeper_path
+from ballast.bench.config import DEPOSIT_USD, FEED_DECIMALS, RALLY, SEED_USD, bench_spec
 from ballast.bench.context import Context, Measured, _tx
 from ballast.bench.floors import (
     floor_4626_deposit,
     floor_4626_redeem,
-    floor_amm_swap,
     floor_deposit,
     floor_erc20_transfer,
     floor_exit,
     floor_join,
     floor_rebalance,
 )
+from ballast.bench.routers import Router, deploy_router
+from ballast.chain import chainlink
 from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, spec_from_dict
-from ballast.chain.market import arbitrage, snapshot_market
-from ballast.chain.state import read_state
+from ballast.chain.market import arbitrage
 from ballast.constants import ROLE_KEEPER
-from ballast.planner import plan_rebalance
+from ballast.venues import balancer_v2, uniswap_v2, uniswap_v3
+
+ADAPTERS = {"uniswap_v2": "UniswapV2Venue", "uniswap_v3": "UniswapV3Venue", "balancer": "BalancerV2Venue"}
 
 
 @dataclass
 class VaultRun:
     n: int
+    kind: str  # the venue kind (uniswap_v2, uniswap_v3, balancer)
+    fee_bps: int
+    feeds: str  # mock or chainlink
     join: Measured
     deposit: Measured
     exit: Measured
-    rebalance: Measured
+    rebalance: Measured  # its floor: Uniswap V2 with the settable feed only (None otherwise)
+    router: str  # what the EOA called
     eoa_swaps: list[tuple[int, str, bytes]]
     trades: list[tuple[int, int]]
+    stack: dict  # spec, tokens, feeds, venue, vault: for the planner's market
     planner_state: tuple | None = None
 
     @property
@@ -44,26 +54,57 @@ class VaultRun:
         return self.rebalance.gas / self.eoa_gas
 
 
-def bench_vault(ctx: Context, n: int) -> VaultRun:
-    """Deploy an n-asset stack, then measure join, deposit, exit and a planner-made rebalance."""
+def _name_market(ctx: Context, kind: str, venue, tokens: list, feeds: list, router: Router) -> None:
+    """Names and labels of every contract the rebalance and the router swaps touch."""
+    ctx.name((venue, ADAPTERS[kind]), (router.contract, router.name.split(".")[0]), *((t, "Token") for t in tokens))
+    for i, feed in enumerate(feeds):
+        if isinstance(feed, chainlink.Feed):
+            ctx.name((feed.proxy, "ChainlinkProxy"), (feed.aggregator, "ChainlinkAggregator"))
+        else:
+            ctx.name((feed, "Feed"))
+        ctx.label((feed, f"F{i}"))
+    if kind == "balancer":
+        ctx.name((balancer_v2.container("Vault").at(venue.vault()), "BalancerVault"))
+        ctx.name((balancer_v2.container("WeightedPool").at(venue.pool()), "WeightedPool"))
+        return
+    pool_of, container = (
+        (venue.pair_for, uniswap_v2.container("UniswapV2Pair"))
+        if kind == "uniswap_v2"
+        else (venue.pool_for, uniswap_v3.container("UniswapV3Pool"))
+    )
+    for i, a in enumerate(tokens):
+        for j in range(i + 1, len(tokens)):
+            address = str(pool_of(a, tokens[j]))
+            ctx.name((container.at(address), "UniswapV2Pair" if kind == "uniswap_v2" else "UniswapV3Pool"))
+            ctx.label((address, f"pair[T{i}/T{j}]"))
+
+
+def bench_vault(
+    ctx: Context, n: int, kind: str = "uniswap_v2", fee_bps: int = 30, feeds_kind: str = "mock"
+) -> VaultRun:
+    """Deploy an n-asset vault whose only venue is a real ``kind`` market, measure join, deposit
+    and exit, then a rebalance planned and sent by the keeper path, and the same swaps sent from an
+    EOA through the venue's own router from the same chain state."""
     project, chain = ctx.project, ctx.chain
     deployer, keeper, alice, bob, carol, dave, arb = ctx.accounts[:7]
-    spec = spec_from_dict(bench_spec(n))
+    spec = spec_from_dict(bench_spec(n, kind, fee_bps, feeds_kind))
     market = deploy_local_market(project, deployer, spec)
     tokens, feeds, venue = market.tokens, market.feeds, market.venue
     vault = deploy_vault(project, deployer, spec, tokens, feeds, [venue], keeper=keeper)
     assert int(vault.roles(keeper)) == ROLE_KEEPER
-    ctx.name((vault, "Vault"), (venue, "AMM"), *((t, "Token") for t in tokens), *((f, "Feed") for f in feeds))
+    router = deploy_router(kind, venue, fee_bps, deployer)
+    ctx.name((vault, "Vault"))
+    _name_market(ctx, kind, venue, tokens, feeds, router)
     ctx.label((vault, "vault"), (venue, "venue"), *((t, f"T{i}") for i, t in enumerate(tokens)))
-    ctx.label(*((f, f"F{i}") for i, f in enumerate(feeds)))
     ctx.label(*zip(ctx.accounts[:7], ("deployer", "keeper", "alice", "bob", "carol", "dave", "arb")))
     decimals = [a.decimals for a in spec.assets]
     max_uint = 2**256 - 1
 
-    def fund(account, amounts, spender):
+    def fund(account, amounts, spender=None):
         for token, amount in zip(tokens, amounts):
             token.mint(account, amount, sender=deployer)
-            token.approve(spender, max_uint, sender=account)
+            if spender is not None:
+                token.approve(spender, max_uint, sender=account)
 
     # Inception: alice seeds at target weights.
     seed = [int(SEED_USD * a.target_bps / 10_000 / a.price * 10**a.decimals) for a in spec.assets]
@@ -88,53 +129,73 @@ def bench_vault(ctx: Context, n: int) -> VaultRun:
     gas, txh, data = _tx(vault.exit(int(vault.balanceOf(bob)) // 2, [0] * n, bob, sender=bob))
     exit_ = Measured("exit", n, gas, floor_exit(n, data), txh, data)
 
-    # Rebalances: two hours on WBTC rallies and the keeper rebalances (a warm-up, not measured:
-    # it leaves the turnover, observation and timestamp slots as a running vault has them);
-    # two hours later WBTC falls back and the second, measured, rebalance follows.
+    # Rebalances: two hours on WBTC rallies, the arbitrageur brings the pools to the oracle and the
+    # keeper rebalances (a warm-up, not measured: it leaves the turnover, observation and timestamp
+    # slots as a running vault has them); two hours later WBTC falls back, the pools follow, and the
+    # second, measured, rebalance comes.
     fund(arb, [2**200] * n, venue)
     prices = [a.price for a in spec.assets]
 
-    def move_and_plan(price_1: float):
+    def move_and_decide(price_1: float):
         chain.pending_timestamp += 7_200
         prices[1] = price_1
         feeds[1].set_answer(feed_answer(price_1, FEED_DECIMALS), sender=deployer)
         wad = [feed_answer(p, FEED_DECIMALS) * 10 ** (18 - FEED_DECIMALS) for p in prices]
         arbitrage(venue, tokens, wad, decimals, arb)
-        due, _ = vault.needs_rebalance()
-        assert due, f"{n}-asset vault: rebalance not due after WBTC at {price_1:,.0f}"
-        state = read_state(vault, project.MockERC20.at, chain.pending_timestamp, [venue.address])
-        market_snapshot = snapshot_market([venue], tokens)
-        plan = plan_rebalance(state, market_snapshot)
-        assert plan.trades, f"{n}-asset vault: no plan ({plan.reason})"
-        return state, market_snapshot, plan
+        state, snapshot = keeper_path.read(vault, [venue], tokens, project.MockERC20.at, chain.pending_timestamp)
+        decision = keeper_path.decide(vault, state, snapshot)
+        assert decision.actionable, f"{n}-asset vault on {kind}, WBTC at {price_1:,.0f}: {decision.reason}"
+        return state, snapshot, decision
 
-    _, _, plan = move_and_plan(spec.assets[1].price * RALLY)
-    vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
-    state, market_snapshot, plan = move_and_plan(spec.assets[1].price)
+    _, _, decision = move_and_decide(spec.assets[1].price * RALLY)
+    keeper_path.send(vault, decision, keeper)
+    state, snapshot, decision = move_and_decide(spec.assets[1].price)
+    plan = decision.plan
     index = {str(t.address).lower(): i for i, t in enumerate(tokens)}
     trades = [(index[t.token_in.lower()], index[t.token_out.lower()]) for t in plan.trades]
-    # dave, the EOA that repeats the swaps, holds every token and approved the venue.
-    fund(dave, [int(1_000_000 / a.price * 10**a.decimals) for a in spec.assets], venue)
+    # dave, the EOA that repeats the swaps, holds every token and approved the router for good.
+    fund(dave, [int(1_000_000 / a.price * 10**a.decimals) for a in spec.assets], router.contract)
 
-    snapshot = chain.snapshot()
-    timestamp = chain.pending_timestamp
+    # Both sides land in a later block than the arbitrage (12 s on), as a keeper's transaction does:
+    # each pool then updates its price accumulators or observations on its first swap, and the gas
+    # does not depend on how fast this machine sent the transactions.
+    timestamp = chain.pending_timestamp + 12
+    start = chain.snapshot()
+    chain.pending_timestamp = timestamp
     eoa = []
     for t in plan.trades:
-        receipt = venue.swap(t.token_in, t.token_out, t.amount_in, t.min_amount_out, dave, sender=dave)
-        eoa.append(_tx(receipt))
-        if n == 4:  # traced now: the snapshot is restored below
-            ctx.trace(eoa[-1][1], eoa[-1][0], eoa[-1][2])
-    chain.restore(snapshot)
+        bought = tokens[index[t.token_out.lower()]]
+        before = int(bought.balanceOf(dave))
+        eoa.append(_tx(router.swap(t, dave)))
+        assert int(bought.balanceOf(dave)) - before == t.expected_out, f"{router.name}: not the planned fill"
+        ctx.trace(eoa[-1][1], eoa[-1][0], eoa[-1][2])  # traced now: the snapshot is restored below
+    chain.restore(start)
     chain.pending_timestamp = timestamp
-    receipt = vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
+    receipt = keeper_path.send(vault, decision, keeper)
+    realised = keeper_path.decode(vault, receipt, decision)
+    assert [f.amount_out for f in realised.fills] == [t.expected_out for t in plan.trades]
     gas, txh, data = _tx(receipt)
-    rebalance = Measured("rebalance", n, gas, floor_rebalance(n, trades, data, moved={1}), txh, data)
-    run = VaultRun(n, join, deposit, exit_, rebalance, eoa, trades)
-    if n == max(SIZES):
-        run.planner_state = (state, market_snapshot)
+    # The rebalance floor models Uniswap V2 pairs and one slot per price read (the settable feed).
+    floor = floor_rebalance(n, trades, data, moved={1}) if (kind, feeds_kind) == ("uniswap_v2", "mock") else None
+    rebalance = Measured("rebalance", n, gas, floor, txh, data)
+    run = VaultRun(
+        n,
+        kind,
+        fee_bps,
+        feeds_kind,
+        join,
+        deposit,
+        exit_,
+        rebalance,
+        router.name,
+        eoa,
+        trades,
+        {"spec": spec, "tokens": tokens, "feeds": feeds, "venue": venue, "vault": vault},
+        (state, snapshot),
+    )
     ctx.echo(
-        f"  {n} assets: join {join.gas:,}, deposit {deposit.gas:,}, exit {exit_.gas:,}, "
-        f"rebalance {rebalance.gas:,} ({len(trades)} trades; EOA {run.eoa_gas:,})"
+        f"  {n} assets on {kind} ({fee_bps} bps, {feeds_kind} feeds): join {join.gas:,}, deposit {deposit.gas:,}, "
+        f"exit {exit_.gas:,}, rebalance {rebalance.gas:,} ({len(trades)} swaps; {router.name} {run.eoa_gas:,})"
     )
     return run
 
@@ -144,27 +205,21 @@ class References:
     deposit_4626: Measured
     redeem_4626: Measured
     transfer: Measured
-    swap: Measured
     token: object
     holders: tuple
 
 
 def bench_references(ctx: Context) -> References:
-    """snekmate ERC-4626 deposit and redeem, an ERC-20 transfer and an AMM swap, in this run."""
+    """snekmate ERC-4626 deposit and redeem and an ERC-20 transfer, in this run."""
     project = ctx.project
-    deployer, _, alice, bob, carol, dave = ctx.accounts[:6]
+    deployer, _, alice, bob, carol = ctx.accounts[:5]
     token = project.MockERC20.deploy("Ref", "REF", 18, sender=deployer)
-    other = project.MockERC20.deploy("Ref2", "REF2", 18, sender=deployer)
     ref = project.Snekmate4626.deploy("Ref 4626", "R4626", token, sender=deployer)
-    venue = project.ConstantProductAMM.deploy(30, sender=deployer)
-    ctx.name((token, "Token"), (other, "Token"), (ref, "Snekmate4626"), (venue, "AMM"))
+    ctx.name((token, "Token"), (ref, "Snekmate4626"))
     one = 10**18
-    for account in (alice, bob, carol, dave, deployer):
+    for account in (alice, bob, carol, deployer):
         token.mint(account, 10_000 * one, sender=deployer)
-        other.mint(account, 10_000 * one, sender=deployer)
         token.approve(ref, 2**256 - 1, sender=account)
-        token.approve(venue, 2**256 - 1, sender=account)
-        other.approve(venue, 2**256 - 1, sender=account)
     ref.deposit(1_000 * one, alice, sender=alice)  # inception, not measured
     gas, txh, data = _tx(ref.deposit(100 * one, carol, sender=carol))
     deposit = Measured("ERC-4626 deposit (snekmate)", None, gas, floor_4626_deposit(data), txh, data)
@@ -172,7 +227,4 @@ def bench_references(ctx: Context) -> References:
     redeem = Measured("ERC-4626 redeem (snekmate)", None, gas, floor_4626_redeem(data), txh, data)
     gas, txh, data = _tx(token.transfer(bob, one, sender=alice))
     transfer = Measured("ERC-20 transfer", None, gas, floor_erc20_transfer(data), txh, data)
-    venue.add_liquidity(token, other, 5_000 * one, 5_000 * one, sender=deployer)
-    gas, txh, data = _tx(venue.swap(token, other, 10 * one, 0, dave, sender=dave))
-    swap = Measured("AMM swap (EOA)", None, gas, floor_amm_swap(data), txh, data)
-    return References(deposit, redeem, transfer, swap, token, (alice, bob))
+    return References(deposit, redeem, transfer, token, (alice, bob))
