@@ -7,7 +7,6 @@
   the run's shared state, its tables and the breakdowns of a transaction's gas;
 * :mod:`~ballast.bench.vaults`: join, deposit, exit and rebalance gas for 2, 4 and 8 assets;
 * :mod:`~ballast.bench.throughput`: transactions per second, planner latency, backtester speed;
-* :mod:`~ballast.bench.fuzz`: the stateful fuzzer's steps per second;
 * :mod:`~ballast.bench.run`: the orchestration, printing the tables and writing ``BENCHMARKS.md``.
 """
 

@@ -14,7 +14,7 @@ Everything is measured in one run on a fresh anvil chain and written to ``BENCHM
 * references from the same run: snekmate's ERC-4626 ``deposit`` and ``redeem`` (over a
   ``MockERC20``) and an ERC-20 ``transfer``;
 * throughput: ape transactions per second, planner latency on three real venues, the titanoboa
-  state machine's steps per second (the CI profile of ``tests/stateful``, :mod:`ballast.bench.fuzz`)
+  state machine's steps per second (its CI profile, :func:`ballast.fuzz.measure_steps_per_second`)
   and the backtester's paths per second (``python -m ballast.backtest --bench``);
 * the sandwich matrix (:mod:`ballast.bench.sandwich`): pool depth, fee tier and trade size, every
   admitted front-run, the attacker's best result at oracle prices;
@@ -56,11 +56,14 @@ from ballast.bench.floors import (
     SSTORE_SET,
     TX_BASE,
 )
-from ballast.bench.fuzz import STATEFUL_PYEVM_BUDGET, finish_stateful, start_stateful
 from ballast.bench.report import Table
 from ballast.bench.throughput import ape_tps, backtest_rate, planner_latency, planner_table, three_venue_market
 from ballast.bench.vaults import References, VaultRun, bench_references, bench_vault
 from ballast.bench.venues import VENUE_NAMES, overhead_table, venue_label
+from ballast.fuzz import measure_steps_per_second
+
+STATEFUL_BUDGET = 200.0  # seconds of fuzzing on revm
+STATEFUL_PYEVM_BUDGET = 60.0  # the same machine on titanoboa's py-evm, for reference
 
 # ---------------------------------------------------------------- the run
 
@@ -94,8 +97,8 @@ def run(
     # Timing figures one at a time, after the gas phase, so that nothing competes with them.
     skipped = (None, "skipped (--no-stateful)")
     echo("Throughput: state machine (CI profile) on revm, then on titanoboa's py-evm ...")
-    steps_rate, steps_note = finish_stateful(start_stateful("revm")) if stateful else skipped
-    pyevm_rate, pyevm_note = finish_stateful(start_stateful("boa"), STATEFUL_PYEVM_BUDGET) if stateful else skipped
+    steps_rate, steps_note = measure_steps_per_second(STATEFUL_BUDGET, "revm") if stateful else skipped
+    pyevm_rate, pyevm_note = measure_steps_per_second(STATEFUL_PYEVM_BUDGET, "boa") if stateful else skipped
     tps, transfers, tps_seconds = ape_tps(refs)
     planner = planner_latency(state, planner_market)
     paths_rate, paths_note = backtest_rate()

@@ -129,7 +129,7 @@ def test_plan__no_direct_pool__routes_through_hub():
 
 def test_plan__benefit_below_cost__skipped_with_reason():
     state = make_state((495_000, 305_000, 200_000))  # 0.5% drift: the penalty falls by ~$50
-    gas = gas_cost_usd(rebalance_gas(3, 1), 100 * 10**9, 3_000 * WAD)  # ~$49 of gas alone
+    gas = gas_cost_usd(rebalance_gas(3, 1), 100 * 10**9, 3_000 * WAD)  # ~$94 of gas alone
     plan = plan_rebalance(state, full_market(), gas_cost_usd=gas, drift_aversion_bps=10_000)
     assert plan.trades == [] and plan.reason.startswith("not worth it")
     big = plan_rebalance(make_state(DRIFTED), full_market(), gas_cost_usd=gas, drift_aversion_bps=10_000)
