@@ -272,6 +272,11 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def extremes(drifts: list[int]) -> tuple[int, int]:
+    """(most overweight, most underweight) asset: the pair a drift-directed trade sells and buys."""
+    return max(range(len(drifts)), key=drifts.__getitem__), min(range(len(drifts)), key=drifts.__getitem__)
+
+
 def feed_error(answer: int, updated: int, broken: bool, a: AssetParams, now: int) -> str | None:
     """The revert reason ``pricing._price`` gives for this feed state, or None if the price is good."""
     if broken:
@@ -1123,9 +1128,7 @@ class VaultMachine(RuleBasedStateMachine):
             if self.closed() or self.price_error() or not self.supply:
                 return
             before = self.s.state()
-            drifts = before.drifts
-            i = max(range(self.n), key=drifts.__getitem__)
-            j = min(range(self.n), key=drifts.__getitem__)
+            i, j = extremes(before.drifts)
             if i == j:
                 return
             venue = self.venue_for(i, j, pick)
@@ -1171,8 +1174,7 @@ class VaultMachine(RuleBasedStateMachine):
                 amount = size if kind == "dust" else self.bal[i] * size // MAX_BPS
                 if kind == "directed" and before is not None and before.total_value:
                     drifts = before.drifts
-                    i = max(range(self.n), key=drifts.__getitem__)
-                    j = min(range(self.n), key=drifts.__getitem__)
+                    i, j = extremes(drifts)
                     a = before.assets[i]
                     excess = drifts[i] * before.total_value // WAD
                     amount = max(excess, 0) * 10**a.decimals // a.price * size // MAX_BPS
@@ -1237,9 +1239,7 @@ class VaultMachine(RuleBasedStateMachine):
                     self.send(self.s.owner, self.s.vault.set_venue, self.hostile.address, True), None, "set_venue"
                 )
             before = self.s.state()
-            drifts = before.drifts
-            i = max(range(self.n), key=drifts.__getitem__)
-            j = min(range(self.n), key=drifts.__getitem__)
+            i, j = extremes(before.drifts)
             if i == j:
                 return
             amount = max(1, self.bal[i] * size // MAX_BPS)
@@ -1309,6 +1309,53 @@ class VaultMachine(RuleBasedStateMachine):
                 if wide:
                     self._set_limits(*limits)
 
+    @rule(market=st.sampled_from(["wait", "healthy"]))
+    def drift_tolerance_rebalance(self, market: str):
+        """A rebalance that grows one asset's |drift| by as much as the vault's tolerance allows
+        (the weight lost value moves, ``ceil(cost * 1e18 / value_after)``), and no more: ``i``
+        sells half of the smaller excess to ``j``, and a second leg grows a third asset ``k``'s
+        drift (buys ``k`` if it is at or over target, else sells ``k`` to ``j``), sized by
+        bisection to the largest the model accepts. The vault must accept it: a tolerance
+        rounded the other way, or a check one wei stricter, refuses it ("vault: drift grew")."""
+        with self.step("drift_tolerance_rebalance"):
+            self.prepare_keeper(market)
+            if self.closed() or self.price_error() or not self.supply or not self.s.vault.needs_rebalance()[0]:
+                STATS.outcomes["tolerance: closed, bad price, empty or not due"] += 1
+                return
+            value, _, drifts, i, j = self._drift_pair()
+            if i == j or not value:
+                return
+            main = self._leg(i, j, max(min(drifts[i], -drifts[j]) * value // WAD // 2, 1))
+            pools = PoolBook(self.s.market())
+
+            def accepted(extra: tuple) -> bool:
+                return not self.predict_rebalance(KEEPER, [main, extra], pools=pools).reasons
+
+            for k in sorted((k for k in range(self.n) if k not in (i, j)), key=lambda k: abs(drifts[k])):
+                grow = (i, k) if drifts[k] >= 0 else (k, j)
+                if not self.s.has_pool(*grow):
+                    continue
+                venue, token_in, token_out, _, _ = self._leg(*grow, 0)
+
+                def trade(amount: int, venue=venue, token_in=token_in, token_out=token_out) -> tuple:
+                    return (venue, token_in, token_out, amount, 0)
+
+                most = self.bal[grow[0]] - (main[3] if grow[0] == i else 0)  # what the seller has left
+                # A bracket: an accepted size (a pool pays nothing for dust) and the next refused one.
+                ladder = [10**e for e in range(40) if 10**e < most] + [most]
+                first = next((k for k, amount in enumerate(ladder) if accepted(trade(amount))), None)
+                if first is None or first + 1 == len(ladder) or accepted(trade(ladder[first + 1])):
+                    continue
+                lo, hi = ladder[first], ladder[first + 1]
+                while hi - lo > 1:  # accepted(lo), refused(hi)
+                    mid = (lo + hi) // 2
+                    lo, hi = (mid, hi) if accepted(trade(mid)) else (lo, mid)
+                # Usually the drift check binds; else another one (slippage, cost) did first.
+                binding = self.predict_rebalance(KEEPER, [main, trade(hi)], pools=pools).reason
+                STATS.outcomes[f"tolerance: one unit more fails {binding!r}"] += 1
+                self._submit([main, trade(lo)], "tolerance", None)
+                return
+
     def _submit_blind(self, source: str) -> None:
         """A keeper that does not look first: one trade of one base unit, whatever the vault's
         state (on a closed vault, refused before any other check: "vault: shut down" or
@@ -1332,15 +1379,35 @@ class VaultMachine(RuleBasedStateMachine):
             if not candidates:
                 continue
             pools = PoolBook(self.s.market())  # every candidate predicted on one read of the chain
-            predictions = [self.predict_rebalance(sender, trades, pools=pools).reasons for trades, sender in candidates]
-            chosen = next((k for k, r in enumerate(predictions) if r == [check]), None)
-            if chosen is not None:
+            predictions = [self.predict_rebalance(sender, trades, pools=pools) for trades, sender in candidates]
+            alone = [k for k, p in enumerate(predictions) if p.reasons == [check]]
+            if check in self.DRIFT_CHECKS:
+                # Trades that lose some value first: the drift tolerance (the weight lost value
+                # moves, rounded up) is then not zero, so its rounding is tested too.
+                alone.sort(key=lambda k: predictions[k].cost == 0)
+            if alone:
+                chosen = alone[0]
                 STATS.outcomes[f"targeted {check}: only this check fails"] += 1
             else:
-                chosen = next((k for k, r in enumerate(predictions) if r[:1] == [check]), 0)
+                chosen = next((k for k, p in enumerate(predictions) if p.reasons[:1] == [check]), 0)
             trades, sender = candidates[chosen]
             if self._submit(trades, f"targeted {check.removeprefix('vault: ')}", None, sender=sender):
                 return  # one accepted rebalance per step: the invariants check it
+
+    def _drift_pair(self) -> tuple[int, list[int], list[int], int, int]:
+        """(value, weights, drifts, i, j) of the model's balances: ``i`` the most overweight and
+        ``j`` the most underweight asset among the pairs with a pool (any pair when none has)."""
+        value, weights = self.vault_values(self.bal)
+        drifts = [w - t for w, t in zip(weights, self.model_targets())]
+        pairs = [(a, b) for a in range(self.n) for b in range(self.n)]
+        pooled = [(a, b) for a, b in pairs if a != b and self.s.has_pool(a, b)]
+        i, j = max(pooled or pairs, key=lambda p: drifts[p[0]] - drifts[p[1]])
+        return value, weights, drifts, i, j
+
+    def _leg(self, a: int, b: int, usd: int) -> tuple:
+        """A trade selling ``usd`` (WAD) of asset ``a``, at the oracle, for ``b`` on the cheapest venue, min-out 0."""
+        units = usd * 10 ** self.cfg.assets[a].decimals // self.price_wad(a)
+        return (self.cheapest_venue(a, b), self.s.tokens[a].address, self.s.tokens[b].address, units, 0)
 
     def _targeted_candidates(self, target: str) -> list[tuple[list[tuple], str]]:
         """(trades, sender) meant to fail ``target``, smallest first. ``i`` is the most overweight
@@ -1365,22 +1432,12 @@ class VaultMachine(RuleBasedStateMachine):
           while that |drift| still shrinks;
         * drift not reduced: 1, 10, 100, ... base units of ``i`` for ``j``, and a small round trip.
         """
-        value, weights = self.vault_values(self.bal)
-        drifts = [w - t for w, t in zip(weights, self.model_targets())]
-        pooled = [(a, b) for a in range(self.n) for b in range(self.n) if a != b and self.s.has_pool(a, b)]
-        i, j = max(
-            pooled or [(a, b) for a in range(self.n) for b in range(self.n)], key=lambda p: drifts[p[0]] - drifts[p[1]]
-        )
+        value, weights, drifts, i, j = self._drift_pair()
         if i == j or not value:
             return []
         tokens = self.s.tokens
         venue = self.cheapest_venue(i, j)
-
-        def units(a: int, usd: int) -> int:
-            return usd * 10 ** self.cfg.assets[a].decimals // self.price_wad(a)
-
-        def leg(a: int, b: int, usd: int) -> tuple:
-            return (self.cheapest_venue(a, b), tokens[a].address, tokens[b].address, units(a, usd), 0)
+        leg = self._leg
 
         def usd(weight: int) -> int:
             return weight * value // WAD

@@ -159,3 +159,42 @@ def test_join_and_exit__token_calls_back_mid_transfer__sees_consistent_tracked_b
         tracked = int(vault.balances(token))
         out = [int(a) for a in vault.preview_exit(shares)]
         assert read_mid_transfer(lambda: vault.exit(shares, out, HOLDER)) == tracked - out[1]
+
+
+def test_rebalance__drift_grows_by_exactly_the_tolerance__accepted_and_one_unit_more_refused():
+    """The vault lets an asset's |drift| grow by the weight the value lost moves, rounded up
+    (``tol = ceil(cost * 1e18 / value_after)``, TECH_SPEC), and not one wei more. Asset 0 (+10%)
+    sells $50k to asset 1 (-10%), and a second leg sells asset 0 for asset 2 (on target, so its
+    drift grows), sized by bisection on the vault itself (every try in a rolled-back anchor) to
+    the largest the vault accepts: there asset 2's drift grew by exactly the tolerance of that
+    rebalance's own cost, and one unit more is refused with "vault: drift grew". Fails with the
+    tolerance rounded down in Vault.vy (the boundary is then one wei lower); the state machine
+    reaches this edge only by chance (``drift_tolerance_rebalance`` aims at it)."""
+    with ENV.anchor():
+        stack = _stack([4_000, 3_000, 3_000], [18, 18, 18])
+        _join(stack, 1_000_003, [5_000, 2_000, 3_000])
+        v2, t = stack.v2.address, stack.tokens
+        main = (v2, t[0].address, t[1].address, _usd_units(stack, 0, 50_000), 0)
+
+        def tried(amount: int):
+            """(revert reason or None, asset 2's drift growth, tolerance) of the two legs."""
+            with ENV.anchor():
+                before = stack.state()
+                with ENV.prank(KEEPER):
+                    try:
+                        cost = int(stack.vault.rebalance([main, (v2, t[0].address, t[2].address, amount, 0)]))
+                    except EvmError as err:
+                        return revert_reason(err), None, None
+                after = stack.state()
+            growth = abs(after.drifts[2]) - abs(before.drifts[2])
+            return None, growth, -(-cost * WAD // after.total_value)
+
+        lo = next(10**e for e in range(30) if tried(10**e)[0] is None)
+        hi = _usd_units(stack, 0, 10_000)  # a 1% drift: far beyond the tolerance
+        assert tried(hi)[0] == "vault: drift grew"
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if tried(mid)[0] is None else (lo, mid)
+        reason, growth, tolerance = tried(lo)
+        assert reason is None and growth == tolerance > 0, (growth, tolerance)
+        assert tried(lo + 1)[0] == "vault: drift grew"
