@@ -8,6 +8,7 @@ import ape
 import pytest
 
 from ballast import keeper as keeper_path
+from ballast.chain import state as state_module
 from ballast.chain.state import read_state
 
 
@@ -77,22 +78,7 @@ def test_read_state__empty_lens_symbol__asks_the_token():
         outer_band_bps=3,
         variance=0,
     )
-    scalars = dict.fromkeys(
-        (
-            "trigger_type",
-            "rebalance_interval",
-            "last_rebalance",
-            "vol_reference",
-            "cooldown",
-            "max_slippage_bps",
-            "max_cost_bps",
-            "turnover_cap_bps",
-            "turnover_period",
-            "turnover_period_start",
-            "turnover_used",
-        ),
-        0,
-    )
+    scalars = dict.fromkeys(state_module._SCALARS, 0)
     view = SimpleNamespace(assets=[asset], total_supply=1, due=False, reason="", **scalars)
     lens = SimpleNamespace(snapshot=lambda vault: view)
     vault = SimpleNamespace(address="0x" + "22" * 20)
