@@ -56,11 +56,13 @@ from ballast.bench.floors import (
     SSTORE_SET,
     TX_BASE,
 )
+from ballast.bench.peers import peers_table
 from ballast.bench.report import Table
 from ballast.bench.throughput import ape_tps, backtest_rate, planner_latency, planner_table, three_venue_market
 from ballast.bench.vaults import References, VaultRun, bench_references, bench_vault
 from ballast.bench.venues import VENUE_NAMES, overhead_table, venue_label
 from ballast.fuzz import measure_steps_per_second
+from ballast.peers import race
 
 STATEFUL_BUDGET = 200.0  # seconds of fuzzing on revm
 STATEFUL_PYEVM_BUDGET = 60.0  # the same machine on titanoboa's py-evm, for reference
@@ -92,6 +94,8 @@ def run(
     refs = bench_references(ctx)
     state, _ = runs[max(SIZES)].planner_state
     planner_market, planner_pools = three_venue_market(ctx, runs[max(SIZES)])
+    echo("Peers: Ballast, Set Protocol v2 and Balancer V2 through the same moves ...")
+    peers = race.run(project, chain, accounts, echo=lambda *_: None)
     gas_seconds = time.perf_counter() - started
 
     # Timing figures one at a time, after the gas phase, so that nothing competes with them.
@@ -123,6 +127,7 @@ def run(
         matrices,
         matrix_seconds,
     )
+    tables["main"].append(peers_table(peers))
     elapsed = time.perf_counter() - started
     echo("")
     for table in tables["main"] + tables["breakdowns"]:

@@ -1,0 +1,51 @@
+"""The peers' race (:mod:`ballast.peers.race`) as one of the bench's tables."""
+
+from __future__ import annotations
+
+from ballast.bench.report import Table
+
+
+def peers_table(result: dict) -> Table:
+    """Ballast, Set Protocol v2 and a Balancer V2 weighted pool through the race's two moves."""
+    table = Table(
+        "Against the peers on the same chain: Ballast, Set Protocol v2, Balancer V2 (ape run peers)",
+        [
+            "system",
+            "move",
+            "txs",
+            "trades",
+            "gas",
+            "gas / trade",
+            "traded $",
+            "lost $",
+            "lost bps traded",
+            "lost bps basket",
+            "AMM model bps",
+        ],
+        about="A $1M basket at 40/30/20/10 in each system, on the same tokens, Chainlink feeds and Uniswap V2 "
+        "pairs ($20M a side, 30 bps); WBTC +40% then -30%, pools arbitraged to the oracle first; each brought "
+        "back to its targets: Ballast by one keeper-path rebalance, Set by its GeneralIndexModule "
+        "(startRebalance, one trade per component against WETH, 50 bps limits), Balancer passively by "
+        "arbitrage swaps (its loss is their profit, its LVR). Losses at oracle prices; the AMM model is the "
+        "backtester's zero-fee weighted pool over the same jump.",
+    )
+    for r in result["rows"]:
+        table.add(
+            r.system,
+            r.move,
+            r.transactions,
+            r.trades,
+            f"{r.gas:,}",
+            f"{r.gas_per_trade:,}",
+            f"{r.value_traded:,.0f}",
+            f"{r.value_lost:,.0f}",
+            f"{r.value_lost * 1e4 / r.value_traded:.1f}",
+            f"{r.value_lost * 1e4 / r.basket:.2f}",
+            "" if r.model_bps is None else f"{r.model_bps:.2f}",
+        )
+    by = {(r.system, r.move): r for r in result["rows"]}
+    moves = [r.move for r in result["rows"] if r.system == "Ballast"]
+    ratios = ", ".join(f"{by['Ballast', m].gas / by['Set v2', m].gas:.2f}x" for m in moves)
+    table.notes.append(f"Ballast's rebalance gas / Set's: {ratios} (target <= 0.5x)")
+    table.notes.append("entry and exit gas: " + ", ".join(f"{k} {v:,}" for k, v in result["entry"].items()))
+    return table
