@@ -37,6 +37,7 @@ from boa.contracts.vyper.vyper_contract import VyperContract
 from eth_abi import encode
 from eth_utils import keccak
 
+from ballast.chain.deploy import asset_configs
 from ballast.chain.market import arbitrage_snapshot
 from ballast.chain.state import VaultState, read_state
 from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, WAD
@@ -425,21 +426,10 @@ class FuzzStack:
                     pools.append(_seed_pair(d, v2_factory, t0, t1, a0, a1, owner, i, j))
                 else:
                     pools.append(_seed_v3_pool(d, v3_factory, helper, t0, t1, a0, a1, config, i, j))
-        asset_configs = [
-            (
-                token.address,
-                feed.address,
-                a.heartbeat,
-                a.min_answer,
-                a.max_answer,
-                a.target_bps,
-                a.band_bps,
-                a.outer_band_bps,
-            )
-            for token, feed, a in zip(tokens, feeds, config.assets)
-        ]
+        # ``AssetParams`` carries the fields of a spec's ``AssetSpec`` that the vault's config needs.
+        configs = asset_configs(config, [t.address for t in tokens], [f.address for f in feeds])
         vault = d.vault.deploy(
-            "Ballast Fuzz", "BFUZZ", asset_configs, config.trigger, config.limits, config.entry_haircut_bps
+            "Ballast Fuzz", "BFUZZ", configs, config.trigger, config.limits, config.entry_haircut_bps
         )
         vault.set_venue(v2.address, True)
         vault.set_venue(v3.address, True)
