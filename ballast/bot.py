@@ -196,11 +196,12 @@ class KeeperLoop:
         vault = self.vault
         try:
             # Cheap checks first: most blocks end here, after four calls.
-            if vault.is_shutdown():
+            lens = self.lens
+            if lens.is_shutdown(vault):
                 return Outcome(trigger, WAIT, "vault is shut down")
-            if vault.paused():
+            if lens.paused(vault):
                 return Outcome(trigger, WAIT, "vault is paused")
-            last, cooldown = int(vault.last_rebalance()), int(vault.cooldown())
+            last, cooldown = int(lens.last_rebalance(vault)), int(lens.cooldown(vault))
             if timestamp < last + cooldown:
                 return Outcome(trigger, WAIT, f"cooldown: next rebalance allowed at {last + cooldown}")
             state = read_state(vault, self._token_at, timestamp, [str(v.address) for v in self.venues], self.lens)
@@ -276,10 +277,11 @@ class KeeperLoop:
     def _maybe_observe(self, trigger: str, timestamp: int) -> None:
         """Feed the hybrid trigger's volatility estimate; the vault ignores early calls anyway."""
         try:
-            if int(self.vault.trigger_type()) != TRIGGER_HYBRID or self.keeper is None:
+            lens, vault = self.lens, self.vault
+            if int(lens.trigger_type(vault)) != TRIGGER_HYBRID or self.keeper is None:
                 return
-            last = int(self.vault.last_observation())
-            if last and timestamp < last + int(self.vault.vol_min_interval()):
+            last = int(lens.last_observation(vault))
+            if last and timestamp < last + int(lens.vol_min_interval(vault)):
                 return
             receipt = self.vault.observe(sender=self.keeper, **self.tx_kwargs)
             self.logger.info(f"{trigger}: observe() sent [{receipt.txn_hash}]")
@@ -387,8 +389,8 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
       (Silverback's ``--account``); with neither, a dry run that only logs;
     * ``BALLAST_FEEDS``: the assets' price feeds, comma-separated in basket order (optional:
       oracle rounds join the state key, so a new round, even at the same price, is a new state);
-    * ``BALLAST_LENS``: a ``VaultLens`` (optional): the vault's state and trigger in one call
-      per decision instead of one per getter;
+    * ``BALLAST_LENS``: a ``VaultLens`` (required): the vault's views, and its state and trigger
+      in one call per decision;
     * ``BALLAST_SLIPPAGE_BPS``: a slippage bound tighter than the vault's (optional);
     * ``BALLAST_MIN_TRADE_USD``: smallest trade worth making, USD (default 1);
     * ``BALLAST_OBSERVE``: ``1`` to feed the hybrid trigger's volatility estimate on ticks.
@@ -410,12 +412,10 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
     count = len(vault.get_assets())
     if feeds and len(feeds) != count:
         raise InputError(f"BALLAST_FEEDS: must list one feed per asset ({count}, in basket order), got {len(feeds)}")
-    lens_address = (env.get("BALLAST_LENS") or "").strip()
-    lens = (
-        require_lens(require_address(lens_address, "BALLAST_LENS"), "BALLAST_LENS", project, provider)
-        if lens_address
-        else None
+    lens_address = require_address(
+        require_env(env, "BALLAST_LENS", "the address of a VaultLens, which reads the vault"), "BALLAST_LENS"
     )
+    lens = require_lens(lens_address, "BALLAST_LENS", project, provider)
     slippage = (env.get("BALLAST_SLIPPAGE_BPS") or "").strip()
     min_trade = (env.get("BALLAST_MIN_TRADE_USD") or "").strip() or "1"
     settings = dict(

@@ -306,3 +306,8 @@ def require_feed(address: str, what: str, project, provider):
 def require_lens(address: str, what: str, project, provider):
     """A ``VaultLens`` instance at ``address`` (it answers ``max_assets``)."""
     return require_instance(address, what, provider, project.VaultLens, "max_assets", "a VaultLens")
+
+
+def require_factory(address: str, what: str, project, provider):
+    """A ``VaultFactory`` instance at ``address`` (it answers ``VAULT_BLUEPRINT``)."""
+    return require_instance(address, what, provider, project.VaultFactory, "VAULT_BLUEPRINT", "a VaultFactory")

@@ -11,13 +11,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSTANTS_FILE = ROOT / "contracts" / "modules" / "constants.vy"
+# The packed words' field offsets and widths (``PACKING["BAND_AT"]``), parsed the same way.
+PACKING_FILE = ROOT / "contracts" / "modules" / "packing.vy"
 
 _LINE = re.compile(r"^([A-Z_][A-Z0-9_]*): constant\(uint256\) = ([0-9_*+\- ]+)$")
 
 
-def _load() -> dict[str, int]:
+def _load(path: Path = CONSTANTS_FILE) -> dict[str, int]:
     values: dict[str, int] = {}
-    for line in CONSTANTS_FILE.read_text().splitlines():
+    for line in path.read_text().splitlines():
         match = _LINE.match(line.strip())
         if match:
             # Only digits, underscores and + - * appear: a safe arithmetic literal.
@@ -27,6 +29,7 @@ def _load() -> dict[str, int]:
 
 _VALUES = _load()
 globals().update(_VALUES)
+PACKING: dict[str, int] = _load(PACKING_FILE)
 
 MAX_BPS: int = _VALUES["MAX_BPS"]
 WAD: int = _VALUES["WAD"]

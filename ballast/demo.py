@@ -53,6 +53,7 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     deployer, keeper, alice, bob, carol, arb = accounts[:6]
     market = deploy_local_market(project, deployer, spec)
     vault = deploy_vault(project, deployer, spec, market.tokens, market.feeds, market.venues, keeper=keeper)
+    lens = project.VaultLens.deploy(sender=deployer)  # the vault's views, and the keeper's one-call read
     tokens, feeds, venues = market.tokens, market.feeds, market.venues
     kind_of = {str(v.address).lower(): kind for v, (kind, _) in zip(venues, spec.market_venues)}
     decimals = [a.decimals for a in spec.assets]
@@ -82,18 +83,17 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     tx = vault.deposit(tokens[0], units(250_000, 0, 1.0), 0, bob, sender=bob)
     gas["deposit"] = tx.gas_used
     carol_shares = vault.totalSupply() // 4
-    need = vault.preview_join(carol_shares)
+    need = lens.preview_join(vault, carol_shares)
     fund(carol, need)
     tx = vault.join(carol_shares, need, carol, sender=carol)
     gas["join"] = tx.gas_used
     initial_holdings = [int(vault.balances(t)) for t in tokens]
-    initial_value = vault.total_value()
+    initial_value = lens.total_value(vault)
     initial_supply = vault.totalSupply()
     echo(f"Depositors in: ${initial_value / WAD:,.0f} for {initial_supply / WAD:,.0f} shares\n")
 
     # The arbitrageur keeps every pool at the oracle, one transaction per swap.
     swapper = project.PushSwapper.deploy(sender=arb)
-    lens = project.VaultLens.deploy(sender=deployer)
     for token in tokens:
         token.mint(arb, 2**200, sender=deployer)
         token.approve(swapper, 2**256 - 1, sender=arb)
@@ -156,7 +156,7 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
         )
 
     final_prices = [p * 10 ** (18 - spec.feed_decimals) for p in (feed_answer(x, spec.feed_decimals) for x in path[-1])]
-    vault_value = vault.total_value()
+    vault_value = lens.total_value(vault)
     hold_value = sum(b * p // 10**d for b, p, d in zip(initial_holdings, final_prices, decimals))
     ideal_value = int(initial_value * ideal)
     per_share = vault_value * WAD // vault.totalSupply()

@@ -32,11 +32,11 @@ class Decision:
         return self.due and self.plan is not None and bool(self.plan.trades)
 
 
-def read(vault, venues: list, tokens: list, token_at, timestamp: int, lens=None) -> tuple[VaultState, Market]:
-    """The vault's state (``token_at`` maps an address to an ERC-20 instance; with ``lens``, a
-    ``VaultLens``, in one call that also answers the trigger) and a snapshot of every venue's
-    pools among ``tokens``, for a decision at ``timestamp``."""
-    state = read_state(vault, token_at, timestamp, [str(v.address) for v in venues], lens=lens)
+def read(vault, venues: list, tokens: list, token_at, timestamp: int, lens) -> tuple[VaultState, Market]:
+    """The vault's state, read through ``lens`` (a ``VaultLens``) in one call that also answers
+    the trigger (``token_at`` maps an address to an ERC-20 instance), and a snapshot of every
+    venue's pools among ``tokens``, for a decision at ``timestamp``."""
+    state = read_state(vault, token_at, timestamp, [str(v.address) for v in venues], lens)
     return state, snapshot_market(venues, tokens)
 
 
@@ -48,15 +48,14 @@ def decide(
     min_trade_value: int = WAD,
     trigger: tuple[bool, str] | None = None,
 ) -> Decision:
-    """Ask the vault whether a rebalance is due (unless the answer is at hand: ``trigger``, the
-    caller's ``needs_rebalance()`` answer at this state, or the one the lens read with the state)
-    and, if so, plan it."""
+    """Whether a rebalance is due (the lens's ``needs_rebalance`` answer read with ``state``, or
+    ``trigger``, the caller's answer at this state) and, if so, its plan."""
     if state.timestamp < state.last_rebalance + state.cooldown:
         return Decision(
             False, "cooldown: next rebalance allowed at " + str(state.last_rebalance + state.cooldown), state, None
         )
     trigger = trigger if trigger is not None else state.trigger
-    due, reason = trigger if trigger is not None else vault.needs_rebalance()
+    due, reason = trigger
     if not due:
         return Decision(False, "not due: every asset is inside its band (or the clock has not run)", state, None)
     plan = plan_rebalance(state, market, slippage_bps=slippage_bps, min_trade_value=min_trade_value)

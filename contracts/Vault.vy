@@ -19,6 +19,7 @@
 
 from ethereum.ercs import IERC20
 from interfaces import IVenue
+from interfaces import IVault
 from snekmate.auth import ownable
 from snekmate.tokens import erc20
 from snekmate.utils import math
@@ -26,6 +27,10 @@ from contracts.modules import constants
 from contracts.modules import checks
 from contracts.modules import pricing
 from contracts.modules import basket
+from contracts.modules import packing
+from contracts.modules import rules
+
+implements: IVault
 
 initializes: ownable
 initializes: erc20[ownable := ownable]
@@ -44,79 +49,26 @@ exports: (
     erc20.decimals,
     erc20.owner,
     erc20.transfer_ownership,
-    basket.ramp_start,
-    basket.ramp_end,
-    basket.trigger_type,
-    basket.rebalance_interval,
-    basket.last_rebalance,
-    basket.vol_reference,
-    basket.vol_alpha_bps,
-    basket.vol_min_interval,
-    basket.last_observation,
-    basket.observed_price,
-    basket.variance,
 )
 
-
-# @dev Bits of `_status`.
-_PAUSED: constant(uint256) = 1
-_SHUTDOWN: constant(uint256) = 2
-_CLOSED: constant(uint256) = 3
-_U64: constant(uint256) = 2**64 - 1
-
-
-struct AssetConfig:
-    asset: address
-    feed: address
-    heartbeat: uint256
-    min_answer: uint256
-    max_answer: uint256
-    target_bps: uint256
-    band_bps: uint256
-    outer_band_bps: uint256
-
-
-struct TriggerConfig:
-    trigger_type: uint256
-    rebalance_interval: uint256
-    vol_reference: uint256
-    vol_alpha_bps: uint256
-    vol_min_interval: uint256
-
-
-struct Limits:
-    max_slippage_bps: uint256
-    max_cost_bps: uint256
-    turnover_cap_bps: uint256
-    turnover_period: uint256
-    cooldown: uint256
-
-
-struct Trade:
-    venue: address
-    token_in: address
-    token_out: address
-    amount_in: uint256
-    min_amount_out: uint256
 
 
 # @dev The basket, in a fixed order that every array argument follows. Fixed
 #      at deployment, so kept in code: no storage read per asset.
-assets: public(immutable(DynArray[address, constants.MAX_ASSETS]))
+assets: immutable(DynArray[address, constants.MAX_ASSETS])
 # @dev Tracked balance of each asset: what the vault owes its holders.
 balances: public(HashMap[address, uint256])
 # @dev Role bits (ROLE_GUARDIAN | ROLE_KEEPER) of each account.
 roles: public(HashMap[address, uint256])
 # @dev Venues the keeper may trade on.
 venue_allowed: public(HashMap[address, bool])
-# @dev One slot read by every entry and by a rebalance: paused (bit 0), shut
-#      down (bit 1), single-asset deposit haircut bps (bits 8-23), max slippage
-#      bps (24-39), max cost bps (40-55), turnover cap bps (56-87), turnover
-#      period (88-151) and cooldown (152-215), seconds. Joins, deposits and
-#      rebalances stop while paused or shut down; exits never do.
+# @dev One slot read by every entry and by a rebalance (`packing`: status):
+#      the paused and shut-down flags, the entry haircut, and the slippage,
+#      cost, turnover and cooldown limits. Joins, deposits and rebalances
+#      stop while paused or shut down; exits never do.
 _status: uint256
-# @dev Start of the current turnover period (bits 0-63) | USD value (WAD)
-#      traded in it (64-255): one slot, written by every rebalance.
+# @dev Start of the current turnover period and the USD value traded in it
+#      (`packing`: turnover): one slot, written by every rebalance.
 _turnover: uint256
 
 
@@ -198,51 +150,28 @@ event Shutdown:
 
 
 @deploy
-def __init__(
-    name: String[25],
-    symbol: String[5],
-    asset_configs: DynArray[AssetConfig, constants.MAX_ASSETS],
-    trigger: TriggerConfig,
-    limits: Limits,
-    entry_haircut_bps: uint256,
-):
+def __init__(name: String[25], symbol: String[5], basket_assets: DynArray[address, constants.MAX_ASSETS]):
     """
-    @notice Deploys a vault; the deployer becomes owner.
+    @notice Deploys a vault over `basket_assets`; the deployer becomes owner
+            and configures it with the owner's setters (feeds, bands,
+            targets, trigger, limits, haircut, venues, roles) before anyone
+            enters: `VaultFactory` does all of it in the deploying call.
+            Until its feeds are set no entry can be priced.
     @param name Share token name.
     @param symbol Share token symbol.
-    @param asset_configs Per asset: token, price feed, heartbeat, exclusive
-           answer bounds, target weight, drift band and outer band (bps).
-    @param trigger Trigger family and its clock and volatility parameters.
-    @param limits Slippage, cost, turnover and cooldown limits.
-    @param entry_haircut_bps Haircut on single-asset deposits.
+    @param basket_assets The basket's tokens (2 to 8, distinct), in the
+           order every array argument follows.
     """
     ownable.__init__()
     erc20.__init__(name, symbol, 18, name, "1")
     pricing.__init__()
     basket.__init__()
-    assert len(asset_configs) >= 2, "vault: too few assets"
-    weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    basket_assets: DynArray[address, constants.MAX_ASSETS] = []
-    for config: AssetConfig in asset_configs:
-        assert config.asset != empty(address), "vault: zero address"
-        assert config.asset not in basket_assets, "vault: duplicate asset"
-        assert len(basket_assets) < constants.MAX_ASSETS, "vault: too many assets"
-        pricing._set_feed(config.asset, config.feed, config.heartbeat, config.min_answer, config.max_answer)
-        basket._set_bands(config.asset, config.band_bps, config.outer_band_bps)
-        basket_assets.append(config.asset)
-        weights.append(config.target_bps)
+    assert len(basket_assets) >= 2, "vault: too few assets"
+    for i: uint256 in range(len(basket_assets), bound=constants.MAX_ASSETS):
+        assert basket_assets[i] != empty(address), "vault: zero address"
+        for j: uint256 in range(i, bound=constants.MAX_ASSETS):
+            assert basket_assets[j] != basket_assets[i], "vault: duplicate asset"
     assets = basket_assets
-    basket._set_targets(assets, weights, 0)
-    basket._set_trigger(
-        trigger.trigger_type,
-        trigger.rebalance_interval,
-        trigger.vol_reference,
-        trigger.vol_alpha_bps,
-        trigger.vol_min_interval,
-        assets,
-    )
-    self._set_limits(limits)
-    self._set_entry_haircut(entry_haircut_bps)
     self._turnover = block.timestamp
 
 
@@ -283,7 +212,7 @@ def join(
         erc20._mint(self, constants.DEAD_SHARES)
     else:
         assert shares > 0, "vault: zero shares"
-        amounts = self._join_amounts(shares, supply)
+        amounts = rules._join_amounts(shares, self._balances(), supply)
         paid: uint256 = 0
         for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
             assert amounts[i] <= max_amounts_in[i], "vault: amount above maximum"
@@ -349,7 +278,7 @@ def exit(
     assert shares > 0, "vault: zero shares"
     self._check_receiver(receiver)
     assert len(min_amounts_out) == len(assets), "vault: amounts length"
-    amounts: DynArray[uint256, constants.MAX_ASSETS] = self._exit_amounts(shares, erc20.totalSupply)
+    amounts: DynArray[uint256, constants.MAX_ASSETS] = rules._exit_amounts(shares, self._balances(), erc20.totalSupply)
     erc20._burn(msg.sender, shares)
     # Debit everything before the first transfer, so that `balances` and
     # `totalSupply` agree while a token calls out (read-only reentrancy).
@@ -368,7 +297,7 @@ def exit(
 
 @external
 @nonreentrant
-def rebalance(trades: DynArray[Trade, constants.MAX_TRADES]) -> uint256:
+def rebalance(trades: DynArray[IVault.Trade, constants.MAX_TRADES]) -> uint256:
     """
     @notice Executes the keeper's trades if, and only if, the trigger holds
             and every check passes: whitelisted venues, fresh prices, each
@@ -383,20 +312,21 @@ def rebalance(trades: DynArray[Trade, constants.MAX_TRADES]) -> uint256:
     self._check_open()
     assert len(trades) > 0, "vault: no trades"
     status: uint256 = self._status
-    assert block.timestamp >= basket._last_rebalance() + (status >> 152), "vault: cooldown"
+    cooldown: uint256 = packing._unpack(status, packing.COOLDOWN_AT, packing.DURATION_BITS)
+    assert block.timestamp >= basket._last_rebalance() + cooldown, "vault: cooldown"
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices()
     targets: DynArray[uint256, constants.MAX_ASSETS] = basket._targets(assets)
     value_before: uint256 = 0
     weights_before: DynArray[uint256, constants.MAX_ASSETS] = []
     value_before, weights_before = self._weights(prices)
-    drifts_before: DynArray[int256, constants.MAX_ASSETS] = self._drifts(weights_before, targets)
+    drifts_before: DynArray[int256, constants.MAX_ASSETS] = rules._drifts(weights_before, targets)
     due: bool = False
     reason: String[16] = ""
     due, reason = basket._needs_rebalance(assets, drifts_before)
     assert due, "vault: rebalance not due"
 
     traded: uint256 = 0
-    for trade: Trade in trades:
+    for trade: IVault.Trade in trades:
         traded += self._execute(trade, prices)
 
     value_after: uint256 = 0
@@ -405,13 +335,14 @@ def rebalance(trades: DynArray[Trade, constants.MAX_TRADES]) -> uint256:
     cost: uint256 = 0
     if value_before > value_after:
         cost = value_before - value_after
-    assert cost * constants.MAX_BPS <= value_before * ((status >> 40) & 65535), "vault: cost too high"
+    max_cost: uint256 = packing._unpack(status, packing.COST_AT, packing.BPS_BITS)
+    assert cost * constants.MAX_BPS <= value_before * max_cost, "vault: cost too high"
     self._spend_turnover(traded, value_before, status)
 
     # An untraded asset's weight rises by at most cost / value when value
     # is lost, so that much drift growth is tolerated (rounded up).
     tolerance: uint256 = math._mul_div(cost, constants.WAD, value_after, True)
-    drifts_after: DynArray[int256, constants.MAX_ASSETS] = self._drifts(weights_after, targets)
+    drifts_after: DynArray[int256, constants.MAX_ASSETS] = rules._drifts(weights_after, targets)
     total_before: uint256 = 0
     total_after: uint256 = 0
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
@@ -460,99 +391,9 @@ def observe() -> bool:
 @external
 def get_assets() -> DynArray[address, constants.MAX_ASSETS]:
     """
-    @notice The basket, in the order of every array argument and result.
+    @notice The basket, in the order every array argument follows.
     """
     return assets
-
-
-@view
-@external
-def paused() -> bool:
-    """
-    @notice True while joins, deposits and rebalances are paused (exits never are).
-    """
-    return self._status & _PAUSED != 0
-
-
-@view
-@external
-def is_shutdown() -> bool:
-    """
-    @notice True once the vault is shut down: only exits work, for good.
-    """
-    return self._status & _SHUTDOWN != 0
-
-
-@view
-@external
-def entry_haircut_bps() -> uint256:
-    """
-    @notice Haircut on single-asset deposits, bps, covering oracle lag.
-    """
-    return (self._status >> 8) & 65535
-
-
-@view
-@external
-def max_slippage_bps() -> uint256:
-    """
-    @notice Worst accepted realised price of a trade against the oracle, bps.
-    """
-    return (self._status >> 24) & 65535
-
-
-@view
-@external
-def max_cost_bps() -> uint256:
-    """
-    @notice Most value a rebalance may lose, bps of vault value.
-    """
-    return (self._status >> 40) & 65535
-
-
-@view
-@external
-def turnover_cap_bps() -> uint256:
-    """
-    @notice Most value traded per turnover period, bps of vault value.
-    """
-    return (self._status >> 56) & (2**32 - 1)
-
-
-@view
-@external
-def turnover_period() -> uint256:
-    """
-    @notice Length of a turnover period, seconds.
-    """
-    return (self._status >> 88) & _U64
-
-
-@view
-@external
-def cooldown() -> uint256:
-    """
-    @notice Shortest time between two rebalances, seconds.
-    """
-    return self._status >> 152
-
-
-@view
-@external
-def turnover_period_start() -> uint256:
-    """
-    @notice Start of the current turnover period.
-    """
-    return self._turnover & _U64
-
-
-@view
-@external
-def turnover_used() -> uint256:
-    """
-    @notice USD value (WAD) traded in the current turnover period.
-    """
-    return self._turnover >> 64
 
 
 @view
@@ -568,147 +409,36 @@ def price(asset: address) -> uint256:
 @view
 @external
 @nonreentrant
-def total_value() -> uint256:
+def raw_state() -> IVault.VaultState:
     """
-    @notice Oracle value of the tracked balances in USD (18 decimals), rounded down.
+    @notice Every word the vault's rules read, as stored: per asset its
+            tracked balance and packed feed config, feed bounds, ramp start
+            weight and observation; the packed status, turnover, clock and
+            trigger; the share supply. `VaultLens` derives every view and
+            preview from it with the vault's own `rules`.
+    @dev Locked like every entry point, so that no contract called back
+         mid-entry reads balances and supply that disagree.
     """
-    usd_value: uint256 = 0
-    weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(self._prices())
-    return usd_value
-
-
-@view
-@external
-@nonreentrant
-def target_weights() -> DynArray[uint256, constants.MAX_ASSETS]:
-    """
-    @notice Effective target weights now (WAD, 1e18 = 100%), along any ramp.
-    """
-    return basket._targets(assets)
-
-
-@view
-@external
-@nonreentrant
-def current_weights() -> DynArray[uint256, constants.MAX_ASSETS]:
-    """
-    @notice Oracle-valued weights of the holdings (WAD), rounded down.
-    """
-    usd_value: uint256 = 0
-    weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(self._prices())
-    return weights
-
-
-@view
-@external
-@nonreentrant
-def drifts() -> DynArray[int256, constants.MAX_ASSETS]:
-    """
-    @notice Current weight minus target weight of every asset (WAD, signed).
-    """
-    usd_value: uint256 = 0
-    weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(self._prices())
-    return self._drifts(weights, basket._targets(assets))
-
-
-@view
-@external
-@nonreentrant
-def max_drift() -> uint256:
-    """
-    @notice Largest |drift| across the basket (WAD).
-    """
-    usd_value: uint256 = 0
-    weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(self._prices())
-    largest: uint256 = 0
-    current_drifts: DynArray[int256, constants.MAX_ASSETS] = self._drifts(weights, basket._targets(assets))
-    for drift: int256 in current_drifts:
-        largest = max(largest, convert(abs(drift), uint256))
-    return largest
-
-
-@view
-@external
-@nonreentrant
-def needs_rebalance() -> (bool, String[16]):
-    """
-    @notice Whether the trigger holds now, and why: "calendar", "threshold",
-            "outer band", "hybrid" or "" when not due. False while paused,
-            shut down or empty.
-    """
-    if self._status & _CLOSED != 0:
-        return False, ""
-    usd_value: uint256 = 0
-    weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    usd_value, weights = self._weights(self._prices())
-    if usd_value == 0:
-        return False, ""  # an empty vault has nothing to rebalance
-    return basket._needs_rebalance(assets, self._drifts(weights, basket._targets(assets)))
-
-
-@view
-@external
-def asset_config(asset: address) -> (uint256, uint256, uint256):
-    """
-    @notice Final target weight, band and outer band of `asset`, in bps.
-    """
-    self._check_asset(asset)
-    return basket._target_bps(asset), basket._band(asset), basket._outer_band(asset)
-
-
-@view
-@external
-def vol_scale_bps(asset: address) -> uint256:
-    """
-    @notice Hybrid band multiplier of `asset` from its volatility estimate, bps.
-    """
-    self._check_asset(asset)
-    return basket._vol_scale_bps(asset)
-
-
-@view
-@external
-@nonreentrant
-def preview_join(shares: uint256) -> DynArray[uint256, constants.MAX_ASSETS]:
-    """
-    @notice Amounts `join(shares, ...)` would take now (rounded up). Zero
-            for an empty vault, whose first join sets its own amounts.
-    """
-    supply: uint256 = erc20.totalSupply
-    if supply == 0:
-        empty_amounts: DynArray[uint256, constants.MAX_ASSETS] = []
-        for asset: address in assets:
-            empty_amounts.append(0)
-        return empty_amounts
-    return self._join_amounts(shares, supply)
-
-
-@view
-@external
-@nonreentrant
-def preview_deposit(asset: address, amount: uint256) -> uint256:
-    """
-    @notice Shares `deposit(asset, amount, ...)` would mint now (rounded down).
-    """
-    self._check_asset(asset)
-    shares: uint256 = 0
-    usd_value: uint256 = 0
-    shares, usd_value = self._deposit_shares(asset, amount)
-    return shares
-
-
-@view
-@external
-@nonreentrant
-def preview_exit(shares: uint256) -> DynArray[uint256, constants.MAX_ASSETS]:
-    """
-    @notice Amounts `exit(shares, ...)` would send now (rounded down).
-    """
-    return self._exit_amounts(shares, erc20.totalSupply)
+    states: DynArray[IVault.AssetState, constants.MAX_ASSETS] = []
+    for asset: address in assets:
+        states.append(
+            IVault.AssetState(
+                asset=asset,
+                balance=self.balances[asset],
+                feed_config=pricing.feed_config[asset],
+                feed_bounds=pricing.feed_bounds[asset],
+                ramp_weight=basket.ramp_weight[asset],
+                observation=basket._observation[asset],
+            )
+        )
+    return IVault.VaultState(
+        assets=states,
+        total_supply=erc20.totalSupply,
+        status=self._status,
+        turnover=self._turnover,
+        clock=basket._clock,
+        trigger=basket._trigger,
+    )
 
 
 # ---------------------------------------------------------------- owner
@@ -738,7 +468,7 @@ def set_venue(venue: address, allowed: bool):
 
 
 @external
-def set_limits(limits: Limits):
+def set_limits(limits: IVault.Limits):
     """
     @notice Sets the slippage, cost, turnover and cooldown limits.
     """
@@ -756,7 +486,7 @@ def set_entry_haircut(entry_haircut_bps: uint256):
 
 
 @external
-def set_trigger(trigger: TriggerConfig):
+def set_trigger(trigger: IVault.TriggerConfig):
     """
     @notice Sets the trigger family and its parameters. A new volatility
             reference resets the estimates to it.
@@ -779,7 +509,8 @@ def set_target_weights(weights_bps: DynArray[uint256, constants.MAX_ASSETS], ram
             `weights_bps` (summing to 10_000) over `ramp_duration` seconds.
     """
     ownable._check_owner()
-    checks._require(ramp_duration >= constants.MIN_RAMP_DURATION, "vault: ramp too short")
+    # A ramp protects holders from a sudden retarget; an empty vault has none.
+    checks._require(ramp_duration >= constants.MIN_RAMP_DURATION or erc20.totalSupply == 0, "vault: ramp too short")
     basket._set_targets(assets, weights_bps, ramp_duration)
 
 
@@ -812,7 +543,7 @@ def pause():
     @notice Stops joins, deposits and rebalances. Exits continue.
     """
     self._check_guardian()
-    self._status |= _PAUSED
+    self._status |= packing.PAUSED
     log Paused(account=msg.sender, paused=True)
 
 
@@ -822,7 +553,7 @@ def unpause():
     @notice Resumes joins, deposits and rebalances.
     """
     self._check_guardian()
-    self._status &= ~_PAUSED
+    self._status &= ~packing.PAUSED
     log Paused(account=msg.sender, paused=False)
 
 
@@ -832,7 +563,7 @@ def shutdown():
     @notice Stops everything but exits, irreversibly.
     """
     self._check_guardian()
-    self._status |= _SHUTDOWN
+    self._status |= packing.SHUTDOWN
     log Shutdown(account=msg.sender)
 
 
@@ -843,8 +574,8 @@ def shutdown():
 @view
 def _check_open():
     status: uint256 = self._status
-    assert status & _SHUTDOWN == 0, "vault: shut down"
-    assert status & _PAUSED == 0, "vault: paused"
+    assert status & packing.SHUTDOWN == 0, "vault: shut down"
+    assert status & packing.PAUSED == 0, "vault: paused"
 
 
 @internal
@@ -872,21 +603,17 @@ def _check_receiver(receiver: address):
 
 
 @internal
-def _set_limits(limits: Limits):
+def _set_limits(limits: IVault.Limits):
     checks._require(limits.max_slippage_bps <= constants.MAX_SLIPPAGE_BPS, "vault: slippage too high")
     checks._require(limits.max_cost_bps <= constants.MAX_COST_BPS, "vault: cost too high")
     checks._require(limits.turnover_cap_bps > 0 and limits.turnover_cap_bps <= 10 * constants.MAX_BPS, "vault: bad turnover cap")
     checks._require(limits.turnover_period > 0, "vault: zero turnover period")
-    checks._require(limits.turnover_period | limits.cooldown <= _U64, "vault: duration too long")
-    # Keep the flags and the haircut (bits 0-23).
-    self._status = (
-        (self._status & (2**24 - 1))
-        | (limits.max_slippage_bps << 24)
-        | (limits.max_cost_bps << 40)
-        | (limits.turnover_cap_bps << 56)
-        | (limits.turnover_period << 88)
-        | (limits.cooldown << 152)
-    )
+    checks._require(limits.turnover_period | limits.cooldown <= packing.MAX_U64, "vault: duration too long")
+    status: uint256 = packing._pack(self._status, packing.SLIPPAGE_AT, packing.BPS_BITS, limits.max_slippage_bps)
+    status = packing._pack(status, packing.COST_AT, packing.BPS_BITS, limits.max_cost_bps)
+    status = packing._pack(status, packing.TURNOVER_CAP_AT, packing.TURNOVER_CAP_BITS, limits.turnover_cap_bps)
+    status = packing._pack(status, packing.TURNOVER_PERIOD_AT, packing.DURATION_BITS, limits.turnover_period)
+    self._status = packing._pack(status, packing.COOLDOWN_AT, packing.DURATION_BITS, limits.cooldown)
     log LimitsSet(
         max_slippage_bps=limits.max_slippage_bps,
         max_cost_bps=limits.max_cost_bps,
@@ -899,7 +626,7 @@ def _set_limits(limits: Limits):
 @internal
 def _set_entry_haircut(entry_haircut_bps: uint256):
     checks._require(entry_haircut_bps <= constants.MAX_ENTRY_HAIRCUT_BPS, "vault: haircut too high")
-    self._status = (self._status & ~(65535 << 8)) | (entry_haircut_bps << 8)
+    self._status = packing._pack(self._status, packing.HAIRCUT_AT, packing.BPS_BITS, entry_haircut_bps)
     log EntryHaircutSet(entry_haircut_bps=entry_haircut_bps)
 
 
@@ -915,7 +642,7 @@ def _pull(asset: address, amount: uint256):
 
 
 @internal
-def _execute(trade: Trade, prices: DynArray[uint256, constants.MAX_ASSETS]) -> uint256:
+def _execute(trade: IVault.Trade, prices: DynArray[uint256, constants.MAX_ASSETS]) -> uint256:
     """
     @dev Runs one swap, measuring what actually moved; returns the oracle
          value of what was sold (rounded up).
@@ -949,7 +676,7 @@ def _execute(trade: Trade, prices: DynArray[uint256, constants.MAX_ASSETS]) -> u
 
     value_in: uint256 = pricing._value(trade.token_in, spent, price_in, True)
     value_out: uint256 = pricing._value(trade.token_out, received, price_out, False)
-    slippage: uint256 = (self._status >> 24) & 65535
+    slippage: uint256 = packing._unpack(self._status, packing.SLIPPAGE_AT, packing.BPS_BITS)
     assert value_out * constants.MAX_BPS >= value_in * (constants.MAX_BPS - slippage), "vault: slippage"
     self.balances[trade.token_in] -= spent
     self.balances[trade.token_out] += received
@@ -971,16 +698,16 @@ def _spend_turnover(traded: uint256, vault_value: uint256, status: uint256):
     @dev Fixed windows: the allowance refills when a period has passed.
     """
     turnover: uint256 = self._turnover
-    start: uint256 = turnover & _U64
-    used: uint256 = turnover >> 64
-    if block.timestamp >= start + ((status >> 88) & _U64):
+    start: uint256 = packing._unpack(turnover, packing.PERIOD_START_AT, packing.TIME_BITS)
+    used: uint256 = packing._unpack(turnover, packing.USED_AT, packing.USED_BITS)
+    if block.timestamp >= start + packing._unpack(status, packing.TURNOVER_PERIOD_AT, packing.DURATION_BITS):
         start = block.timestamp
         used = 0
     used += traded
     # `used` must also fit its 192 bits: unreachable below 6e38 USD of value.
-    cap: uint256 = (status >> 56) & (2**32 - 1)
+    cap: uint256 = packing._unpack(status, packing.TURNOVER_CAP_AT, packing.TURNOVER_CAP_BITS)
     assert used < 2**192 and used * constants.MAX_BPS <= vault_value * cap, "vault: turnover cap"
-    self._turnover = start | (used << 64)
+    self._turnover = packing._pack(packing._pack(0, packing.PERIOD_START_AT, packing.TIME_BITS, start), packing.USED_AT, packing.USED_BITS, used)
 
 
 @internal
@@ -998,68 +725,30 @@ def _weights(
     prices: DynArray[uint256, constants.MAX_ASSETS]
 ) -> (uint256, DynArray[uint256, constants.MAX_ASSETS]):
     """
-    @dev Total value and weights (WAD), both rounded down. An empty vault
-         has all-zero weights.
+    @dev Total value and weights (WAD) of the tracked balances, rounded down.
     """
     values: DynArray[uint256, constants.MAX_ASSETS] = []
-    total: uint256 = 0
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-        usd_value: uint256 = pricing._value(assets[i], self.balances[assets[i]], prices[i], False)
-        values.append(usd_value)
-        total += usd_value
-    weights: DynArray[uint256, constants.MAX_ASSETS] = []
-    for usd_value: uint256 in values:
-        if total == 0:
-            weights.append(0)
-        else:
-            weights.append(usd_value * constants.WAD // total)
-    return total, weights
-
-
-@internal
-@pure
-def _drifts(
-    weights: DynArray[uint256, constants.MAX_ASSETS], targets: DynArray[uint256, constants.MAX_ASSETS]
-) -> DynArray[int256, constants.MAX_ASSETS]:
-    drifts: DynArray[int256, constants.MAX_ASSETS] = []
-    for i: uint256 in range(len(weights), bound=constants.MAX_ASSETS):
-        # Both are at most WAD, far inside int256.
-        drifts.append(convert(weights[i], int256) - convert(targets[i], int256))
-    return drifts
+        values.append(pricing._value(assets[i], self.balances[assets[i]], prices[i], False))
+    return rules._weights(values)
 
 
 @internal
 @view
-def _join_amounts(
-    shares: uint256, supply: uint256
-) -> DynArray[uint256, constants.MAX_ASSETS]:
-    amounts: DynArray[uint256, constants.MAX_ASSETS] = []
+def _balances() -> DynArray[uint256, constants.MAX_ASSETS]:
+    balances: DynArray[uint256, constants.MAX_ASSETS] = []
     for asset: address in assets:
-        amounts.append(math._mul_div(shares, self.balances[asset], supply, True))
-    return amounts
-
-
-@internal
-@view
-def _exit_amounts(
-    shares: uint256, supply: uint256
-) -> DynArray[uint256, constants.MAX_ASSETS]:
-    amounts: DynArray[uint256, constants.MAX_ASSETS] = []
-    for asset: address in assets:
-        if supply == 0:
-            amounts.append(0)
-        else:
-            amounts.append(math._mul_div(shares, self.balances[asset], supply, False))
-    return amounts
+        balances.append(self.balances[asset])
+    return balances
 
 
 @internal
 @view
 def _deposit_shares(asset: address, amount: uint256) -> (uint256, uint256):
     """
-    @dev Shares for `amount` of `asset` after the haircut, rounded down,
-         and the asset's oracle value (rounded down). Needs every price,
-         since the vault's total value is the denominator.
+    @dev Shares for `amount` of `asset` (`rules._deposit_shares`) and its
+         oracle value (rounded down). Needs every price, since the vault's
+         total value (rounded up) is the denominator.
     """
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices()
     total: uint256 = 0
@@ -1069,14 +758,5 @@ def _deposit_shares(asset: address, amount: uint256) -> (uint256, uint256):
         if assets[i] == asset:
             price = prices[i]
     usd_value: uint256 = pricing._value(asset, amount, price, False)
-    net: uint256 = math._mul_div(usd_value, constants.MAX_BPS - ((self._status >> 8) & 65535), constants.MAX_BPS, False)
-    supply: uint256 = erc20.totalSupply
-    if supply == 0:
-        if net <= constants.DEAD_SHARES:
-            return 0, usd_value
-        return net - constants.DEAD_SHARES, usd_value
-    if total == 0:
-        # Only the dead shares remain and they own nothing: price at 1 USD.
-        return net, usd_value
-    # The denominator is the vault value rounded up: fewer shares, vault's favour.
-    return math._mul_div(net, supply, total, False), usd_value
+    haircut: uint256 = packing._unpack(self._status, packing.HAIRCUT_AT, packing.BPS_BITS)
+    return rules._deposit_shares(usd_value, total, haircut, erc20.totalSupply), usd_value

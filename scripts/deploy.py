@@ -19,7 +19,7 @@ from ballast.chain.deploy import (
     read_deployments,
     record_deployment,
 )
-from ballast.checks import click_callback, click_errors, require_address, require_folder_for
+from ballast.checks import click_callback, click_errors, require_address, require_factory, require_folder_for
 
 
 def _valid_spec_path(path: str) -> str:
@@ -45,13 +45,20 @@ def _valid_spec_path(path: str) -> str:
     help="Address granted the keeper role (default: the spec's).",
 )
 @click.option(
+    "--factory",
+    "factory_address",
+    default=None,
+    callback=click_callback(lambda value: None if value is None else require_address(value, "--factory")),
+    help="A VaultFactory to create the vault with (default: a new one, recorded).",
+)
+@click.option(
     "--out",
     default="deployments",
     show_default=True,
     callback=click_callback(lambda value: require_folder_for(value, "--out", is_folder=True)),
     help="Folder for <network>.json.",
 )
-def cli(network, provider, account, spec_path, keeper, out):
+def cli(network, provider, account, spec_path, keeper, factory_address, out):
     """Deploy a Ballast vault from SPEC."""
     book = out / f"{provider.network.name}.json"
     with click_errors():  # every check before the first transaction
@@ -61,10 +68,14 @@ def cli(network, provider, account, spec_path, keeper, out):
         if not mocks:
             check_existing_contracts(spec, spec_path, project, provider)
         read_deployments(book)
-    done = deploy_from_spec(project, account, spec, keeper=keeper)
-    entry = record_deployment(book, provider.network.name, done.vault, done.tokens, done.feeds, done.venues, done.lens)
+        factory = factory_address and require_factory(factory_address, "--factory", project, provider)
+    done = deploy_from_spec(project, account, spec, keeper=keeper, factory=factory)
+    entry = record_deployment(
+        book, provider.network.name, done.vault, done.tokens, done.feeds, done.venues, done.lens, done.factory
+    )
     click.echo(f"vault {entry['vault']}")
     click.echo(f"assets {', '.join(entry['assets'])}")
     click.echo(f"venues {', '.join(entry['venues'])}")
     click.echo(f"lens {entry['lens']} (ape run keeper --lens)")
+    click.echo(f"factory {entry['factory']}")
     click.echo(f"recorded in {book}")

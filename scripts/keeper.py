@@ -39,9 +39,9 @@ from ballast.constants import MAX_BPS, ROLE_KEEPER
 @click.option(
     "--lens",
     "lens_address",
-    default=None,
-    callback=click_callback(lambda value: None if value is None else require_address(value, "--lens")),
-    help="A VaultLens: read the vault's state and trigger in one call.",
+    required=True,
+    callback=click_callback(lambda value: require_address(value, "--lens")),
+    help="A VaultLens (deployments/<network>.json records one): the vault's state and trigger in one call.",
 )
 @click.option(
     "--slippage-bps",
@@ -61,7 +61,7 @@ def cli(network, provider, account, vault_address, venue_addresses, lens_address
         for venue in venue_addresses:
             require_allowed_venue(vault, venue, "--venue")
         require_role(vault, account.address, ROLE_KEEPER, "--account")
-        lens = None if lens_address is None else require_lens(lens_address, "--lens", project, provider)
+        lens = require_lens(lens_address, "--lens", project, provider)
     tokens = [token_at(a) for a in vault.get_assets()]
     state, market = keeper_path.read(vault, venues, tokens, token_at, chain.pending_timestamp, lens)
     decision = keeper_path.decide(vault, state, market, slippage_bps=slippage_bps)

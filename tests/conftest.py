@@ -58,6 +58,12 @@ def attacker(accounts):
     return accounts[5]
 
 
+@pytest.fixture(scope="session")
+def lens(project, owner):
+    """The VaultLens every test reads a vault's views and previews through."""
+    return project.VaultLens.deploy(sender=owner)
+
+
 def spec_dict(decimals, prices, weights, trigger="threshold", bands=None, **overrides):
     n = len(decimals)
     bands = bands or [300] * n
@@ -104,8 +110,9 @@ def spec_dict(decimals, prices, weights, trigger="threshold", bands=None, **over
 class Stack:
     """A deployed vault with its tokens, feeds and venue, plus helpers for tests."""
 
-    def __init__(self, project, owner, spec, tokens, feeds, venue, vault):
+    def __init__(self, project, owner, spec, tokens, feeds, venue, vault, lens):
         self.project = project
+        self.lens = lens
         self.owner = owner
         self.spec = spec
         self.tokens = tokens
@@ -153,8 +160,8 @@ class Stack:
         arbitrage(self.venue, self.tokens, prices, [a.decimals for a in self.spec.assets], trader)
 
     def _current(self, fields, changes):
-        """The vault's current values of ``fields`` (its getters of the same names), some changed."""
-        values = {name: getattr(self.vault, name)() for name in fields}
+        """The vault's current values of ``fields`` (the lens's views of the same names), some changed."""
+        values = {name: getattr(self.lens, name)(self.vault) for name in fields}
         values.update(changes)
         return tuple(values.values())
 
@@ -167,7 +174,8 @@ class Stack:
         return self._current(TRIGGER_FIELDS, changes)
 
     def state(self):
-        return read_state(self.vault, self.project.MockERC20.at, self.project.provider.get_block("latest").timestamp)
+        timestamp = self.project.provider.get_block("latest").timestamp
+        return read_state(self.vault, self.project.MockERC20.at, timestamp, None, self.lens)
 
     def plan(self, **kwargs):
         return plan_rebalance(self.state(), snapshot_market([self.venue], self.tokens), **kwargs)
@@ -178,22 +186,22 @@ class Stack:
         the venue holds no token. Returns the plan."""
         self.seed(depositor)
         self.move_price(1, 84_000.0, arb)
-        chain.pending_timestamp += self.vault.cooldown() + 1
+        chain.pending_timestamp += self.lens.cooldown(self.vault) + 1
         plan = self.plan()
         assert plan.trades, plan.reason
-        drift_before = self.vault.max_drift()
+        drift_before = self.lens.max_drift(self.vault)
         tx = self.vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
         fills = tx.events.filter(self.vault.TradeExecuted)
         assert [(f.token_in, f.token_out, f.amount_in, f.amount_out) for f in fills] == [
             (t.token_in, t.token_out, t.amount_in, t.expected_out) for t in plan.trades
         ]
-        assert self.vault.max_drift() < drift_before
+        assert self.lens.max_drift(self.vault) < drift_before
         assert all(token.balanceOf(self.venue) == 0 for token in self.tokens)
         return plan
 
 
 @pytest.fixture(scope="session")
-def make_stack(project, owner, keeper, guardian):
+def make_stack(project, owner, keeper, guardian, lens):
     """Builder: ``make_stack(decimals=[6, 8, 18, 18], ...)`` deploys tokens, feeds, AMM and vault."""
 
     def build(
@@ -224,7 +232,7 @@ def make_stack(project, owner, keeper, guardian):
         )
         vault = deploy_vault(project, owner, spec, tokens, feeds, [venue], keeper=keeper)
         vault.set_role(guardian, ROLE_GUARDIAN, sender=owner)
-        return Stack(project, owner, spec, tokens, feeds, venue, vault)
+        return Stack(project, owner, spec, tokens, feeds, venue, vault, lens)
 
     return build
 

@@ -91,6 +91,7 @@ def bench_vault(
     market = deploy_local_market(project, deployer, spec)
     tokens, feeds, venue = market.tokens, market.feeds, market.venue
     vault = deploy_vault(project, deployer, spec, tokens, feeds, [venue], keeper=keeper)
+    lens = project.VaultLens.deploy(sender=deployer)
     assert int(vault.roles(keeper)) == ROLE_KEEPER
     router = deploy_router(kind, venue, fee_bps, deployer)
     ctx.name((vault, "Vault"))
@@ -113,7 +114,7 @@ def bench_vault(
 
     # join: bob, a new holder, mints a tenth of the supply in kind.
     shares = int(vault.totalSupply()) // 10
-    need = [int(x) for x in vault.preview_join(shares)]
+    need = [int(x) for x in lens.preview_join(vault, shares)]
     fund(bob, [2 * x for x in need], vault)
     gas, txh, data = _tx(vault.join(shares, [2 * x for x in need], bob, sender=bob))
     join = Measured("join", n, gas, floor_join(n, data), txh, data)
@@ -142,7 +143,7 @@ def bench_vault(
         feeds[1].set_answer(feed_answer(price_1, FEED_DECIMALS), sender=deployer)
         wad = [feed_answer(p, FEED_DECIMALS) * 10 ** (18 - FEED_DECIMALS) for p in prices]
         arbitrage(venue, tokens, wad, decimals, arb)
-        state, snapshot = keeper_path.read(vault, [venue], tokens, project.MockERC20.at, chain.pending_timestamp)
+        state, snapshot = keeper_path.read(vault, [venue], tokens, project.MockERC20.at, chain.pending_timestamp, lens)
         decision = keeper_path.decide(vault, state, snapshot)
         assert decision.actionable, f"{n}-asset vault on {kind}, WBTC at {price_1:,.0f}: {decision.reason}"
         return state, snapshot, decision

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ballast.chain import chainlink
 from ballast.checks import InputError, require_code, require_instance
-from ballast.constants import MAX_BPS, MAX_DECIMALS, ROLE_GUARDIAN, ROLE_KEEPER
+from ballast.constants import MAX_BPS, MAX_DECIMALS
 from ballast.spec import (
     TRIGGERS,
     AssetSpec,
@@ -236,26 +236,28 @@ class Deployment:
     feeds: list
     venues: list
     market: LocalMarket | None = None  # the local market, for a spec without addresses
-    lens: object = None  # a VaultLens: the keeper's one-call read of the vault
+    lens: object = None  # a VaultLens: the vault's views, and the keeper's one-call read
+    factory: object = None  # the VaultFactory that created the vault
 
 
-def deploy_from_spec(project, sender, spec: PortfolioSpec, keeper=None) -> Deployment:
+def deploy_from_spec(project, sender, spec: PortfolioSpec, keeper=None, factory=None) -> Deployment:
     """The vault of ``spec``, the same way on every network: over a fresh local market of mock
     tokens, feeds and pools when the spec has no addresses (every venue allowed); over the
     spec's tokens and feeds otherwise, trading its ``venues`` and an adapter deployed over each
     factory of ``market.venues``. The caller checks the spec against the chain first
-    (:func:`check_network`, :func:`check_existing_contracts`), before anything is sent."""
+    (:func:`check_network`, :func:`check_existing_contracts`), before anything is sent. The vault
+    comes from ``factory`` (a ``VaultFactory``), or from a new one."""
+    factory = factory or vault_factory(project, sender)
     if not any(a.address for a in spec.assets):
         market = deploy_local_market(project, sender, spec)
-        vault = deploy_vault(project, sender, spec, market.tokens, market.feeds, market.venues, keeper=keeper)
-        return Deployment(
-            vault, market.tokens, market.feeds, market.venues, market, project.VaultLens.deploy(sender=sender)
-        )
-    tokens = [a.address for a in spec.assets]
-    feeds = [a.feed for a in spec.assets]
-    venues = list(spec.venues) + [deploy_factory_venue(project, sender, v) for v in spec.factory_venues]
-    vault = deploy_vault(project, sender, spec, tokens, feeds, venues, keeper=keeper)
-    return Deployment(vault, tokens, feeds, venues, lens=project.VaultLens.deploy(sender=sender))
+        tokens, feeds, venues = market.tokens, market.feeds, market.venues
+    else:
+        market = None
+        tokens = [a.address for a in spec.assets]
+        feeds = [a.feed for a in spec.assets]
+        venues = list(spec.venues) + [deploy_factory_venue(project, sender, v) for v in spec.factory_venues]
+    vault = deploy_vault(project, sender, spec, tokens, feeds, venues, keeper=keeper, factory=factory)
+    return Deployment(vault, tokens, feeds, venues, market, project.VaultLens.deploy(sender=sender), factory)
 
 
 def asset_configs(spec: PortfolioSpec, tokens: list, feeds: list) -> list[tuple]:
@@ -275,33 +277,65 @@ def asset_configs(spec: PortfolioSpec, tokens: list, feeds: list) -> list[tuple]
     ]
 
 
-def deploy_vault(project, sender, spec: PortfolioSpec, tokens: list, feeds: list, venues: list, keeper=None):
-    """Deploy a vault for ``spec`` over ``tokens``/``feeds``, whitelist ``venues``, set roles."""
-    trigger = (spec.trigger_type, spec.interval, spec.vol_reference, spec.vol_alpha_bps, spec.vol_min_interval)
-    limits = (
-        spec.max_slippage_bps,
-        spec.max_cost_bps,
-        spec.turnover_cap_bps,
-        spec.turnover_period,
-        spec.cooldown,
-    )
-    vault = project.Vault.deploy(
+def trigger_config(spec) -> tuple:
+    """The vault's ``TriggerConfig`` struct of ``spec``, in field order."""
+    return (spec.trigger_type, spec.interval, spec.vol_reference, spec.vol_alpha_bps, spec.vol_min_interval)
+
+
+def limits_config(spec) -> tuple:
+    """The vault's ``Limits`` struct of ``spec``, in field order."""
+    return (spec.max_slippage_bps, spec.max_cost_bps, spec.turnover_cap_bps, spec.turnover_period, spec.cooldown)
+
+
+# Factories this process deployed, by chain id: reused while their code is still on the chain
+# (a test's snapshot revert can take it away).
+_FACTORIES: dict[int, str] = {}
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def _address(account) -> str:
+    """An account's or a contract's address, or an address as it is."""
+    return str(getattr(account, "address", account) or ZERO_ADDRESS)
+
+
+def deploy_factory(project, sender):
+    """A ``VaultFactory`` over a fresh EIP-5202 blueprint of the vault."""
+    blueprint = project.Vault.declare(sender=sender).contract_address
+    return project.VaultFactory.deploy(blueprint, sender=sender)
+
+
+def vault_factory(project, sender):
+    """This chain's ``VaultFactory``: the one deployed earlier in this process if its code is
+    still there, else a new one."""
+    chain_id = project.provider.chain_id
+    address = _FACTORIES.get(chain_id)
+    if address and project.provider.get_code(address):
+        return project.VaultFactory.at(address)
+    factory = deploy_factory(project, sender)
+    _FACTORIES[chain_id] = str(factory.address)
+    return factory
+
+
+def deploy_vault(
+    project, sender, spec: PortfolioSpec, tokens: list, feeds: list, venues: list, keeper=None, factory=None
+):
+    """Deploy and configure a vault for ``spec`` over ``tokens``/``feeds`` in one factory call:
+    ``venues`` whitelisted, the keeper and guardian given their roles, ``sender`` the owner."""
+    factory = factory or vault_factory(project, sender)
+    receipt = factory.deploy_vault(
         spec.name,
         spec.symbol,
         asset_configs(spec, tokens, feeds),
-        trigger,
-        limits,
+        trigger_config(spec),
+        limits_config(spec),
         spec.entry_haircut_bps,
+        [_address(v) for v in venues],
+        _address(keeper or spec.keeper),
+        _address(spec.guardian),
+        _address(sender),
         sender=sender,
     )
-    for venue in venues:
-        vault.set_venue(venue, True, sender=sender)
-    keeper_address = keeper or spec.keeper
-    if keeper_address:
-        vault.set_role(keeper_address, ROLE_KEEPER, sender=sender)
-    if spec.guardian:
-        vault.set_role(spec.guardian, ROLE_GUARDIAN, sender=sender)
-    return vault
+    return project.Vault.at(receipt.events.filter(factory.VaultDeployed)[-1].vault)
 
 
 def read_deployments(path: str | Path) -> dict:
@@ -324,7 +358,7 @@ def read_deployments(path: str | Path) -> dict:
 
 
 def record_deployment(
-    path: str | Path, network: str, vault, tokens: list, feeds: list, venues: list, lens=None
+    path: str | Path, network: str, vault, tokens: list, feeds: list, venues: list, lens=None, factory=None
 ) -> dict:
     """Write the deployed addresses to ``path`` (JSON, one entry per network) and return the entry."""
     path = Path(path)
@@ -337,6 +371,8 @@ def record_deployment(
     }
     if lens is not None:
         entry["lens"] = str(lens.address)
+    if factory is not None:
+        entry["factory"] = str(factory.address)
     book[network] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(book, indent=2) + "\n")

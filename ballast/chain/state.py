@@ -86,46 +86,18 @@ class VaultState:
         return max(cap - used, 0)
 
 
-def read_state(vault, token_at, timestamp: int, venues: list[str] | None = None, lens=None) -> VaultState:
-    """Read a :class:`VaultState` from a deployed vault.
+def read_state(vault, token_at, timestamp: int, venues: list[str] | None, lens) -> VaultState:
+    """Read a :class:`VaultState` of a deployed vault through ``lens`` (a ``VaultLens``): the
+    whole state, the trigger's answer included, in one ``eth_call`` at one block.
 
-    ``vault`` is an ape contract instance (or anything with the same getters);
-    ``token_at`` maps an address to an ERC-20 instance, for symbol and decimals. With ``lens``
-    (a ``VaultLens``) the whole state, the trigger's answer included, is one ``eth_call`` at one
-    block; without, one call per getter (14 + 6 per asset).
+    ``vault`` is an ape contract instance or an address; ``token_at`` maps an address to an
+    ERC-20 instance, asked for a symbol only when the lens could not decode it.
     """
-    if lens is not None:
-        return _from_lens(lens.snapshot(vault), str(vault.address), token_at, timestamp, venues)
-    addresses = list(vault.get_assets())
-    targets = list(vault.target_weights())
-    assets = []
-    for address, target in zip(addresses, targets):
-        token = token_at(address)
-        _, band, outer = vault.asset_config(address)
-        assets.append(
-            AssetState(
-                address=str(address),
-                symbol=token.symbol(),
-                decimals=int(token.decimals()),
-                balance=int(vault.balances(address)),
-                price=int(vault.price(address)),
-                target=int(target),
-                band_bps=int(band),
-                outer_band_bps=int(outer),
-                variance=int(vault.variance(address)),
-            )
-        )
-    return VaultState(
-        address=str(vault.address),
-        assets=assets,
-        total_supply=int(vault.totalSupply()),
-        timestamp=int(timestamp),
-        venues=[str(v) for v in (venues or [])],
-        **{name: int(getattr(vault, name)()) for name in _SCALARS},
-    )
+    address = str(getattr(vault, "address", vault))
+    return _from_lens(lens.snapshot(address), address, token_at, timestamp, venues)
 
 
-# VaultState's scalar fields, each a vault getter and a field of the lens's VaultView.
+# VaultState's scalar fields, each a field of the lens's VaultView (and a lens view of its own).
 _SCALARS = (
     "trigger_type",
     "rebalance_interval",

@@ -430,7 +430,7 @@ class VaultMachine(RuleBasedStateMachine):
         value_before, weights_before = self.vault_values(self.bal)
         pools = pools or PoolBook(self.s.market())
         if pools.due is None:
-            pools.due = bool(self.s.vault.needs_rebalance()[0])
+            pools.due = bool(self.s.views.needs_rebalance(self.s.vault.address)[0])
         if value_before and not pools.due:
             return Prediction(["vault: rebalance not due"])
         predicted = self._predict_trades(trades, value_before, weights_before, pools)
@@ -1060,7 +1060,7 @@ class VaultMachine(RuleBasedStateMachine):
         if self.closed() or self.price_error():
             STATS.outcomes["keeper: closed or bad price"] += 1
             return None
-        due, _ = self.s.vault.needs_rebalance()
+        due, _ = self.s.views.needs_rebalance(self.s.vault.address)
         if not due or self.now() < self.last_rebalance + self.cfg.cooldown:
             STATS.outcomes["keeper: not due or cooldown"] += 1
             return None
@@ -1231,7 +1231,7 @@ class VaultMachine(RuleBasedStateMachine):
         themselves); the vault measures what moved and must refuse each, with the model's reason."""
         with self.step("hostile_rebalance"):
             self.prepare_keeper(market)
-            if self.closed() or self.price_error() or not self.s.vault.needs_rebalance()[0]:
+            if self.closed() or self.price_error() or not self.s.views.needs_rebalance(self.s.vault.address)[0]:
                 STATS.outcomes["hostile: closed, bad price or not due"] += 1
                 return  # refused before any venue is called: other rules reach those reasons
             if self.hostile is None:
@@ -1320,7 +1320,12 @@ class VaultMachine(RuleBasedStateMachine):
         rounded the other way, or a check one wei stricter, refuses it ("vault: drift grew")."""
         with self.step("drift_tolerance_rebalance"):
             self.prepare_keeper(market)
-            if self.closed() or self.price_error() or not self.supply or not self.s.vault.needs_rebalance()[0]:
+            if (
+                self.closed()
+                or self.price_error()
+                or not self.supply
+                or not self.s.views.needs_rebalance(self.s.vault.address)[0]
+            ):
                 STATS.outcomes["tolerance: closed, bad price, empty or not due"] += 1
                 return
             value, _, drifts, i, j = self._drift_pair()
@@ -1368,7 +1373,7 @@ class VaultMachine(RuleBasedStateMachine):
         """``limits``: the vault's (slippage, cost, turnover cap, cooldown) when the step widens
         the earlier limits before each check (``WIDENED_BEFORE``), else None."""
         for check in self.TARGETED:
-            if check == "vault: venue not allowed" and not self.s.vault.needs_rebalance()[0]:
+            if check == "vault: venue not allowed" and not self.s.views.needs_rebalance(self.s.vault.address)[0]:
                 return  # not due: every trade fails the trigger before its own checks
             if limits is not None and check in self.WIDENED_BEFORE:
                 widened = self.WIDENED_BEFORE[check]
@@ -1539,7 +1544,7 @@ class VaultMachine(RuleBasedStateMachine):
         with self.step("rebalance_in_cooldown"):
             if self.now() >= self.last_rebalance + self.cfg.cooldown or self.closed() or self.price_error():
                 return
-            if not self.s.vault.needs_rebalance()[0]:
+            if not self.s.views.needs_rebalance(self.s.vault.address)[0]:
                 return
             before = self.s.state()
             plan = plan_rebalance(before, self.s.market(), mode=mode)
@@ -1577,7 +1582,7 @@ class VaultMachine(RuleBasedStateMachine):
             fn = self.s.vault.pause if on else self.s.vault.unpause
             self.expect(self.send(GUARDIAN, fn), None, "pause" if on else "unpause")
             self.paused = on
-            assert self.s.vault.paused() == on
+            assert self.s.views.paused(self.s.vault.address) == on
             if on:
                 self._submit_blind("after pause")
 
@@ -1708,21 +1713,24 @@ class VaultMachine(RuleBasedStateMachine):
         assert used * MAX_BPS <= self.turnover_value * self.turnover_cap, (
             f"traded {used} in the period, cap {self.turnover_cap} bps of {self.turnover_value}"
         )
-        chain = (int(self.s.vault.turnover_period_start()), int(self.s.vault.turnover_used()))
+        chain = (
+            int(self.s.views.turnover_period_start(self.s.vault.address)),
+            int(self.s.views.turnover_used(self.s.vault.address)),
+        )
         assert chain == (start, used), f"turnover window (start, used) {chain} != model {(start, used)}"
 
     @invariant()
     def rebalance_clock_matches_model(self):
         """The time of the last accepted rebalance (deployment at first), from which the cooldown
         and the calendar trigger count, is the model's."""
-        chain = int(self.s.vault.last_rebalance())
+        chain = int(self.s.views.last_rebalance(self.s.vault.address))
         assert chain == self.last_rebalance, f"last_rebalance {chain} != model {self.last_rebalance}"
 
     @invariant()
     def targets_follow_ramp(self):
         """Effective targets sum to 100%, follow the documented linear ramp exactly, and stay
         between the ramp's start and final weights."""
-        targets = [int(t) for t in self.s.vault.target_weights()]
+        targets = [int(t) for t in self.s.views.target_weights(self.s.vault.address)]
         start, final, _, _ = self.ramp
         assert targets == self.model_targets(), f"targets {targets} != ramp model {self.model_targets()}"
         for k, (t, a, b) in enumerate(zip(targets, start, final)):

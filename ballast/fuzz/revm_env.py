@@ -189,6 +189,32 @@ class _Function:
     outputs: tuple[str, ...]
     selector: bytes
     static: bool
+    shape: object = None  # names decoded struct outputs (None: no struct among them)
+
+
+def _shape_all(shapers: list):
+    """Names the struct outputs of a call (``shapers``: one :func:`_shaper` per output)."""
+    return lambda values: tuple(f(v) if f else v for f, v in zip(shapers, values))
+
+
+def _shaper(entry: dict):
+    """A function giving an ABI output's decoded value its struct field names (as ape does:
+    ``view.assets[0].balance``), or ``None`` for a value with no struct in it."""
+    kind = entry["type"]
+    if not kind.startswith("tuple"):
+        return None
+    fields = [_shaper(c) for c in entry["components"]]
+    name = re.split(r"[ .]", entry.get("internalType") or "struct")[-1].strip("[]")
+    struct = namedtuple(
+        name if name.isidentifier() else "struct", [c["name"] for c in entry["components"]], rename=True
+    )
+
+    def one(value):
+        return struct(*(f(v) if f else v for f, v in zip(fields, value)))
+
+    if kind == "tuple":
+        return one
+    return lambda values: [one(v) for v in values]  # tuple[] (a DynArray of structs)
 
 
 class RevmEnv:
@@ -304,6 +330,8 @@ class RevmEnv:
         if not fn.static:
             self._logs_of = self.evm.result  # decoded only if asked for (most calls never are)
         values = _decoder(fn.outputs)(bytes(out)) if fn.outputs else ()
+        if fn.shape is not None:
+            values = fn.shape(values)
         return values[0] if len(values) == 1 else (values if values else None)
 
 
@@ -323,12 +351,14 @@ def _functions_of(abi: list[dict]) -> dict[str, dict[int, _Function]]:
         if entry["type"] != "function":
             continue
         inputs = [abi_type(i) for i in entry["inputs"]]
+        shapers = [_shaper(o) for o in entry["outputs"]]
         fn = _Function(
             entry["name"],
             tuple(inputs),
             tuple(abi_type(o) for o in entry["outputs"]),
             keccak(text=f"{entry['name']}({','.join(inputs)})")[:4],
             entry["stateMutability"] in ("view", "pure"),
+            _shape_all(shapers) if any(shapers) else None,
         )
         functions.setdefault(entry["name"], {})[len(inputs)] = fn
     _FUNCTION_TABLES[id(abi)] = (abi, functions)
@@ -370,6 +400,14 @@ class RevmContract:
         return f"<RevmContract {self.address}>"
 
 
+def blueprint_deploy_code(initcode: bytes) -> bytes:
+    """Deployment code whose runtime code is the EIP-5202 blueprint of ``initcode``: the
+    preamble ``0xFE71 00`` (invalid opcode, blueprint version 0, no data) then the initcode."""
+    blueprint = b"\xfe\x71\x00" + initcode
+    # PUSH2 len, RETURNDATASIZE, DUP2, PUSH1 10, RETURNDATASIZE, CODECOPY, RETURN: copy and return it.
+    return b"\x61" + len(blueprint).to_bytes(2, "big") + bytes.fromhex("3d81600a3d39f3") + blueprint
+
+
 class RevmDeployer:
     """``deploy(*args)`` for one compiled contract (titanoboa's ``VyperDeployer`` shape)."""
 
@@ -382,3 +420,10 @@ class RevmDeployer:
 
     def deploy(self, *args) -> RevmContract:
         return self.env.deploy(self.bytecode, self.abi, *args)
+
+    def deploy_as_blueprint(self) -> RevmContract:
+        """An EIP-5202 blueprint of this contract's initcode (for ``create_from_blueprint``)."""
+        return self.env.deploy(blueprint_deploy_code(self.bytecode), [])
+
+    def at(self, address: str) -> RevmContract:
+        return self.env.at(address, self.abi)

@@ -40,7 +40,7 @@ from eth_utils import keccak
 from ballast.chain.deploy import asset_configs
 from ballast.chain.market import arbitrage_snapshot
 from ballast.chain.state import VaultState, read_state
-from ballast.constants import ROLE_GUARDIAN, ROLE_KEEPER, WAD
+from ballast.constants import WAD
 from ballast.fuzz.revm_env import RevmDeployer, RevmEnv, RevmError, abi_type
 from ballast.planner import Market, Plan, Pool, plan_rebalance
 from ballast.venues import uniswap_v2, uniswap_v3
@@ -110,6 +110,12 @@ class FastDeployer:
 
     def deploy(self, *args):
         return _Contract(self.deployer.compiler_data, *args, filename=self.deployer.filename)
+
+    def deploy_as_blueprint(self):
+        return self.deployer.deploy_as_blueprint()
+
+    def at(self, address):
+        return self.deployer.at(address)
 
 
 class ArtifactDeployer:
@@ -211,7 +217,9 @@ class Deployers:
     no_return_token: object
     reentrant_token: object
     feed: object
-    lens: object
+    lens: object  # LENS_SOURCE: the invariants' and the planner's bulk reads
+    views: object  # contracts/periphery/VaultLens.vy: the vault's views and the keeper's state
+    factory: object  # contracts/VaultFactory.vy, over a blueprint of the vault under test
     hostile_venue: object  # contracts/test/HostileVenue.vy: failure injection
     v2_venue: object
     v3_venue: object
@@ -248,6 +256,8 @@ def deployers() -> Deployers:
             boa.load_partial(str(CONTRACTS / "test" / "ReentrantToken.vy")),
             boa.load_partial(str(CONTRACTS / "test" / "MockPriceFeed.vy")),
             boa.loads_partial(LENS_SOURCE, name="Lens"),
+            boa.load_partial(str(CONTRACTS / "periphery" / "VaultLens.vy")),
+            boa.load_partial(str(CONTRACTS / "VaultFactory.vy")),
             boa.load_partial(str(CONTRACTS / "test" / "HostileVenue.vy")),
             boa.load_partial(str(CONTRACTS / "venues" / "UniswapV2Venue.vy")),
             boa.load_partial(str(CONTRACTS / "venues" / "UniswapV3Venue.vy")),
@@ -376,7 +386,8 @@ class FuzzStack:
     tokens: list
     feeds: list
     vault: object
-    lens: object
+    lens: object  # LENS_SOURCE's bulk reads
+    views: object  # VaultLens: the vault's views
     v2: object  # the UniswapV2Venue adapter (whitelisted)
     v3: object  # the UniswapV3Venue adapter of ``config.v3_fee`` (whitelisted)
     swapper: object  # PushSwapper: traders' swaps, pushed as the vault pushes them
@@ -428,16 +439,26 @@ class FuzzStack:
                     pools.append(_seed_v3_pool(d, v3_factory, helper, t0, t1, a0, a1, config, i, j))
         # ``AssetParams`` carries the fields of a spec's ``AssetSpec`` that the vault's config needs.
         configs = asset_configs(config, [t.address for t in tokens], [f.address for f in feeds])
-        vault = d.vault.deploy(
-            "Ballast Fuzz", "BFUZZ", configs, config.trigger, config.limits, config.entry_haircut_bps
-        )
-        vault.set_venue(v2.address, True)
-        vault.set_venue(v3.address, True)
-        vault.set_role(keeper, ROLE_KEEPER)
-        vault.set_role(guardian, ROLE_GUARDIAN)
-        lens, swapper = d.lens.deploy(), d.swapper.deploy()
+        factory = d.factory.deploy(d.vault.deploy_as_blueprint().address)
+        venues = [v2.address, v3.address]
+        args = ("Ballast Fuzz", "BFUZZ", configs, config.trigger, config.limits, config.entry_haircut_bps, venues)
+        vault = d.vault.at(factory.deploy_vault(*args, keeper, guardian, owner))
+        lens, views, swapper = d.lens.deploy(), d.views.deploy(), d.swapper.deploy()
         stack = cls(
-            config, owner, keeper, guardian, tokens, feeds, vault, lens, v2, v3, swapper, pools, int(v2.fee_bps())
+            config,
+            owner,
+            keeper,
+            guardian,
+            tokens,
+            feeds,
+            vault,
+            lens,
+            views,
+            v2,
+            v3,
+            swapper,
+            pools,
+            int(v2.fee_bps()),
         )
         stack._by_address = {str(t.address).lower(): t for t in tokens}
         stack._pool_index = {(p.kind, p.i, p.j): p for p in pools}
@@ -563,7 +584,9 @@ class FuzzStack:
 
     def state(self) -> VaultState:
         """A :class:`ballast.chain.state.VaultState` of the vault now. Raises ``EvmError`` on a bad price."""
-        return read_state(self.vault, self._token_info, ENV.timestamp, [str(v.address) for v in self.venues])
+        return read_state(
+            self.vault, self._token_info, ENV.timestamp, [str(v.address) for v in self.venues], self.views
+        )
 
     def _token_info(self, address) -> _TokenInfo:
         """A token's symbol and decimals, asked of it once (they never change)."""

@@ -58,6 +58,7 @@ def run(project, chain, accounts, echo=print) -> dict:
     market = deploy_local_market(project, deployer, spec)
     tokens, feeds, venue = market.tokens, market.feeds, market.venues[0]
     vault = deploy_vault(project, deployer, spec, tokens, feeds, [venue], keeper=keeper)
+    lens = project.VaultLens.deploy(sender=deployer)
     factory = uniswap_v2.container("UniswapV2Factory").at(venue.factory())
     weth = tokens[[a.symbol for a in spec.assets].index("WETH")]
     system = set_protocol.deploy_system(deployer, factory, weth)
@@ -119,7 +120,7 @@ def run(project, chain, accounts, echo=print) -> dict:
         token.approve(bvault, 2**256 - 1, sender=arb)
     rows: list[Row] = []
     for label, asset, factor in MOVES:
-        chain.pending_timestamp += max(int(vault.cooldown()), int(vault.rebalance_interval())) + 1
+        chain.pending_timestamp += max(int(lens.cooldown(vault)), int(lens.rebalance_interval(vault))) + 1
         prices[asset] *= factor
         answers = [feed_answer(p, spec.feed_decimals) for p in prices]
         for feed, answer in zip(feeds, answers):
@@ -128,10 +129,10 @@ def run(project, chain, accounts, echo=print) -> dict:
         arbitrage(venue, tokens, oracle, decimals, arb)
 
         # Ballast: the keeper path.
-        state, snapshot = keeper_path.read(vault, [venue], tokens, token_at, chain.pending_timestamp)
+        state, snapshot = keeper_path.read(vault, [venue], tokens, token_at, chain.pending_timestamp, lens)
         decision = keeper_path.decide(vault, state, snapshot)
         assert decision.actionable, decision.reason
-        value_before = int(vault.total_value())
+        value_before = int(lens.total_value(vault))
         realised = keeper_path.decode(vault, keeper_path.send(vault, decision, keeper), decision)
         rows.append(
             Row(
@@ -141,7 +142,7 @@ def run(project, chain, accounts, echo=print) -> dict:
                 len(realised.fills),
                 realised.gas_used,
                 realised.value_traded / WAD,
-                (value_before - int(vault.total_value())) / WAD,
+                (value_before - int(lens.total_value(vault))) / WAD,
                 value_before / WAD,
             )
         )

@@ -6,18 +6,11 @@
         old to the new weights over a set period. The hybrid trigger scales
         each band by a volatility estimate that this module computes from
         oracle observations; the keeper never supplies it.
-@dev Packed so that a rebalance reads few slots (TECH_SPEC, storage notes):
-     `pricing.feed_config[asset]` bits 208-255, shared with the feed that a
-         rebalance reads anyway: target, bps (208-223) | band, bps (224-239)
-         | outer band, bps (240-255)
-     `ramp_weight[asset]`: effective target (WAD) when the ramp started; read
-         only during a ramp
-     `_observation[asset]`: observed price as mantissa (0-127) times ten to
-         the power in bits 128-135 | variance, WAD (136-255)
-     `_clock`: ramp start (0-63) | ramp end (64-127) | last rebalance (128-191)
-         | last observation (192-255), seconds
-     `_trigger`: type (0-7) | rebalance interval (8-71) | vol reference, WAD
-         (72-135) | vol alpha, bps (136-151) | vol min interval (152-215)
+@dev Packed so that a rebalance reads few slots; every layout is in
+     `packing`. Target and bands share each asset's `pricing.feed_config`
+     word with its feed, which a rebalance reads anyway. `ramp_weight` is
+     read only during a ramp. The vault's `raw_state()` returns these words
+     as they are, for `VaultLens` to decode with the same `rules`.
      Timestamps fit 64 bits and durations are checked to; the vol reference is
      at most 10 WAD < 2**64; a variance at most 100 * (10 WAD)**2 / WAD = 1e22.
 """
@@ -25,24 +18,19 @@
 from contracts.modules import constants
 from contracts.modules import checks
 from contracts.modules import pricing
+from contracts.modules import packing
+from contracts.modules import rules
 
 uses: pricing
 
 
-# @dev Where target, band and outer band sit in `pricing.feed_config`.
-_TARGET_AT: constant(uint256) = 208
-_BAND_AT: constant(uint256) = 224
-_OUTER_AT: constant(uint256) = 240
-_U64: constant(uint256) = 2**64 - 1
-_U128: constant(uint256) = 2**128 - 1
-
 # @dev Effective target (WAD) of each asset when the current ramp started.
 ramp_weight: HashMap[address, uint256]
-# @dev Packed ramp, last rebalance and last observation times (see above).
+# @dev Packed ramp, last rebalance and last observation times (`packing`: clock).
 _clock: uint256
-# @dev Packed trigger parameters (see above).
+# @dev Packed trigger parameters (`packing`: trigger).
 _trigger: uint256
-# @dev Packed observed price and variance EWMA of each asset (see above).
+# @dev Packed observed price and variance EWMA of each asset (`packing`: observation).
 _observation: HashMap[address, uint256]
 
 
@@ -73,109 +61,7 @@ event Observed:
 
 @deploy
 def __init__():
-    self._clock = block.timestamp << 128
-
-
-# ---------------------------------------------------------------- getters
-
-
-@view
-@external
-def ramp_start() -> uint256:
-    """
-    @notice Start (seconds) of the current target-weight ramp.
-    """
-    return self._clock & _U64
-
-
-@view
-@external
-def ramp_end() -> uint256:
-    """
-    @notice End (seconds) of the current target-weight ramp.
-    """
-    return (self._clock >> 64) & _U64
-
-
-@view
-@external
-def last_rebalance() -> uint256:
-    """
-    @notice Time of the last accepted rebalance (deployment time at first).
-    """
-    return self._last_rebalance()
-
-
-@view
-@external
-def last_observation() -> uint256:
-    """
-    @notice Time of the last volatility observation (0 before the first).
-    """
-    return self._clock >> 192
-
-
-@view
-@external
-def trigger_type() -> uint256:
-    """
-    @notice CALENDAR (0), THRESHOLD (1) or HYBRID (2).
-    """
-    return self._trigger & 255
-
-
-@view
-@external
-def rebalance_interval() -> uint256:
-    """
-    @notice Seconds between calendar rebalances / hybrid band checks.
-    """
-    return (self._trigger >> 8) & _U64
-
-
-@view
-@external
-def vol_reference() -> uint256:
-    """
-    @notice Annualised volatility (WAD) at which the hybrid band multiplier is 1.
-    """
-    return self._vol_reference()
-
-
-@view
-@external
-def vol_alpha_bps() -> uint256:
-    """
-    @notice Weight of the newest observation in the variance EWMA, bps.
-    """
-    return (self._trigger >> 136) & 65535
-
-
-@view
-@external
-def vol_min_interval() -> uint256:
-    """
-    @notice Shortest time between two volatility observations, seconds.
-    """
-    return self._trigger >> 152
-
-
-@view
-@external
-def observed_price(arg0: address) -> uint256:
-    """
-    @notice Price (WAD) of asset `arg0` at the last observation.
-    """
-    return self._observed_price(self._observation[arg0])
-
-
-@view
-@external
-def variance(arg0: address) -> uint256:
-    """
-    @notice EWMA of annualised variance (WAD) of asset `arg0`'s returns.
-    """
-    return self._observation[arg0] >> 136
+    self._clock = packing._pack(0, packing.LAST_REBALANCE_AT, packing.TIME_BITS, block.timestamp)
 
 
 # ---------------------------------------------------------------- internal
@@ -184,29 +70,21 @@ def variance(arg0: address) -> uint256:
 @internal
 @view
 def _last_rebalance() -> uint256:
-    return (self._clock >> 128) & _U64
+    return packing._unpack(self._clock, packing.LAST_REBALANCE_AT, packing.TIME_BITS)
 
 
 @internal
 @view
-def _vol_reference() -> uint256:
-    return (self._trigger >> 72) & _U64
-
-
-@internal
-@pure
-def _observed_price(packed: uint256) -> uint256:
-    return (packed & _U128) * 10 ** ((packed >> 128) & 255)
+def _band(asset: address) -> uint256:
+    return packing._unpack(pricing.feed_config[asset], packing.BAND_AT, packing.BPS_BITS)
 
 
 @internal
 def _set_bands(asset: address, band_bps: uint256, outer_band_bps: uint256):
     checks._require(band_bps > 0, "basket: zero band")
     checks._require(outer_band_bps >= band_bps and outer_band_bps <= constants.MAX_BPS, "basket: bad outer band")
-    # Keep the feed and the target (bits 0-223), replace the two bands.
-    pricing.feed_config[asset] = (
-        (pricing.feed_config[asset] & (2**_BAND_AT - 1)) | (band_bps << _BAND_AT) | (outer_band_bps << _OUTER_AT)
-    )
+    config: uint256 = packing._pack(pricing.feed_config[asset], packing.BAND_AT, packing.BPS_BITS, band_bps)
+    pricing.feed_config[asset] = packing._pack(config, packing.OUTER_BAND_AT, packing.BPS_BITS, outer_band_bps)
     log BandsSet(asset=asset, band_bps=band_bps, outer_band_bps=outer_band_bps)
 
 
@@ -218,7 +96,8 @@ def _set_targets(
 ):
     """
     @dev Starts a ramp from the current effective targets to `weights_bps`.
-         A zero `ramp_duration` is only used at deployment.
+         A zero `ramp_duration` sets them at once (the vault allows it only
+         while it holds nothing).
     """
     checks._require(len(weights_bps) == len(assets), "basket: weights length")
     total: uint256 = 0
@@ -228,12 +107,14 @@ def _set_targets(
     start_weights: DynArray[uint256, constants.MAX_ASSETS] = self._targets(assets)
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         self.ramp_weight[assets[i]] = start_weights[i]
-        config: uint256 = pricing.feed_config[assets[i]]
-        pricing.feed_config[assets[i]] = (config & ~(65535 << _TARGET_AT)) | (weights_bps[i] << _TARGET_AT)
+        pricing.feed_config[assets[i]] = packing._pack(
+            pricing.feed_config[assets[i]], packing.TARGET_AT, packing.BPS_BITS, weights_bps[i]
+        )
     ramp_end: uint256 = block.timestamp + ramp_duration
-    checks._require(ramp_end <= _U64, "basket: ramp too long")
-    self._clock = (self._clock & ~_U128) | block.timestamp | (ramp_end << 64)
-    log TargetWeightsSet(weights_bps=weights_bps, ramp_start=block.timestamp, ramp_end=block.timestamp + ramp_duration)
+    checks._require(ramp_end <= packing.MAX_U64, "basket: ramp too long")
+    clock: uint256 = packing._pack(self._clock, packing.RAMP_START_AT, packing.TIME_BITS, block.timestamp)
+    self._clock = packing._pack(clock, packing.RAMP_END_AT, packing.TIME_BITS, ramp_end)
+    log TargetWeightsSet(weights_bps=weights_bps, ramp_start=block.timestamp, ramp_end=ramp_end)
 
 
 @internal
@@ -250,19 +131,21 @@ def _set_trigger(
     checks._require(vol_reference > 0 and vol_reference <= 10 * constants.WAD, "basket: bad vol reference")
     checks._require(vol_alpha_bps > 0 and vol_alpha_bps <= constants.MAX_BPS, "basket: bad vol alpha")
     checks._require(vol_min_interval > 0, "basket: zero vol interval")
-    checks._require(rebalance_interval | vol_min_interval <= _U64, "basket: interval too long")
-    if vol_reference != self._vol_reference():
+    checks._require(rebalance_interval | vol_min_interval <= packing.MAX_U64, "basket: interval too long")
+    if vol_reference != packing._unpack(self._trigger, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS):
         # A new reference restarts every estimate at multiplier 1.
         for asset: address in assets:
-            packed: uint256 = self._observation[asset]
-            self._observation[asset] = (packed & (2**136 - 1)) | ((vol_reference * vol_reference // constants.WAD) << 136)
-    self._trigger = (
-        trigger_type
-        | (rebalance_interval << 8)
-        | (vol_reference << 72)
-        | (vol_alpha_bps << 136)
-        | (vol_min_interval << 152)
-    )
+            self._observation[asset] = packing._pack(
+                self._observation[asset],
+                packing.VARIANCE_AT,
+                packing.VARIANCE_BITS,
+                vol_reference * vol_reference // constants.WAD,
+            )
+    trigger: uint256 = packing._pack(0, packing.TRIGGER_TYPE_AT, packing.TRIGGER_TYPE_BITS, trigger_type)
+    trigger = packing._pack(trigger, packing.INTERVAL_AT, packing.INTERVAL_BITS, rebalance_interval)
+    trigger = packing._pack(trigger, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS, vol_reference)
+    trigger = packing._pack(trigger, packing.VOL_ALPHA_AT, packing.BPS_BITS, vol_alpha_bps)
+    self._trigger = packing._pack(trigger, packing.VOL_MIN_INTERVAL_AT, packing.INTERVAL_BITS, vol_min_interval)
     log TriggerSet(
         trigger_type=trigger_type,
         rebalance_interval=rebalance_interval,
@@ -274,57 +157,26 @@ def _set_trigger(
 
 @internal
 @view
+def _configs(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint256, constants.MAX_ASSETS]:
+    configs: DynArray[uint256, constants.MAX_ASSETS] = []
+    for asset: address in assets:
+        configs.append(pricing.feed_config[asset])
+    return configs
+
+
+@internal
+@view
 def _targets(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint256, constants.MAX_ASSETS]:
     """
-    @dev Effective target weights (WAD) at this block, linear along the ramp,
-         rounded down.
+    @dev Effective target weights (WAD) at this block (`rules._targets`).
+         The ramp's start weights are read only while it runs.
     """
-    targets: DynArray[uint256, constants.MAX_ASSETS] = []
     clock: uint256 = self._clock
-    start: uint256 = clock & _U64
-    end: uint256 = (clock >> 64) & _U64
-    for asset: address in assets:
-        final: uint256 = self._target_bps(asset) * constants.BPS_TO_WAD
-        if block.timestamp >= end:
-            targets.append(final)
-            continue
-        initial: uint256 = self.ramp_weight[asset]
-        elapsed: uint256 = block.timestamp - start
-        # end > block.timestamp >= start, so end - start > 0.
-        if final >= initial:
-            targets.append(initial + (final - initial) * elapsed // (end - start))
-        else:
-            targets.append(initial - (initial - final) * elapsed // (end - start))
-    return targets
-
-
-@internal
-@view
-def _target_bps(asset: address) -> uint256:
-    return (pricing.feed_config[asset] >> _TARGET_AT) & 65535
-
-
-@internal
-@view
-def _band(asset: address) -> uint256:
-    return (pricing.feed_config[asset] >> _BAND_AT) & 65535
-
-
-@internal
-@view
-def _outer_band(asset: address) -> uint256:
-    return pricing.feed_config[asset] >> _OUTER_AT
-
-
-@internal
-@view
-def _vol_scale_bps(asset: address) -> uint256:
-    """
-    @dev Hybrid band multiplier, clamped to [VOL_SCALE_MIN_BPS, VOL_SCALE_MAX_BPS].
-    """
-    sigma: uint256 = isqrt((self._observation[asset] >> 136) * constants.WAD)
-    scale: uint256 = sigma * constants.MAX_BPS // self._vol_reference()
-    return min(max(scale, constants.VOL_SCALE_MIN_BPS), constants.VOL_SCALE_MAX_BPS)
+    ramp_weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    if block.timestamp < packing._unpack(clock, packing.RAMP_END_AT, packing.TIME_BITS):
+        for asset: address in assets:
+            ramp_weights.append(self.ramp_weight[asset])
+    return rules._targets(clock, self._configs(assets), ramp_weights, block.timestamp)
 
 
 @internal
@@ -333,30 +185,15 @@ def _needs_rebalance(
     assets: DynArray[address, constants.MAX_ASSETS], drifts: DynArray[int256, constants.MAX_ASSETS]
 ) -> (bool, String[16]):
     """
-    @dev The trigger rule, mirrored exactly by `ballast.policy.needs_rebalance`.
+    @dev The trigger rule (`rules._needs_rebalance`). Only the hybrid
+         trigger reads the volatility estimates.
     """
-    packed: uint256 = self._trigger
-    trigger: uint256 = packed & 255
-    clock_due: bool = block.timestamp >= self._last_rebalance() + ((packed >> 8) & _U64)
-    if trigger == constants.TRIGGER_CALENDAR:
-        if clock_due:
-            return True, "calendar"
-        return False, ""
-    if trigger == constants.TRIGGER_THRESHOLD:
-        for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-            if convert(abs(drifts[i]), uint256) > self._band(assets[i]) * constants.BPS_TO_WAD:
-                return True, "threshold"
-        return False, ""
-    for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-        if convert(abs(drifts[i]), uint256) > self._outer_band(assets[i]) * constants.BPS_TO_WAD:
-            return True, "outer band"
-    if not clock_due:
-        return False, ""
-    for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-        band: uint256 = self._band(assets[i]) * self._vol_scale_bps(assets[i]) // constants.MAX_BPS
-        if convert(abs(drifts[i]), uint256) > band * constants.BPS_TO_WAD:
-            return True, "hybrid"
-    return False, ""
+    trigger: uint256 = self._trigger
+    observations: DynArray[uint256, constants.MAX_ASSETS] = []
+    if packing._unpack(trigger, packing.TRIGGER_TYPE_AT, packing.TRIGGER_TYPE_BITS) == constants.TRIGGER_HYBRID:
+        for asset: address in assets:
+            observations.append(self._observation[asset])
+    return rules._needs_rebalance(trigger, self._clock, self._configs(assets), observations, drifts, block.timestamp)
 
 
 @internal
@@ -373,21 +210,21 @@ def _observe(
     """
     clock: uint256 = self._clock
     if rebalanced:
-        clock = (clock & ~(_U64 << 128)) | (block.timestamp << 128)
-    last: uint256 = clock >> 192
-    packed_trigger: uint256 = self._trigger
-    if last != 0 and block.timestamp < last + (packed_trigger >> 152):
+        clock = packing._pack(clock, packing.LAST_REBALANCE_AT, packing.TIME_BITS, block.timestamp)
+    last: uint256 = packing._unpack(clock, packing.LAST_OBSERVATION_AT, packing.TIME_BITS)
+    trigger: uint256 = self._trigger
+    if last != 0 and block.timestamp < last + packing._unpack(trigger, packing.VOL_MIN_INTERVAL_AT, packing.INTERVAL_BITS):
         if rebalanced:
             self._clock = clock
         return False
-    alpha: uint256 = (packed_trigger >> 136) & 65535
-    reference: uint256 = (packed_trigger >> 72) & _U64
+    alpha: uint256 = packing._unpack(trigger, packing.VOL_ALPHA_AT, packing.BPS_BITS)
+    reference: uint256 = packing._unpack(trigger, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS)
     variances: DynArray[uint256, constants.MAX_ASSETS] = []
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         asset: address = assets[i]
-        packed: uint256 = self._observation[asset]
-        previous: uint256 = self._observed_price(packed)
-        var: uint256 = packed >> 136
+        observation: uint256 = self._observation[asset]
+        previous: uint256 = packing._observed_price(observation)
+        var: uint256 = packing._unpack(observation, packing.VARIANCE_AT, packing.VARIANCE_BITS)
         if last != 0 and previous != 0:
             move: uint256 = max(prices[i], previous) - min(prices[i], previous)
             # Cap one return at 100x so that squaring it cannot overflow.
@@ -401,12 +238,14 @@ def _observe(
         mantissa: uint256 = prices[i]
         power: uint256 = 0
         for _: uint256 in range(constants.MAX_DECIMALS):
-            if mantissa <= _U128:
+            if mantissa >> packing.MANTISSA_BITS == 0:
                 break
             mantissa //= 10
             power += 1
-        self._observation[asset] = mantissa | (power << 128) | (var << 136)
+        observation = packing._pack(0, packing.MANTISSA_AT, packing.MANTISSA_BITS, mantissa)
+        observation = packing._pack(observation, packing.POWER_AT, packing.POWER_BITS, power)
+        self._observation[asset] = packing._pack(observation, packing.VARIANCE_AT, packing.VARIANCE_BITS, var)
         variances.append(var)
-    self._clock = (clock & (2**192 - 1)) | (block.timestamp << 192)
+    self._clock = packing._pack(clock, packing.LAST_OBSERVATION_AT, packing.TIME_BITS, block.timestamp)
     log Observed(timestamp=block.timestamp, variances=variances)
     return True

@@ -6,20 +6,18 @@
         zero or negative, at or outside the feed's sane bounds (the LUNA
         case: a feed pinned at its floor), older than the feed's heartbeat,
         or from the future.
-@dev Each asset's configuration is packed into two slots so that valuing
-     the whole basket costs two storage reads per asset:
-     `feed_config`: feed address (bits 0-159) | heartbeat seconds (160-191)
-                    | feed decimals (192-199) | token decimals (200-207)
-                    | bits 208-255: the basket's target and bands, which a
-                    rebalance reads with the price (see `basket`)
-     `feed_bounds`: min answer (bits 0-127) | max answer (128-255)
+@dev Each asset's configuration is packed into two words (`packing`:
+     feed config, feed bounds) so that valuing the whole basket costs two
+     storage reads per asset. The feed config word also carries the
+     basket's target and bands, which a rebalance reads with the price.
 """
 
 from interfaces import IPriceFeed
 from ethereum.ercs import IERC20Detailed
-from snekmate.utils import math
 from contracts.modules import constants
 from contracts.modules import checks
+from contracts.modules import packing
+from contracts.modules import rules
 
 
 # @dev Packed feed address, heartbeat and decimals of each asset.
@@ -53,22 +51,13 @@ def _set_feed(asset: address, feed: address, heartbeat: uint256, min_answer: uin
     token_decimals: uint256 = convert(staticcall IERC20Detailed(asset).decimals(), uint256)
     checks._require(feed_decimals <= constants.MAX_DECIMALS, "pricing: feed decimals")
     checks._require(token_decimals <= constants.MAX_DECIMALS, "pricing: token decimals")
-    # Keep the basket's bits (208-255).
-    self.feed_config[asset] = (
-        (self.feed_config[asset] & ~(2**208 - 1))
-        | convert(feed, uint256)
-        | (heartbeat << 160)
-        | (feed_decimals << 192)
-        | (token_decimals << 200)
-    )
-    self.feed_bounds[asset] = min_answer | (max_answer << 128)
+    config: uint256 = packing._pack(self.feed_config[asset], packing.FEED_AT, packing.FEED_BITS, convert(feed, uint256))
+    config = packing._pack(config, packing.HEARTBEAT_AT, packing.HEARTBEAT_BITS, heartbeat)
+    config = packing._pack(config, packing.FEED_DECIMALS_AT, packing.DECIMALS_BITS, feed_decimals)
+    self.feed_config[asset] = packing._pack(config, packing.TOKEN_DECIMALS_AT, packing.DECIMALS_BITS, token_decimals)
+    bounds: uint256 = packing._pack(0, packing.MIN_ANSWER_AT, packing.ANSWER_BITS, min_answer)
+    self.feed_bounds[asset] = packing._pack(bounds, packing.MAX_ANSWER_AT, packing.ANSWER_BITS, max_answer)
     log FeedSet(asset=asset, feed=feed, heartbeat=heartbeat, min_answer=min_answer, max_answer=max_answer)
-
-
-@internal
-@view
-def _token_decimals(asset: address) -> uint256:
-    return (self.feed_config[asset] >> 200) & 255
 
 
 @internal
@@ -78,10 +67,10 @@ def _price(asset: address) -> uint256:
     @dev USD price of one whole token, 18 decimals. Reverts on a bad answer.
     """
     config: uint256 = self.feed_config[asset]
-    feed: address = convert(convert(config & convert(max_value(uint160), uint256), uint160), address)
+    feed: address = packing._feed(config)
     assert feed != empty(address), "pricing: no feed"
-    heartbeat: uint256 = (config >> 160) & convert(max_value(uint32), uint256)
-    feed_decimals: uint256 = (config >> 192) & 255
+    heartbeat: uint256 = packing._unpack(config, packing.HEARTBEAT_AT, packing.HEARTBEAT_BITS)
+    feed_decimals: uint256 = packing._unpack(config, packing.FEED_DECIMALS_AT, packing.DECIMALS_BITS)
     answer: int256 = 0
     updated_at: uint256 = 0
     _: uint80 = 0
@@ -91,7 +80,8 @@ def _price(asset: address) -> uint256:
     assert answer > 0, "pricing: bad answer"
     bounds: uint256 = self.feed_bounds[asset]
     raw: uint256 = convert(answer, uint256)
-    assert raw > bounds & convert(max_value(uint128), uint256) and raw < bounds >> 128, "pricing: answer at bound"
+    assert raw > packing._unpack(bounds, packing.MIN_ANSWER_AT, packing.ANSWER_BITS), "pricing: answer at bound"
+    assert raw < packing._unpack(bounds, packing.MAX_ANSWER_AT, packing.ANSWER_BITS), "pricing: answer at bound"
     assert updated_at <= block.timestamp, "pricing: future answer"
     assert block.timestamp - updated_at <= heartbeat, "pricing: stale"
     # feed_decimals <= 18, so the scale is at most 1e18 and raw < 2**128: no overflow.
@@ -104,4 +94,4 @@ def _value(asset: address, amount: uint256, price: uint256, roundup: bool) -> ui
     """
     @dev USD value (18 decimals) of `amount` base units of `asset` at `price`.
     """
-    return math._mul_div(amount, price, 10 ** self._token_decimals(asset), roundup)
+    return rules._value(amount, price, self.feed_config[asset], roundup)

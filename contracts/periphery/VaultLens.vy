@@ -1,41 +1,25 @@
 # pragma version 0.4.3
+# pragma optimize codesize
 """
 @title Ballast vault lens
 @custom:contract-name VaultLens
-@notice Everything a keeper, a dashboard or a test reads of a vault, in one
-        `eth_call` at one block: per asset its balance, oracle price, target,
-        bands and volatility estimate; the trigger, limits and turnover; and
-        the vault's own `needs_rebalance()` answer. Stateless and read-only:
-        one lens serves every vault. Curve's twocrypto-ng views contract is
-        the example.
-@dev Reads only the vault's external views, so it sees what they see: a
-     stale or out-of-bounds price makes `snapshot` revert with the vault's
-     reason, as `vault.price` would.
+@notice Every derived view and preview of a Ballast vault, and everything a
+        keeper or a dashboard reads of it in one `eth_call` (`snapshot`).
+        The vault keeps only what its own entry points need, and one locked
+        raw-state getter; this lens decodes that state and applies the
+        vault's own `rules` to it, so a view here is what the vault
+        enforces. Stateless and read-only: one lens serves every vault.
+        Curve's twocrypto-ng views contract is the example.
+@dev Prices come from the vault's `price(asset)`, so a stale or
+     out-of-bounds feed makes a priced view revert with the vault's reason,
+     as the vault's entries would. Unpriced views (`preview_join`,
+     `preview_exit`, the limits and clocks) never read a feed.
 """
 
-from ethereum.ercs import IERC20Detailed
+from interfaces import IVault
 from contracts.modules import constants
-
-interface IBallastVault:
-    def get_assets() -> DynArray[address, constants.MAX_ASSETS]: view
-    def target_weights() -> DynArray[uint256, constants.MAX_ASSETS]: view
-    def asset_config(asset: address) -> (uint256, uint256, uint256): view
-    def balances(asset: address) -> uint256: view
-    def price(asset: address) -> uint256: view
-    def variance(asset: address) -> uint256: view
-    def totalSupply() -> uint256: view
-    def trigger_type() -> uint256: view
-    def rebalance_interval() -> uint256: view
-    def last_rebalance() -> uint256: view
-    def vol_reference() -> uint256: view
-    def cooldown() -> uint256: view
-    def max_slippage_bps() -> uint256: view
-    def max_cost_bps() -> uint256: view
-    def turnover_cap_bps() -> uint256: view
-    def turnover_period() -> uint256: view
-    def turnover_period_start() -> uint256: view
-    def turnover_used() -> uint256: view
-    def needs_rebalance() -> (bool, String[16]): view
+from contracts.modules import packing
+from contracts.modules import rules
 
 # The most assets a vault holds, and so the lens reads (also what tells a lens apart: see checks.py).
 max_assets: public(constant(uint256)) = constants.MAX_ASSETS
@@ -74,6 +58,9 @@ struct VaultView:
     timestamp: uint256
 
 
+# ---------------------------------------------------------------- one call
+
+
 @view
 @external
 def snapshot(vault: address) -> VaultView:
@@ -83,51 +70,381 @@ def snapshot(vault: address) -> VaultView:
     @return VaultView Its assets, trigger, limits, turnover and whether a
             rebalance is due (with the trigger's reason).
     """
-    v: IBallastVault = IBallastVault(vault)
-    assets: DynArray[address, constants.MAX_ASSETS] = staticcall v.get_assets()
-    targets: DynArray[uint256, constants.MAX_ASSETS] = staticcall v.target_weights()
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices(vault, state)
+    targets: DynArray[uint256, constants.MAX_ASSETS] = self._targets(state)
     views: DynArray[AssetView, constants.MAX_ASSETS] = []
-    for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-        asset: address = assets[i]
-        unused: uint256 = 0
-        band: uint256 = 0
-        outer: uint256 = 0
-        unused, band, outer = staticcall v.asset_config(asset)
+    for i: uint256 in range(len(state.assets), bound=constants.MAX_ASSETS):
+        a: IVault.AssetState = state.assets[i]
         views.append(
             AssetView(
-                asset=asset,
-                symbol=self._symbol(asset),
-                decimals=convert(staticcall IERC20Detailed(asset).decimals(), uint256),
-                balance=staticcall v.balances(asset),
-                price=staticcall v.price(asset),
+                asset=a.asset,
+                symbol=self._symbol(a.asset),
+                decimals=packing._unpack(a.feed_config, packing.TOKEN_DECIMALS_AT, packing.DECIMALS_BITS),
+                balance=a.balance,
+                price=prices[i],
                 target=targets[i],
-                band_bps=band,
-                outer_band_bps=outer,
-                variance=staticcall v.variance(asset),
+                band_bps=packing._unpack(a.feed_config, packing.BAND_AT, packing.BPS_BITS),
+                outer_band_bps=packing._unpack(a.feed_config, packing.OUTER_BAND_AT, packing.BPS_BITS),
+                variance=packing._unpack(a.observation, packing.VARIANCE_AT, packing.VARIANCE_BITS),
             )
         )
     due: bool = False
     reason: String[16] = ""
-    due, reason = staticcall v.needs_rebalance()
+    due, reason = self._needs_rebalance(state, prices)
     return VaultView(
         assets=views,
-        total_supply=staticcall v.totalSupply(),
-        trigger_type=staticcall v.trigger_type(),
-        rebalance_interval=staticcall v.rebalance_interval(),
-        last_rebalance=staticcall v.last_rebalance(),
-        vol_reference=staticcall v.vol_reference(),
-        cooldown=staticcall v.cooldown(),
-        max_slippage_bps=staticcall v.max_slippage_bps(),
-        max_cost_bps=staticcall v.max_cost_bps(),
-        turnover_cap_bps=staticcall v.turnover_cap_bps(),
-        turnover_period=staticcall v.turnover_period(),
-        turnover_period_start=staticcall v.turnover_period_start(),
-        turnover_used=staticcall v.turnover_used(),
+        total_supply=state.total_supply,
+        trigger_type=packing._unpack(state.trigger, packing.TRIGGER_TYPE_AT, packing.TRIGGER_TYPE_BITS),
+        rebalance_interval=packing._unpack(state.trigger, packing.INTERVAL_AT, packing.INTERVAL_BITS),
+        last_rebalance=packing._unpack(state.clock, packing.LAST_REBALANCE_AT, packing.TIME_BITS),
+        vol_reference=packing._unpack(state.trigger, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS),
+        cooldown=packing._unpack(state.status, packing.COOLDOWN_AT, packing.DURATION_BITS),
+        max_slippage_bps=packing._unpack(state.status, packing.SLIPPAGE_AT, packing.BPS_BITS),
+        max_cost_bps=packing._unpack(state.status, packing.COST_AT, packing.BPS_BITS),
+        turnover_cap_bps=packing._unpack(state.status, packing.TURNOVER_CAP_AT, packing.TURNOVER_CAP_BITS),
+        turnover_period=packing._unpack(state.status, packing.TURNOVER_PERIOD_AT, packing.DURATION_BITS),
+        turnover_period_start=packing._unpack(state.turnover, packing.PERIOD_START_AT, packing.TIME_BITS),
+        turnover_used=packing._unpack(state.turnover, packing.USED_AT, packing.USED_BITS),
         due=due,
         reason=reason,
         block_number=block.number,
         timestamp=block.timestamp,
     )
+
+
+# ---------------------------------------------------------------- weights and the trigger
+
+
+@view
+@external
+def total_value(vault: address) -> uint256:
+    """
+    @notice Oracle value of `vault`'s tracked balances in USD (WAD), rounded down.
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    total: uint256 = 0
+    weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    total, weights = self._weights(state, self._prices(vault, state))
+    return total
+
+
+@view
+@external
+def target_weights(vault: address) -> DynArray[uint256, constants.MAX_ASSETS]:
+    """
+    @notice `vault`'s effective target weights now (WAD, 1e18 = 100%), along any ramp.
+    """
+    return self._targets(staticcall IVault(vault).raw_state())
+
+
+@view
+@external
+def current_weights(vault: address) -> DynArray[uint256, constants.MAX_ASSETS]:
+    """
+    @notice Oracle-valued weights of `vault`'s holdings (WAD), rounded down.
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    total: uint256 = 0
+    weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    total, weights = self._weights(state, self._prices(vault, state))
+    return weights
+
+
+@view
+@external
+def drifts(vault: address) -> DynArray[int256, constants.MAX_ASSETS]:
+    """
+    @notice Current weight minus target weight of every asset of `vault` (WAD, signed).
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    return self._drifts(state, self._prices(vault, state))
+
+
+@view
+@external
+def max_drift(vault: address) -> uint256:
+    """
+    @notice Largest |drift| across `vault`'s basket (WAD).
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    largest: uint256 = 0
+    drifts: DynArray[int256, constants.MAX_ASSETS] = self._drifts(state, self._prices(vault, state))
+    for drift: int256 in drifts:
+        largest = max(largest, convert(abs(drift), uint256))
+    return largest
+
+
+@view
+@external
+def needs_rebalance(vault: address) -> (bool, String[16]):
+    """
+    @notice Whether `vault`'s trigger holds now, and why: "calendar",
+            "threshold", "outer band", "hybrid" or "" when not due. False
+            while paused, shut down or empty. The vault's `rebalance`
+            applies the same rule.
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    return self._needs_rebalance(state, self._prices(vault, state))
+
+
+@view
+@external
+def asset_config(vault: address, asset: address) -> (uint256, uint256, uint256):
+    """
+    @notice Final target weight, band and outer band of `asset` in `vault`, in bps.
+    """
+    config: uint256 = self._asset(staticcall IVault(vault).raw_state(), asset).feed_config
+    return (
+        packing._unpack(config, packing.TARGET_AT, packing.BPS_BITS),
+        packing._unpack(config, packing.BAND_AT, packing.BPS_BITS),
+        packing._unpack(config, packing.OUTER_BAND_AT, packing.BPS_BITS),
+    )
+
+
+@view
+@external
+def vol_scale_bps(vault: address, asset: address) -> uint256:
+    """
+    @notice Hybrid band multiplier of `asset` in `vault` from its volatility estimate, bps.
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    return rules._vol_scale_bps(self._asset(state, asset).observation, state.trigger)
+
+
+@view
+@external
+def observed_price(vault: address, asset: address) -> uint256:
+    """
+    @notice Price (WAD) of `asset` at `vault`'s last volatility observation.
+    """
+    return packing._observed_price(self._asset(staticcall IVault(vault).raw_state(), asset).observation)
+
+
+@view
+@external
+def variance(vault: address, asset: address) -> uint256:
+    """
+    @notice `vault`'s EWMA of the annualised variance (WAD) of `asset`'s returns.
+    """
+    observation: uint256 = self._asset(staticcall IVault(vault).raw_state(), asset).observation
+    return packing._unpack(observation, packing.VARIANCE_AT, packing.VARIANCE_BITS)
+
+
+# ---------------------------------------------------------------- previews
+
+
+@view
+@external
+def preview_join(vault: address, shares: uint256) -> DynArray[uint256, constants.MAX_ASSETS]:
+    """
+    @notice Amounts `vault.join(shares, ...)` would take now (rounded up).
+            Zero for an empty vault, whose first join sets its own amounts.
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    if state.total_supply == 0:
+        return rules._exit_amounts(0, self._balances(state), 0)  # one zero per asset
+    return rules._join_amounts(shares, self._balances(state), state.total_supply)
+
+
+@view
+@external
+def preview_deposit(vault: address, asset: address, amount: uint256) -> uint256:
+    """
+    @notice Shares `vault.deposit(asset, amount, ...)` would mint now (rounded down).
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    config: uint256 = self._asset(state, asset).feed_config
+    total: uint256 = 0
+    for a: IVault.AssetState in state.assets:
+        total += rules._value(a.balance, staticcall IVault(vault).price(a.asset), a.feed_config, True)
+    usd_value: uint256 = rules._value(amount, staticcall IVault(vault).price(asset), config, False)
+    haircut: uint256 = packing._unpack(state.status, packing.HAIRCUT_AT, packing.BPS_BITS)
+    return rules._deposit_shares(usd_value, total, haircut, state.total_supply)
+
+
+@view
+@external
+def preview_exit(vault: address, shares: uint256) -> DynArray[uint256, constants.MAX_ASSETS]:
+    """
+    @notice Amounts `vault.exit(shares, ...)` would send now (rounded down).
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    return rules._exit_amounts(shares, self._balances(state), state.total_supply)
+
+
+# ---------------------------------------------------------------- flags, limits, clocks
+
+
+@view
+@external
+def paused(vault: address) -> bool:
+    """
+    @notice Whether `vault` is paused (joins, deposits and rebalances stop; exits do not).
+    """
+    return (staticcall IVault(vault).raw_state()).status & packing.PAUSED != 0
+
+
+@view
+@external
+def is_shutdown(vault: address) -> bool:
+    """
+    @notice Whether `vault` is shut down for good (only exits remain).
+    """
+    return (staticcall IVault(vault).raw_state()).status & packing.SHUTDOWN != 0
+
+
+@view
+@external
+def entry_haircut_bps(vault: address) -> uint256:
+    """
+    @notice Haircut on `vault`'s single-asset deposits, bps.
+    """
+    return self._status(vault, packing.HAIRCUT_AT, packing.BPS_BITS)
+
+
+@view
+@external
+def max_slippage_bps(vault: address) -> uint256:
+    """
+    @notice Most a rebalancing trade of `vault` may lose against the oracle, bps.
+    """
+    return self._status(vault, packing.SLIPPAGE_AT, packing.BPS_BITS)
+
+
+@view
+@external
+def max_cost_bps(vault: address) -> uint256:
+    """
+    @notice Most value one rebalance of `vault` may lose, bps of its value.
+    """
+    return self._status(vault, packing.COST_AT, packing.BPS_BITS)
+
+
+@view
+@external
+def turnover_cap_bps(vault: address) -> uint256:
+    """
+    @notice Most value `vault` may trade per turnover period, bps of its value.
+    """
+    return self._status(vault, packing.TURNOVER_CAP_AT, packing.TURNOVER_CAP_BITS)
+
+
+@view
+@external
+def turnover_period(vault: address) -> uint256:
+    """
+    @notice Length of `vault`'s turnover period, seconds.
+    """
+    return self._status(vault, packing.TURNOVER_PERIOD_AT, packing.DURATION_BITS)
+
+
+@view
+@external
+def cooldown(vault: address) -> uint256:
+    """
+    @notice Shortest time between two rebalances of `vault`, seconds.
+    """
+    return self._status(vault, packing.COOLDOWN_AT, packing.DURATION_BITS)
+
+
+@view
+@external
+def turnover_period_start(vault: address) -> uint256:
+    """
+    @notice Start of `vault`'s current turnover period.
+    """
+    return packing._unpack((staticcall IVault(vault).raw_state()).turnover, packing.PERIOD_START_AT, packing.TIME_BITS)
+
+
+@view
+@external
+def turnover_used(vault: address) -> uint256:
+    """
+    @notice USD value (WAD) `vault` traded in its current turnover period.
+    """
+    return packing._unpack((staticcall IVault(vault).raw_state()).turnover, packing.USED_AT, packing.USED_BITS)
+
+
+@view
+@external
+def ramp_start(vault: address) -> uint256:
+    """
+    @notice Start (seconds) of `vault`'s current target-weight ramp.
+    """
+    return self._clock(vault, packing.RAMP_START_AT)
+
+
+@view
+@external
+def ramp_end(vault: address) -> uint256:
+    """
+    @notice End (seconds) of `vault`'s current target-weight ramp.
+    """
+    return self._clock(vault, packing.RAMP_END_AT)
+
+
+@view
+@external
+def last_rebalance(vault: address) -> uint256:
+    """
+    @notice Time of `vault`'s last accepted rebalance (its deployment at first).
+    """
+    return self._clock(vault, packing.LAST_REBALANCE_AT)
+
+
+@view
+@external
+def last_observation(vault: address) -> uint256:
+    """
+    @notice Time of `vault`'s last volatility observation (0 before the first).
+    """
+    return self._clock(vault, packing.LAST_OBSERVATION_AT)
+
+
+@view
+@external
+def trigger_type(vault: address) -> uint256:
+    """
+    @notice `vault`'s trigger: CALENDAR (0), THRESHOLD (1) or HYBRID (2).
+    """
+    return self._trigger(vault, packing.TRIGGER_TYPE_AT, packing.TRIGGER_TYPE_BITS)
+
+
+@view
+@external
+def rebalance_interval(vault: address) -> uint256:
+    """
+    @notice Seconds between `vault`'s calendar rebalances / hybrid band checks.
+    """
+    return self._trigger(vault, packing.INTERVAL_AT, packing.INTERVAL_BITS)
+
+
+@view
+@external
+def vol_reference(vault: address) -> uint256:
+    """
+    @notice Annualised volatility (WAD) at which `vault`'s hybrid band multiplier is 1.
+    """
+    return self._trigger(vault, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS)
+
+
+@view
+@external
+def vol_alpha_bps(vault: address) -> uint256:
+    """
+    @notice Weight of the newest observation in `vault`'s variance EWMA, bps.
+    """
+    return self._trigger(vault, packing.VOL_ALPHA_AT, packing.BPS_BITS)
+
+
+@view
+@external
+def vol_min_interval(vault: address) -> uint256:
+    """
+    @notice Shortest time between two of `vault`'s volatility observations, seconds.
+    """
+    return self._trigger(vault, packing.VOL_MIN_INTERVAL_AT, packing.INTERVAL_BITS)
 
 
 @view
@@ -140,6 +457,109 @@ def token_symbol(token: address) -> String[32]:
     @return String[32] The symbol, or an empty string.
     """
     return self._symbol(token)
+
+
+# ---------------------------------------------------------------- internal
+
+
+@view
+@internal
+def _prices(vault: address, state: IVault.VaultState) -> DynArray[uint256, constants.MAX_ASSETS]:
+    prices: DynArray[uint256, constants.MAX_ASSETS] = []
+    for a: IVault.AssetState in state.assets:
+        prices.append(staticcall IVault(vault).price(a.asset))
+    return prices
+
+
+@pure
+@internal
+def _balances(state: IVault.VaultState) -> DynArray[uint256, constants.MAX_ASSETS]:
+    balances: DynArray[uint256, constants.MAX_ASSETS] = []
+    for a: IVault.AssetState in state.assets:
+        balances.append(a.balance)
+    return balances
+
+
+@pure
+@internal
+def _configs(state: IVault.VaultState) -> DynArray[uint256, constants.MAX_ASSETS]:
+    configs: DynArray[uint256, constants.MAX_ASSETS] = []
+    for a: IVault.AssetState in state.assets:
+        configs.append(a.feed_config)
+    return configs
+
+
+@pure
+@internal
+def _asset(state: IVault.VaultState, asset: address) -> IVault.AssetState:
+    for a: IVault.AssetState in state.assets:
+        if a.asset == asset:
+            return a
+    raise "lens: unknown asset"
+
+
+@view
+@internal
+def _targets(state: IVault.VaultState) -> DynArray[uint256, constants.MAX_ASSETS]:
+    ramp_weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    for a: IVault.AssetState in state.assets:
+        ramp_weights.append(a.ramp_weight)
+    return rules._targets(state.clock, self._configs(state), ramp_weights, block.timestamp)
+
+
+@pure
+@internal
+def _weights(
+    state: IVault.VaultState, prices: DynArray[uint256, constants.MAX_ASSETS]
+) -> (uint256, DynArray[uint256, constants.MAX_ASSETS]):
+    values: DynArray[uint256, constants.MAX_ASSETS] = []
+    for i: uint256 in range(len(state.assets), bound=constants.MAX_ASSETS):
+        values.append(rules._value(state.assets[i].balance, prices[i], state.assets[i].feed_config, False))
+    return rules._weights(values)
+
+
+@view
+@internal
+def _drifts(state: IVault.VaultState, prices: DynArray[uint256, constants.MAX_ASSETS]) -> DynArray[int256, constants.MAX_ASSETS]:
+    total: uint256 = 0
+    weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    total, weights = self._weights(state, prices)
+    return rules._drifts(weights, self._targets(state))
+
+
+@view
+@internal
+def _needs_rebalance(state: IVault.VaultState, prices: DynArray[uint256, constants.MAX_ASSETS]) -> (bool, String[16]):
+    if state.status & (packing.PAUSED | packing.SHUTDOWN) != 0:
+        return False, ""
+    total: uint256 = 0
+    weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    total, weights = self._weights(state, prices)
+    if total == 0:
+        return False, ""  # an empty vault has nothing to rebalance
+    observations: DynArray[uint256, constants.MAX_ASSETS] = []
+    for a: IVault.AssetState in state.assets:
+        observations.append(a.observation)
+    drifts: DynArray[int256, constants.MAX_ASSETS] = rules._drifts(weights, self._targets(state))
+    return rules._needs_rebalance(state.trigger, state.clock, self._configs(state), observations, drifts, block.timestamp)
+
+
+@view
+@internal
+def _status(vault: address, at: uint256, bits: uint256) -> uint256:
+    return packing._unpack((staticcall IVault(vault).raw_state()).status, at, bits)
+
+
+@view
+@internal
+def _clock(vault: address, at: uint256) -> uint256:
+    return packing._unpack((staticcall IVault(vault).raw_state()).clock, at, packing.TIME_BITS)
+
+
+@view
+@internal
+def _trigger(vault: address, at: uint256, bits: uint256) -> uint256:
+    return packing._unpack((staticcall IVault(vault).raw_state()).trigger, at, bits)
 
 
 @view

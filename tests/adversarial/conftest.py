@@ -48,7 +48,7 @@ class Helpers:
     def claim_value(cls, stack, account):
         """Oracle value of what ``account`` would get by exiting all its shares now."""
         shares = stack.vault.balanceOf(account)
-        return cls.worth(stack, list(stack.vault.preview_exit(shares))) if shares else 0
+        return cls.worth(stack, list(stack.lens.preview_exit(stack.vault, shares))) if shares else 0
 
     @staticmethod
     def value_per_share(stack):
@@ -72,7 +72,7 @@ class Helpers:
         """Smallest output that passes both the planned min-out and the vault's oracle slippage check."""
         token_out = stack.project.MockERC20.at(trade.token_out)
         price, scale = stack.vault.price(token_out), 10 ** token_out.decimals()
-        floor_value = -(-trade.value_in * (MAX_BPS - stack.vault.max_slippage_bps()) // MAX_BPS)
+        floor_value = -(-trade.value_in * (MAX_BPS - stack.lens.max_slippage_bps(stack.vault)) // MAX_BPS)
         return max(trade.min_amount_out, -(-floor_value * scale // price))
 
     @staticmethod
@@ -98,7 +98,7 @@ def arb(accounts):
 
 def _drift(stack, arb, chain):
     stack.move_price(WBTC, RALLY_PRICE, arb)
-    chain.pending_timestamp += stack.vault.cooldown() + 1
+    chain.pending_timestamp += stack.lens.cooldown(stack.vault) + 1
     return stack
 
 

@@ -18,7 +18,7 @@ EQUAL_WEIGHTS = [2_500, 2_500, 2_500, 2_500]
 
 def _join(stack, account, shares):
     """Join ``shares``; returns the amounts paid."""
-    amounts = list(stack.vault.preview_join(shares))
+    amounts = list(stack.lens.preview_join(stack.vault, shares))
     stack.fund(account, amounts)
     before = [t.balanceOf(account) for t in stack.tokens]
     stack.vault.join(shares, amounts, account, sender=account)
@@ -71,7 +71,7 @@ def test_deposit__right_before_rebalance_then_exit__no_value_captured(drifted_on
     assert h.worth(stack, received) <= put_in
 
 
-def test_deposit__ahead_of_oracle_drop_equal_to_haircut__no_profit(drifted_once, attacker, h):
+def test_deposit__ahead_of_oracle_drop_equal_to_haircut__no_profit(lens, drifted_once, attacker, h):
     """The attacker knows WBTC's feed is about to print a price lower by the entry haircut and
     deposits WBTC at the stale, higher price, then exits in kind after the update. Against
     simply holding the WBTC, it gains nothing: the haircut covers that much oracle lag."""
@@ -79,20 +79,20 @@ def test_deposit__ahead_of_oracle_drop_equal_to_haircut__no_profit(drifted_once,
     amount = h.unit_amount(stack, WBTC, 200_000)
     stack.fund(attacker, [0, amount, 0, 0])
     vault.deposit(stack.tokens[WBTC], amount, 0, attacker, sender=attacker)
-    haircut = vault.entry_haircut_bps()
+    haircut = lens.entry_haircut_bps(vault)
     stack.set_price(WBTC, h.RALLY_PRICE * (1 - haircut / 10_000))
     received = _exit_all(stack, attacker)
     assert h.worth(stack, received) <= h.value(stack, WBTC, amount)
 
 
-def test_deposit__ahead_of_oracle_drop_beyond_haircut__gain_at_most_lag_minus_haircut(drifted_once, attacker, h):
+def test_deposit__ahead_of_oracle_drop_beyond_haircut__gain_at_most_lag_minus_haircut(lens, drifted_once, attacker, h):
     """Residual risk of oracle-priced deposits, bounded: with a 2% lag the attacker does beat
     holding, but by no more than (lag - haircut) of what it deposited."""
     stack, vault = drifted_once, drifted_once.vault
     amount = h.unit_amount(stack, WBTC, 200_000)
     stack.fund(attacker, [0, amount, 0, 0])
     vault.deposit(stack.tokens[WBTC], amount, 0, attacker, sender=attacker)
-    lag_bps, haircut = 200, vault.entry_haircut_bps()
+    lag_bps, haircut = 200, lens.entry_haircut_bps(vault)
     stack.set_price(WBTC, h.RALLY_PRICE * (1 - lag_bps / 10_000))
     received = _exit_all(stack, attacker)
     holding = h.value(stack, WBTC, amount)
@@ -104,22 +104,22 @@ def test_deposit__ahead_of_oracle_drop_beyond_haircut__gain_at_most_lag_minus_ha
 
 
 def test_set_target_weights__join_before_ramp_exit_after_rebalance__no_profit(
-    drifted_once, owner, keeper, attacker, chain, h
+    lens, drifted_once, owner, keeper, attacker, chain, h
 ):
     stack, vault = drifted_once, drifted_once.vault
     paid = _join(stack, attacker, vault.totalSupply())
-    old_targets = list(vault.target_weights())
+    old_targets = list(lens.target_weights(vault))
     vault.set_target_weights(EQUAL_WEIGHTS, MIN_RAMP_DURATION, sender=owner)
     # No jump to trade against: the targets start where they were and ramp linearly.
-    assert list(vault.target_weights()) == old_targets
+    assert list(lens.target_weights(vault)) == old_targets
     chain.pending_timestamp += MIN_RAMP_DURATION // 2
     chain.mine()
-    halfway = list(vault.target_weights())
+    halfway = list(lens.target_weights(vault))
     for t0, t, w in zip(old_targets, halfway, EQUAL_WEIGHTS):
         assert min(t0, w * 10**14) <= t <= max(t0, w * 10**14)
         assert abs(2 * t - (t0 + w * 10**14)) <= WAD // 100  # about half way (block time granularity)
     chain.pending_timestamp += MIN_RAMP_DURATION
-    assert list(vault.target_weights()) == [w * 10**14 for w in EQUAL_WEIGHTS]
+    assert list(lens.target_weights(vault)) == [w * 10**14 for w in EQUAL_WEIGHTS]
     _rebalance(stack, keeper, h)
     received = _exit_all(stack, attacker)
     assert h.worth(stack, received) <= h.worth(stack, paid)

@@ -21,9 +21,9 @@ def _trade(stack, venue, i, j, usd, h, min_out=0):
     return (str(venue.address), stack.tokens[i].address, stack.tokens[j].address, h.unit_amount(stack, i, usd), min_out)
 
 
-def _usd(vault, fraction_wad):
+def _usd(lens, vault, fraction_wad):
     """Dollars worth ``fraction_wad`` (WAD) of the vault's value."""
-    return vault.total_value() * fraction_wad // WAD / WAD
+    return lens.total_value(vault) * fraction_wad // WAD / WAD
 
 
 def _own_pool(project, stack, attacker, wbtc_price, fee_bps, depth_usd=5_000_000):
@@ -50,16 +50,18 @@ def test_rebalance__trade_that_increases_drift__reverts_drift_grew(drifted_once,
         stack.vault.rebalance([trade], sender=keeper)
 
 
-def test_rebalance__sell_overweight_past_band_on_other_side__reverts_overshoot(drifted_once, keeper, h):
+def test_rebalance__sell_overweight_past_band_on_other_side__reverts_overshoot(lens, drifted_once, keeper, h):
     """Sell so much WBTC that it ends 3.5% underweight (band 3%), spreading the proceeds so
     that no other asset's drift grows and total drift falls: only the overshoot rule stops it."""
     stack, vault = drifted_once, drifted_once.vault
-    drifts = list(vault.drifts())
-    band = vault.asset_config(stack.tokens[WBTC])[1] * BPS_TO_WAD
+    drifts = list(lens.drifts(vault))
+    band = lens.asset_config(vault, stack.tokens[WBTC])[1] * BPS_TO_WAD
     sell = drifts[WBTC] + band + 50 * BPS_TO_WAD  # weight (WAD) of WBTC to sell
     short = -sum(d for d in drifts if d < 0)
     trades = [
-        _trade(stack, stack.venue, WBTC, j, _usd(vault, sell * -d // short), h) for j, d in enumerate(drifts) if d < 0
+        _trade(stack, stack.venue, WBTC, j, _usd(stack.lens, vault, sell * -d // short), h)
+        for j, d in enumerate(drifts)
+        if d < 0
     ]
     with ape.reverts("vault: overshoot"):
         vault.rebalance(trades, sender=keeper)
@@ -113,12 +115,12 @@ def test_rebalance__self_owned_pool_at_skewed_price__reverts(
 
 
 def test_rebalance__whitelisted_self_owned_pool_inside_slippage__loss_bounded(
-    project, drifted_once, owner, keeper, attacker, h
+    lens, project, drifted_once, owner, keeper, attacker, h
 ):
     """A pool skewed just less than max_slippage_bps gets through, but the vault loses at most
     that fraction of what it traded, and at most max_cost_bps of its value."""
     stack, vault = drifted_once, drifted_once.vault
-    slippage = vault.max_slippage_bps()
+    slippage = lens.max_slippage_bps(vault)
     pool = _own_pool(project, stack, attacker, h.RALLY_PRICE * (1 - (slippage - 20) / MAX_BPS), 0, 100_000_000)
     vault.set_venue(pool, True, sender=owner)
     tx = vault.rebalance([_trade(stack, pool, WBTC, USDC, 40_000, h)], sender=keeper)
@@ -127,22 +129,22 @@ def test_rebalance__whitelisted_self_owned_pool_inside_slippage__loss_bounded(
     ev = tx.events.filter(vault.Rebalanced)[0]
     assert ev.cost > 0
     assert ev.cost * MAX_BPS <= ev.value_traded * slippage + len(stack.tokens) * MAX_BPS
-    assert ev.cost * MAX_BPS <= ev.value_before * vault.max_cost_bps()
+    assert ev.cost * MAX_BPS <= ev.value_before * lens.max_cost_bps(vault)
 
 
 # ---------------------------------------------------------------- pace and size
 
 
-def test_rebalance__again_within_cooldown__reverts_then_succeeds_after(drifted_once, keeper, chain, h):
+def test_rebalance__again_within_cooldown__reverts_then_succeeds_after(lens, drifted_once, keeper, chain, h):
     """A first, partial rebalance leaves the vault still due; the keeper may not trade again
     until the cooldown is over."""
     stack, vault = drifted_once, drifted_once.vault
-    vault.rebalance([_trade(stack, stack.venue, WBTC, USDC, _usd(vault, 2 * WAD // 100), h)], sender=keeper)
-    assert vault.needs_rebalance()[0]
-    second = [_trade(stack, stack.venue, WBTC, ETH, _usd(vault, WAD // 100), h)]
+    vault.rebalance([_trade(stack, stack.venue, WBTC, USDC, _usd(stack.lens, vault, 2 * WAD // 100), h)], sender=keeper)
+    assert lens.needs_rebalance(vault)[0]
+    second = [_trade(stack, stack.venue, WBTC, ETH, _usd(stack.lens, vault, WAD // 100), h)]
     with ape.reverts("vault: cooldown"):
         vault.rebalance(second, sender=keeper)
-    chain.pending_timestamp += vault.cooldown() - 10
+    chain.pending_timestamp += lens.cooldown(vault) - 10
     with ape.reverts("vault: cooldown"):
         vault.rebalance(second, sender=keeper)
     chain.pending_timestamp += 10
@@ -158,14 +160,16 @@ def test_rebalance__one_call_beyond_turnover_cap__reverts(drifted_once, owner, k
         vault.rebalance(h.trades(plan), sender=keeper)
 
 
-def test_rebalance__turnover_accumulated_within_period__reverts_turnover_cap(drifted_once, owner, keeper, chain, h):
+def test_rebalance__turnover_accumulated_within_period__reverts_turnover_cap(
+    lens, drifted_once, owner, keeper, chain, h
+):
     """5% cap per period: 4% in one rebalance, then 1.5% after the cooldown, same period."""
     stack, vault = drifted_once, drifted_once.vault
     vault.set_limits(stack.limits(turnover_cap_bps=500), sender=owner)
-    vault.rebalance([_trade(stack, stack.venue, WBTC, USDC, _usd(vault, 4 * WAD // 100), h)], sender=keeper)
-    chain.pending_timestamp += vault.cooldown()
-    assert vault.needs_rebalance()[0]
-    second = [_trade(stack, stack.venue, WBTC, ETH, _usd(vault, 15 * WAD // 1_000), h)]
+    vault.rebalance([_trade(stack, stack.venue, WBTC, USDC, _usd(stack.lens, vault, 4 * WAD // 100), h)], sender=keeper)
+    chain.pending_timestamp += lens.cooldown(vault)
+    assert lens.needs_rebalance(vault)[0]
+    second = [_trade(stack, stack.venue, WBTC, ETH, _usd(stack.lens, vault, 15 * WAD // 1_000), h)]
     with ape.reverts("vault: turnover cap"):
         vault.rebalance(second, sender=keeper)
     # Control: the cap, and nothing else, stopped it.
@@ -210,10 +214,10 @@ def test_rebalance__malformed_trades__revert_with_reasons(project, drifted_once,
         vault.rebalance([], sender=keeper)
 
 
-def test_rebalance__not_due_after_full_rebalance__reverts(drifted_once, keeper, chain, h):
+def test_rebalance__not_due_after_full_rebalance__reverts(lens, drifted_once, keeper, chain, h):
     stack, vault = drifted_once, drifted_once.vault
     vault.rebalance(h.trades(stack.plan()), sender=keeper)
-    chain.pending_timestamp += vault.cooldown()
-    assert not vault.needs_rebalance()[0]
+    chain.pending_timestamp += lens.cooldown(vault)
+    assert not lens.needs_rebalance(vault)[0]
     with ape.reverts("vault: rebalance not due"):
         vault.rebalance([_trade(stack, stack.venue, USDC, WBTC, 1_000, h)], sender=keeper)

@@ -81,7 +81,7 @@ def test_deposit__bad_oracle__reverts_with_pricing_reason(drifted_once, bob, cha
     with ape.reverts(reason):
         stack.vault.deposit(stack.tokens[USDC], amount, 0, bob, sender=bob)
     with ape.reverts(reason):
-        stack.vault.preview_deposit(stack.tokens[USDC], amount)
+        stack.lens.preview_deposit(stack.vault, stack.tokens[USDC], amount)
 
 
 @pytest.mark.parametrize("break_feed, reason", FAILURES)
@@ -95,16 +95,16 @@ def test_rebalance__bad_oracle__reverts_with_pricing_reason(drifted_once, keeper
 
 
 @pytest.mark.parametrize("break_feed, reason", FAILURES)
-def test_exit__bad_oracle__returns_pro_rata_amounts(drifted_once, alice, bob, chain, h, break_feed, reason):
+def test_exit__bad_oracle__returns_pro_rata_amounts(lens, drifted_once, alice, bob, chain, h, break_feed, reason):
     stack, vault = drifted_once, drifted_once.vault
     break_feed(stack, chain)
     with ape.reverts(reason):
-        vault.total_value()
+        lens.total_value(vault)
     shares = vault.balanceOf(alice) // 3
     supply = vault.totalSupply()
     tracked = [vault.balances(t) for t in stack.tokens]
     expected = [shares * b // supply for b in tracked]
-    assert list(vault.preview_exit(shares)) == expected
+    assert list(lens.preview_exit(vault, shares)) == expected
     vault.exit(shares, expected, bob, sender=alice)
     assert h.holdings(stack, bob) == expected
     assert [vault.balances(t) for t in stack.tokens] == [b - e for b, e in zip(tracked, expected)]
@@ -144,10 +144,11 @@ def test_deposit__answer_just_inside_bounds__succeeds(drifted_once, bob, h):
 def _planner_style_trades(stack, h):
     """What the planner would trade at oracle prices, with min-outs taken from the pools' own
     quotes (a keeper that trusts the pool instead of the oracle)."""
+    lens = stack.lens
     vault = stack.vault
-    total = vault.total_value()
+    total = lens.total_value(vault)
     trades = []
-    targets = list(vault.target_weights())
+    targets = list(lens.target_weights(vault))
     values = [h.value(stack, i, vault.balances(t)) for i, t in enumerate(stack.tokens)]
     seller = max(range(len(values)), key=lambda i: values[i] - targets[i] * total // 10**18)
     for buyer, (value, target) in enumerate(zip(values, targets)):
@@ -166,7 +167,7 @@ def test_rebalance__oracle_moved_pool_did_not__reverts_slippage(drifted_once, ke
     at the old price. Selling there would give WBTC away, so the vault refuses."""
     stack = drifted_once
     stack.set_price(WBTC, h.RALLY_PRICE * 1.4)
-    assert stack.vault.needs_rebalance()[0]
+    assert stack.lens.needs_rebalance(stack.vault)[0]
     # The planner sees no fair pool and plans nothing ...
     assert not stack.plan().trades
     # ... and trades sized like its plan, accepting what the pools quote, are refused.

@@ -12,16 +12,16 @@ token armed, so every attack test then fires the same hook outside the vault (a 
 token transfer) and checks that the very same call succeeds there: the lock, and nothing
 else, is what stopped it.
 
-Read-only reentrancy: armed with ``arm_static``, the token STATICCALLs a vault view in the
-middle of an exit or join and records whether it answered. The value-computing views are
-locked too, so they must refuse.
+Read-only reentrancy: armed with ``arm_static``, the token STATICCALLs a view in the middle
+of an exit or join and records whether it answered. The vault's priced view and its raw-state
+getter are locked, and every lens view reads through the raw-state getter, so all must refuse.
 """
 
 import ape
 import pytest
 from ape.exceptions import TransactionError
 
-from ballast.chain.deploy import feed_answer
+from ballast.chain.deploy import ZERO_ADDRESS, feed_answer, vault_factory
 from ballast.chain.market import arbitrage, snapshot_market
 from ballast.chain.state import read_state
 from ballast.constants import ROLE_KEEPER, TRIGGER_THRESHOLD, WAD
@@ -38,8 +38,8 @@ MAX_UINT = 2**256 - 1
 class ReStack:
     """A two-asset vault whose first asset is the hook token."""
 
-    def __init__(self, project, vault, rt, usdc, feeds, venue):
-        self.project, self.vault, self.rt, self.usdc = project, vault, rt, usdc
+    def __init__(self, project, vault, lens, rt, usdc, feeds, venue):
+        self.project, self.vault, self.lens, self.rt, self.usdc = project, vault, lens, rt, usdc
         self.tokens, self.feeds, self.venue = [rt, usdc], feeds, venue
 
     def fund(self, owner, account, rt_amount, usdc_amount, spender):
@@ -50,7 +50,7 @@ class ReStack:
 
     def plan(self):
         ts = self.project.provider.get_block("latest").timestamp
-        state = read_state(self.vault, self.project.MockERC20.at, ts)
+        state = read_state(self.vault, self.project.MockERC20.at, ts, None, self.lens)
         return plan_rebalance(state, snapshot_market([self.venue], self.tokens))
 
     def fire_outside_vault(self, account):
@@ -65,7 +65,7 @@ def _as_token(stack, account, target, calldata):
 
 
 @pytest.fixture(scope="module")
-def rstack(project, owner, keeper, alice, bob, accounts, chain):
+def rstack(lens, project, owner, keeper, alice, bob, accounts, chain):
     rt = project.ReentrantToken.deploy("Reentrant", "RT", sender=owner)
     usdc = project.MockERC20.deploy("USD Coin", "USDC", 6, sender=owner)
     feeds = [
@@ -85,10 +85,10 @@ def rstack(project, owner, keeper, alice, bob, accounts, chain):
     ]
     trigger = (TRIGGER_THRESHOLD, 86_400, WAD // 2, 2_000, 3_600)
     limits = (150, 100, 10_000, 86_400, 3_600)
-    vault = project.Vault.deploy("Ballast Reentrant", "BRT", configs, trigger, limits, 30, sender=owner)
-    vault.set_venue(venue, True, sender=owner)
-    vault.set_role(keeper, ROLE_KEEPER, sender=owner)
-    stack = ReStack(project, vault, rt, usdc, feeds, venue)
+    factory = vault_factory(project, owner)
+    args = ("Ballast Reentrant", "BRT", configs, trigger, limits, 30, [venue], keeper, ZERO_ADDRESS, owner)
+    vault = project.Vault.at(factory.deploy_vault(*args, sender=owner).events.filter(factory.VaultDeployed)[0].vault)
+    stack = ReStack(project, vault, lens, rt, usdc, feeds, venue)
 
     # Alice seeds $1M at 50/50; bob is ready to join.
     stack.fund(owner, alice, 250 * 10**18, 500_000 * 10**6, vault)
@@ -111,7 +111,7 @@ def rstack(project, owner, keeper, alice, bob, accounts, chain):
     prices = [int(RT_PRICE * 1.2 * 10**FEED_DECIMALS) * 10 ** (18 - FEED_DECIMALS), 10**18]
     arbitrage(venue, [rt, usdc], prices, [18, 6], trader)
     chain.pending_timestamp += 3_601
-    assert vault.needs_rebalance()[0]
+    assert lens.needs_rebalance(vault)[0]
     return stack
 
 
@@ -120,10 +120,11 @@ def rstack(project, owner, keeper, alice, bob, accounts, chain):
 
 def _inner_call(stack, name):
     """Calldata of a call the token contract could make on its own, and a probe of its effect."""
+    lens = stack.lens
     vault, rt = stack.vault, stack.rt
     if name == "join":
         shares = 10**18
-        maxes = [2 * a for a in vault.preview_join(shares)]
+        maxes = [2 * a for a in lens.preview_join(vault, shares)]
         return vault.join.encode_input(shares, maxes, rt), lambda: vault.balanceOf(rt)
     if name == "deposit":
         return vault.deposit.encode_input(stack.usdc, 1_000 * 10**6, 0, rt), lambda: vault.balanceOf(rt)
@@ -132,20 +133,21 @@ def _inner_call(stack, name):
     if name == "rebalance":
         plan = stack.plan()
         assert plan.trades, plan.reason
-        return vault.rebalance.encode_input([t.as_tuple() for t in plan.trades]), lambda: vault.last_rebalance()
+        return vault.rebalance.encode_input([t.as_tuple() for t in plan.trades]), lambda: lens.last_rebalance(vault)
     if name == "observe":
-        return vault.observe.encode_input(), lambda: vault.last_observation()
+        return vault.observe.encode_input(), lambda: lens.last_observation(vault)
     raise ValueError(name)
 
 
 def _trigger(stack, how, alice, bob, keeper):
     """A vault operation that transfers the hook token."""
+    lens = stack.lens
     vault = stack.vault
     if how == "exit":  # the vault sends RT to alice
         vault.exit(vault.balanceOf(alice) // 10, [0, 0], alice, sender=alice)
     elif how == "join":  # the vault pulls RT from bob
         shares = 10**18
-        vault.join(shares, [2 * a for a in vault.preview_join(shares)], bob, sender=bob)
+        vault.join(shares, [2 * a for a in lens.preview_join(vault, shares)], bob, sender=bob)
     elif how == "rebalance":  # the venue pulls RT from the vault mid-swap
         plan = stack.plan()
         assert plan.trades and plan.trades[0].token_in == stack.rt.address, plan.reason
@@ -185,27 +187,19 @@ def test_vault_call__token_reenters_during_transfer__whole_tx_reverts(rstack, al
 
 
 def _view_call(stack, name):
-    vault = stack.vault
-    if name == "total_value":
-        return vault.total_value.encode_input()
-    if name == "preview_exit":
-        return vault.preview_exit.encode_input(10**18)
-    if name == "drifts":
-        return vault.drifts.encode_input()
+    """The contract to STATICCALL for view ``name`` and the calldata."""
+    vault, lens = stack.vault, stack.lens
     if name == "price":
-        return vault.price.encode_input(stack.rt)
-    if name == "preview_deposit":
-        return vault.preview_deposit.encode_input(stack.usdc, 10**6)
-    if name == "preview_join":
-        return vault.preview_join.encode_input(10**18)
-    if name == "current_weights":
-        return vault.current_weights.encode_input()
-    if name == "needs_rebalance":
-        return vault.needs_rebalance.encode_input()
-    raise ValueError(name)
+        return vault, vault.price.encode_input(stack.rt)
+    if name == "raw_state":
+        return vault, vault.raw_state.encode_input()
+    args = {"preview_exit": (10**18,), "preview_deposit": (stack.usdc, 10**6), "preview_join": (10**18,)}
+    return lens, getattr(lens, name).encode_input(vault, *args.get(name, ()))
 
 
 VIEWS = [
+    "raw_state",
+    "snapshot",
     "total_value",
     "preview_exit",
     "drifts",
@@ -220,25 +214,25 @@ VIEWS = [
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("how", ["exit", "join"])
 def test_vault_view__read_during_transfer__locked(rstack, alice, bob, keeper, how, view):
-    stack, vault, rt = rstack, rstack.vault, rstack.rt
+    stack, rt = rstack, rstack.rt
     # Control: outside the vault the view answers.
-    rt.arm_static(vault, _view_call(stack, view), sender=alice)
+    rt.arm_static(*_view_call(stack, view), sender=alice)
     stack.fire_outside_vault(alice)
     assert rt.last_static_ok()
     # Mid-exit / mid-join it must not: the operation completes, the view was refused.
-    rt.arm_static(vault, _view_call(stack, view), sender=alice)
+    rt.arm_static(*_view_call(stack, view), sender=alice)
     _trigger(stack, how, alice, bob, keeper)
     assert rt.mode() == 0  # the hook did fire
     assert not rt.last_static_ok()
 
 
-def test_total_value__read_outside_vault__matches_direct_call(rstack, alice):
+def test_total_value__read_outside_vault__matches_direct_call(lens, rstack, alice):
     """The static hook really returns the view's answer when nothing holds the lock."""
     stack, vault, rt = rstack, rstack.vault, rstack.rt
-    rt.arm_static(vault, vault.total_value.encode_input(), sender=alice)
+    rt.arm_static(*_view_call(stack, "total_value"), sender=alice)
     stack.fire_outside_vault(alice)
     assert rt.last_static_ok()
-    assert int.from_bytes(bytes(rt.last_static_result()), "big") == vault.total_value()
+    assert int.from_bytes(bytes(rt.last_static_result()), "big") == lens.total_value(vault)
 
 
 def test_balances_getter__read_mid_exit__already_reflects_the_exit(rstack, alice):

@@ -24,13 +24,13 @@ def _assert_no_leak(stack, alice, attacker, h, before):
     assert h.wallet_value(stack, attacker) + h.claim_value(stack, attacker) <= wallet
 
 
-def test_join_exit__thirty_one_share_round_trips__others_value_not_reduced(seeded_once, alice, attacker, h):
+def test_join_exit__thirty_one_share_round_trips__others_value_not_reduced(lens, seeded_once, alice, attacker, h):
     stack, vault = seeded_once, seeded_once.vault
     n = len(stack.tokens)
     stack.fund(attacker, [ROUNDS] * n)
     # One share costs one base unit of every asset (rounded up) and redeems for nothing.
-    assert list(vault.preview_join(1)) == [1] * n
-    assert list(vault.preview_exit(1)) == [0] * n
+    assert list(lens.preview_join(vault, 1)) == [1] * n
+    assert list(lens.preview_exit(vault, 1)) == [0] * n
     before = _snapshot(stack, alice, attacker, h)
     for _ in range(ROUNDS):
         vault.join(1, [1] * n, attacker, sender=attacker)
@@ -39,15 +39,15 @@ def test_join_exit__thirty_one_share_round_trips__others_value_not_reduced(seede
     assert vault.balanceOf(attacker) == 0
 
 
-def test_join_exit__odd_sized_round_trips__others_value_not_reduced(seeded_once, alice, attacker, h):
+def test_join_exit__odd_sized_round_trips__others_value_not_reduced(lens, seeded_once, alice, attacker, h):
     """Share counts spread over many magnitudes, so that every asset's rounding is exercised."""
     stack, vault = seeded_once, seeded_once.vault
     rng = random.Random(20_240_601)
     sizes = [rng.randrange(1, 10**exp) for exp in range(2, 22, 2)]  # 10 sizes, up to ~1e21 shares
-    stack.fund(attacker, [sum(x) + 1 for x in zip(*(vault.preview_join(s) for s in sizes))])
+    stack.fund(attacker, [sum(x) + 1 for x in zip(*(lens.preview_join(vault, s) for s in sizes))])
     before = _snapshot(stack, alice, attacker, h)
     for shares in sizes:
-        vault.join(shares, list(vault.preview_join(shares)), attacker, sender=attacker)
+        vault.join(shares, list(lens.preview_join(vault, shares)), attacker, sender=attacker)
         vault.exit(shares, [0] * len(stack.tokens), attacker, sender=attacker)
     _assert_no_leak(stack, alice, attacker, h, before)
 
@@ -69,10 +69,10 @@ def test_deposit__minimal_deposits_of_every_asset__others_value_not_reduced(seed
     _assert_no_leak(stack, alice, attacker, h, before)
 
 
-def test_exit__many_tiny_exits_after_join__others_value_not_reduced(seeded_once, alice, attacker, h):
+def test_exit__many_tiny_exits_after_join__others_value_not_reduced(lens, seeded_once, alice, attacker, h):
     stack, vault = seeded_once, seeded_once.vault
     shares = vault.totalSupply() // 10_000
-    amounts = list(vault.preview_join(shares))
+    amounts = list(lens.preview_join(vault, shares))
     stack.fund(attacker, amounts)
     before = _snapshot(stack, alice, attacker, h)
     vault.join(shares, amounts, attacker, sender=attacker)
@@ -85,18 +85,18 @@ def test_exit__many_tiny_exits_after_join__others_value_not_reduced(seeded_once,
 
 
 def test_deposit_exit__dust_deposit_into_nearly_empty_vault__others_value_not_reduced(
-    seeded_once, alice, bob, attacker, h
+    lens, seeded_once, alice, bob, attacker, h
 ):
     """After alice leaves (only bob's small stake and the dead shares remain) each share is
     worth far more base units' rounding: dust deposits and one-share exits still leak nothing."""
     stack, vault = seeded_once, seeded_once.vault
     n = len(stack.tokens)
     bob_shares = vault.totalSupply() // 10_000_000
-    amounts = list(vault.preview_join(bob_shares))
+    amounts = list(lens.preview_join(vault, bob_shares))
     stack.fund(bob, amounts)
     vault.join(bob_shares, amounts, bob, sender=bob)
     vault.exit(vault.balanceOf(alice), [0] * n, alice, sender=alice)
-    assert vault.total_value() < WAD  # about ten cents left
+    assert lens.total_value(vault) < WAD  # about ten cents left
     stack.fund(attacker, [10] * n)
     before = _snapshot(stack, bob, attacker, h)
     for token in stack.tokens:

@@ -60,7 +60,7 @@ def _backrun(stack, attacker, legs):
 
 
 def test_rebalance__sandwich_at_largest_size_that_still_fills__vault_loss_within_slippage_attacker_no_profit(
-    drifted_once, keeper, attacker, h
+    lens, drifted_once, keeper, attacker, h
 ):
     stack, vault = drifted_once, drifted_once.vault
     plan = stack.plan()
@@ -82,7 +82,7 @@ def test_rebalance__sandwich_at_largest_size_that_still_fills__vault_loss_within
 
     executed = tx.events.filter(vault.TradeExecuted)
     assert len(executed) == len(plan.trades)
-    slippage = vault.max_slippage_bps()
+    slippage = lens.max_slippage_bps(vault)
     for ev, planned in zip(executed, plan.trades):
         # The sandwich did bite: the vault got less than the keeper expected ...
         assert ev.amount_out < planned.expected_out
@@ -91,7 +91,7 @@ def test_rebalance__sandwich_at_largest_size_that_still_fills__vault_loss_within
     ev = tx.events.filter(vault.Rebalanced)[0]
     # Each value is a floor over the assets: allow one wei per asset of rounding.
     assert ev.cost * MAX_BPS <= ev.value_traded * slippage + len(stack.tokens) * MAX_BPS
-    assert ev.cost * MAX_BPS <= ev.value_before * vault.max_cost_bps()
+    assert ev.cost * MAX_BPS <= ev.value_before * lens.max_cost_bps(vault)
     # The attacker's round trip (fees both ways) is worth no more than it started with.
     assert h.wallet_value(stack, attacker) <= wallet_before
 
@@ -124,7 +124,9 @@ def test_rebalance__sandwich_beyond_slippage_bound__reverts_and_attacker_no_prof
     assert h.wallet_value(stack, attacker) <= wallet_before
 
 
-def test_rebalance__after_sandwich_attempt_reverts__fresh_plan_still_rebalances(drifted_once, keeper, attacker, h):
+def test_rebalance__after_sandwich_attempt_reverts__fresh_plan_still_rebalances(
+    lens, drifted_once, keeper, attacker, h
+):
     """The failed sandwich leaves the vault able to rebalance once the pools are back."""
     stack, vault = drifted_once, drifted_once.vault
     plan = stack.plan()
@@ -137,6 +139,6 @@ def test_rebalance__after_sandwich_attempt_reverts__fresh_plan_still_rebalances(
     _backrun(stack, attacker, legs)
     replan = stack.plan()
     assert replan.trades, replan.reason
-    before = vault.max_drift()
+    before = lens.max_drift(vault)
     vault.rebalance(h.trades(replan), sender=keeper)
-    assert vault.max_drift() < before
+    assert lens.max_drift(vault) < before

@@ -49,7 +49,7 @@ def _router_swap(router, token_in, token_out, fee, amount_in, min_out, account):
 
 @pytest.mark.parametrize("depth, fee_bps, size_bps, band_bps", CELLS)
 def test_sandwich_matrix_cell__best_and_largest_front_run__attacker_gains_nothing_vault_within_bound(
-    make_stack, alice, keeper, attacker, chain, project, owner, depth, fee_bps, size_bps, band_bps
+    lens, make_stack, alice, keeper, attacker, chain, project, owner, depth, fee_bps, size_bps, band_bps
 ):
     stack = make_stack(
         decimals=(6, 8),
@@ -90,8 +90,10 @@ def test_sandwich_matrix_cell__best_and_largest_front_run__attacker_gains_nothin
     seed = [int(0.4 * 10 * trade_usd * 10**6), int(0.6 * 10 * trade_usd / 60_000.0 * 10**8)]
     stack.fund(alice, seed)
     vault.join(0, seed, alice, sender=alice)
-    chain.pending_timestamp += vault.cooldown() + 1
-    state_read, market = keeper_path.read(vault, [venue], stack.tokens, project.MockERC20.at, chain.pending_timestamp)
+    chain.pending_timestamp += lens.cooldown(vault) + 1
+    state_read, market = keeper_path.read(
+        vault, [venue], stack.tokens, project.MockERC20.at, chain.pending_timestamp, lens
+    )
     decision = keeper_path.decide(vault, state_read, market)
     assert decision.actionable, decision.reason
     (trade,) = decision.plan.trades
@@ -142,6 +144,6 @@ def test_sandwich_matrix_cell__best_and_largest_front_run__attacker_gains_nothin
             f"(admitted up to {cell.admitted:,}), sandwich gain ${float(gain) / USD:,.6f}"
         )
         assert gain <= 0, f"front-run {front_run:,}: the sandwich gains ${float(gain) / USD:,.6f}"
-        assert (fill.value_in - fill.value_out) * MAX_BPS <= fill.value_in * vault.max_slippage_bps()
+        assert (fill.value_in - fill.value_out) * MAX_BPS <= fill.value_in * lens.max_slippage_bps(vault)
     whole_pool = evaluate(side, trade.amount_in, sold, bought, pool_wbtc, grid=16)
     assert trade.min_amount_out == whole_pool.min_out, "the keeper's snapshot changed the planner's min-out"

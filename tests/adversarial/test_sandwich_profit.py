@@ -38,7 +38,7 @@ def _best_front_run(r_in: int, r_out: int, fee: int, victim_in: int, least_out: 
 
 @pytest.mark.parametrize("fee_bps", [30, 5])
 def test_rebalance__profit_maximising_sandwich_of_the_planned_trades__attacker_gains_nothing(
-    make_stack, alice, keeper, attacker, accounts, chain, h, fee_bps
+    lens, make_stack, alice, keeper, attacker, accounts, chain, h, fee_bps
 ):
     """Fails with the planner's min-outs at the oracle bound alone (``min_out = oracle_min`` in
     ``planner._leg``): the attacker gains $754 at 30 bps and $2,545 at 5 bps (``-s`` prints it)."""
@@ -46,7 +46,7 @@ def test_rebalance__profit_maximising_sandwich_of_the_planned_trades__attacker_g
     vault = stack.vault
     stack.seed(alice, usd_total=4_000_000)
     stack.move_price(WBTC, RALLY_PRICE, accounts[7])
-    chain.pending_timestamp += vault.cooldown() + 1
+    chain.pending_timestamp += lens.cooldown(vault) + 1
     plan = stack.plan()
     assert plan.trades, plan.reason
     assert len({frozenset((t.token_in, t.token_out)) for t in plan.trades}) == len(plan.trades)

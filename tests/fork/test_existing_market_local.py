@@ -57,7 +57,7 @@ def test_existing_market__only_the_vault_and_adapters_are_deployed(market, spec_
             derived = adapter.pair_for(*tokens) if venue_spec.kind == "uniswap_v2" else adapter.pool_for(*tokens)
             assert derived == pool.address
     assert [int(a.fee()) for a in done.venues[:2]] == [500, 3000]
-    assert done.vault.roles(keeper) != 0 and done.vault.cooldown() == 0
+    assert done.vault.roles(keeper) != 0 and done.lens.cooldown(done.vault) == 0
 
 
 def test_existing_market__join_deposit_keeper_rebalance_exit(

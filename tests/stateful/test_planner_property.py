@@ -86,7 +86,7 @@ def _emitted_plans_are_accepted(config, moves, mode, fraction_bps):
             stack.set_answer(i, answer)
         stack.arbitrage(ARB, answers)
         ENV.time_travel(seconds=config.cooldown + 1)
-        due, _ = stack.vault.needs_rebalance()
+        due, _ = stack.views.needs_rebalance(stack.vault.address)
         event(f"due: {due}")
         if not due:
             COUNTS["not due"] += 1

@@ -47,10 +47,12 @@ def test_targets__retarget_mid_ramp__sum_stays_within_a_wei_per_asset_per_ramp()
                 stack.vault.set_target_weights(weights, 3_601)
             ENV.time_travel(seconds=elapsed)
             slack += len(weights)
-            total = sum(int(t) for t in stack.vault.target_weights())
+            total = sum(int(t) for t in stack.views.target_weights(stack.vault.address))
             assert abs(total - WAD) < slack
         ENV.time_travel(seconds=3_601)
-        assert [int(t) for t in stack.vault.target_weights()] == [w * 10**14 for w in (5_000, 1, 4_999)]
+        assert [int(t) for t in stack.views.target_weights(stack.vault.address)] == [
+            w * 10**14 for w in (5_000, 1, 4_999)
+        ]
 
 
 def test_rebalance__dust_trade_moving_no_weight__reverts_drift_not_reduced():
@@ -62,7 +64,7 @@ def test_rebalance__dust_trade_moving_no_weight__reverts_drift_not_reduced():
         # 10% over on asset 0 (due on the threshold trigger); an uneven total, so that no weight
         # sits exactly on a wei and rounding cannot hide a change either way.
         _join(stack, 1_000_003, [6_000, 4_000])
-        due, _ = stack.vault.needs_rebalance()
+        due, _ = stack.views.needs_rebalance(stack.vault.address)
         assert due
         before = stack.state().drifts
         trade = (stack.v2.address, stack.tokens[0].address, stack.tokens[1].address, 1_000, 0)
@@ -102,7 +104,7 @@ def test_rebalance__one_asset_drift_grows_while_total_falls__reverts_drift_grew(
         weights = [4_000, 3_000, 3_000]
         stack = _stack(weights, [18, 6, 8])
         _join(stack, 1_000_000, [5_000, 2_000, 3_000])
-        assert stack.vault.needs_rebalance()[0]
+        assert stack.views.needs_rebalance(stack.vault.address)[0]
         drifts = stack.state().drifts
         v2, t = stack.v2.address, stack.tokens
         main_leg = (v2, t[0].address, t[1].address, _usd_units(stack, 0, 50_000), 0)
@@ -122,7 +124,7 @@ def test_rebalance__inside_the_cooldown__reverts_cooldown():
         assets = [AssetParams(d, 10**8, w, 100, 300) for d, w in zip([18, 6], weights)]
         stack = FuzzStack.deploy(StackConfig(assets=assets, cooldown=3_600), KEEPER, GUARDIAN)
         _join(stack, 1_000_000, [6_000, 4_000])
-        assert stack.vault.needs_rebalance()[0]
+        assert stack.views.needs_rebalance(stack.vault.address)[0]
         trades = plan_trades(stack.plan())
         assert trades
         ENV.time_travel(seconds=3_599)
@@ -152,12 +154,12 @@ def test_join_and_exit__token_calls_back_mid_transfer__sees_consistent_tracked_b
 
         tracked = int(vault.balances(token))
         shares = int(vault.totalSupply()) // 10
-        amounts = [int(a) for a in vault.preview_join(shares)]
+        amounts = [int(a) for a in stack.views.preview_join(vault.address, shares)]
         stack.fund(HOLDER, amounts)
         assert read_mid_transfer(lambda: vault.join(shares, amounts, HOLDER)) == tracked
         assert int(vault.balances(token)) == tracked + amounts[1]
         tracked = int(vault.balances(token))
-        out = [int(a) for a in vault.preview_exit(shares)]
+        out = [int(a) for a in stack.views.preview_exit(vault.address, shares)]
         assert read_mid_transfer(lambda: vault.exit(shares, out, HOLDER)) == tracked - out[1]
 
 

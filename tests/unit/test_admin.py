@@ -50,86 +50,49 @@ ASSET, FEED, TARGET, BAND = 0, 1, 5, 6
 # ---------------------------------------------------------------- constructor
 
 
-def test_constructor__valid__sets_everything(stack, owner):
+def test_constructor__valid__sets_everything(lens, stack, owner):
     vault, spec = stack.vault, stack.spec
     assert vault.owner() == owner.address
     assert list(vault.get_assets()) == [t.address for t in stack.tokens]
-    assert list(vault.target_weights()) == [a.target_bps * BPS_TO_WAD for a in spec.assets]
+    assert list(lens.target_weights(vault)) == [a.target_bps * BPS_TO_WAD for a in spec.assets]
     for token, a in zip(stack.tokens, spec.assets):
-        assert tuple(vault.asset_config(token)) == (a.target_bps, a.band_bps, a.outer_band_bps)
-        assert vault.variance(token) == spec.vol_reference**2 // WAD
+        assert tuple(lens.asset_config(vault, token)) == (a.target_bps, a.band_bps, a.outer_band_bps)
+        assert lens.variance(vault, token) == spec.vol_reference**2 // WAD
     assert stack.limits() == deploy_args(stack)[4]
     assert stack.trigger() == deploy_args(stack)[3]
-    assert vault.entry_haircut_bps() == spec.entry_haircut_bps
+    assert lens.entry_haircut_bps(vault) == spec.entry_haircut_bps
     assert vault.decimals() == 18
     assert vault.totalSupply() == 0
 
 
 def test_constructor__one_asset__reverts_too_few_assets(stack, project, owner):
-    args = deploy_args(stack)
     with ape.reverts("vault: too few assets"):
-        project.Vault.deploy(*args[:2], args[2][:1], *args[3:], sender=owner)
+        project.Vault.deploy("One", "ONE", [stack.tokens[0]], sender=owner)
 
 
 def test_constructor__duplicate_asset__reverts(stack, project, owner):
-    args = deploy_args(stack)
-    configs = list(args[2])
-    configs[1] = with_field(configs[1], ASSET, configs[0][ASSET])
+    tokens = [stack.tokens[0], stack.tokens[1], stack.tokens[0]]
     with ape.reverts("vault: duplicate asset"):
-        project.Vault.deploy(*args[:2], configs, *args[3:], sender=owner)
+        project.Vault.deploy("Dup", "DUP", tokens, sender=owner)
 
 
 def test_constructor__zero_asset__reverts_zero_address(stack, project, owner):
-    args = deploy_args(stack)
-    configs = list(args[2])
-    configs[2] = with_field(configs[2], ASSET, ZERO_ADDRESS)
     with ape.reverts("vault: zero address"):
-        project.Vault.deploy(*args[:2], configs, *args[3:], sender=owner)
+        project.Vault.deploy("Zero", "ZERO", [stack.tokens[0], ZERO_ADDRESS], sender=owner)
 
 
-def test_constructor__weights_not_summing_to_max_bps__reverts(stack, project, owner):
-    args = deploy_args(stack)
-    configs = list(args[2])
-    configs[0] = with_field(configs[0], TARGET, configs[0][TARGET] + 1)
-    with ape.reverts("basket: weights sum"):
-        project.Vault.deploy(*args[:2], configs, *args[3:], sender=owner)
+def test_constructor__unconfigured__refuses_priced_entries_until_feeds_are_set(stack, project, owner, alice):
+    vault = project.Vault.deploy("Bare", "BARE", stack.tokens, sender=owner)
+    assert vault.owner() == owner.address and list(vault.get_assets()) == [t.address for t in stack.tokens]
+    stack.fund(alice, [10**6] * len(stack.tokens))
+    with ape.reverts("pricing: no feed"):
+        vault.join(0, [1] * len(stack.tokens), alice, sender=alice)
 
 
-def test_constructor__zero_feed__reverts(stack, project, owner):
-    args = deploy_args(stack)
-    configs = list(args[2])
-    configs[3] = with_field(configs[3], FEED, ZERO_ADDRESS)
-    with ape.reverts("pricing: zero feed"):
-        project.Vault.deploy(*args[:2], configs, *args[3:], sender=owner)
-
-
-def test_constructor__zero_band__reverts(stack, project, owner):
-    args = deploy_args(stack)
-    configs = list(args[2])
-    configs[1] = with_field(configs[1], BAND, 0)
-    with ape.reverts("basket: zero band"):
-        project.Vault.deploy(*args[:2], configs, *args[3:], sender=owner)
-
-
-def test_constructor__bad_limits__reverts(stack, project, owner):
-    args = list(deploy_args(stack))
-    args[4] = (MAX_SLIPPAGE_BPS + 1, *args[4][1:])
-    with ape.reverts("vault: slippage too high"):
-        project.Vault.deploy(*args, sender=owner)
-
-
-def test_constructor__bad_trigger__reverts(stack, project, owner):
-    args = list(deploy_args(stack))
-    args[3] = (TRIGGER_HYBRID + 1, *args[3][1:])
-    with ape.reverts("basket: bad trigger"):
-        project.Vault.deploy(*args, sender=owner)
-
-
-def test_constructor__haircut_too_high__reverts(stack, project, owner):
-    args = list(deploy_args(stack))
-    args[5] = MAX_ENTRY_HAIRCUT_BPS + 1
-    with ape.reverts("vault: haircut too high"):
-        project.Vault.deploy(*args, sender=owner)
+def test_set_target_weights__empty_vault__may_take_effect_at_once(stack, project, owner, lens):
+    vault = project.Vault.deploy("Bare", "BARE", stack.tokens, sender=owner)
+    vault.set_target_weights(NEW_WEIGHTS, 0, sender=owner)
+    assert list(lens.target_weights(vault)) == [w * BPS_TO_WAD for w in NEW_WEIGHTS]
 
 
 # ---------------------------------------------------------------- set_role
@@ -228,28 +191,28 @@ def test_set_limits__out_of_range__reverts(stack, owner, changes, reason):
 @pytest.mark.parametrize("haircut", [0, MAX_ENTRY_HAIRCUT_BPS])
 def test_set_entry_haircut__owner__stores_and_emits(stack, owner, haircut):
     tx = stack.vault.set_entry_haircut(haircut, sender=owner)
-    assert stack.vault.entry_haircut_bps() == haircut
+    assert stack.lens.entry_haircut_bps(stack.vault) == haircut
     assert tx.events.filter(stack.vault.EntryHaircutSet)[0].entry_haircut_bps == haircut
 
 
-def test_set_entry_haircut__while_paused_and_shut_down__keeps_both_flags(stack, owner, guardian):
+def test_set_entry_haircut__while_paused_and_shut_down__keeps_both_flags(lens, stack, owner, guardian):
     vault = stack.vault
     vault.pause(sender=guardian)
     vault.set_entry_haircut(MAX_ENTRY_HAIRCUT_BPS, sender=owner)
-    assert vault.paused() and not vault.is_shutdown()
+    assert lens.paused(vault) and not lens.is_shutdown(vault)
     vault.shutdown(sender=guardian)
     vault.set_entry_haircut(0, sender=owner)
-    assert vault.paused() and vault.is_shutdown()
-    assert vault.entry_haircut_bps() == 0
+    assert lens.paused(vault) and lens.is_shutdown(vault)
+    assert lens.entry_haircut_bps(vault) == 0
 
 
-def test_pause_unpause_shutdown__keep_entry_haircut(stack, owner, guardian):
+def test_pause_unpause_shutdown__keep_entry_haircut(lens, stack, owner, guardian):
     vault = stack.vault
     vault.set_entry_haircut(MAX_ENTRY_HAIRCUT_BPS, sender=owner)
     for action in (vault.pause, vault.unpause, vault.shutdown):
         action(sender=guardian)
-        assert vault.entry_haircut_bps() == MAX_ENTRY_HAIRCUT_BPS
-    assert vault.is_shutdown() and not vault.paused()
+        assert lens.entry_haircut_bps(vault) == MAX_ENTRY_HAIRCUT_BPS
+    assert lens.is_shutdown(vault) and not lens.paused(vault)
 
 
 def test_set_entry_haircut__not_owner__reverts(stack, guardian):
@@ -275,24 +238,24 @@ def test_set_trigger__owner__stores_and_emits(stack, owner, trigger_type):
     assert (ev.trigger_type, ev.rebalance_interval, ev.vol_reference, ev.vol_alpha_bps, ev.vol_min_interval) == trigger
 
 
-def test_set_trigger__new_vol_reference__resets_variance(seeded, owner, chain):
+def test_set_trigger__new_vol_reference__resets_variance(lens, seeded, owner, chain):
     vault = seeded.vault
     # Move the estimate away from the reference first.
     vault.observe(sender=owner)
     seeded.set_price(1, seeded.spec.assets[1].price * 1.2)
-    chain.pending_timestamp += vault.vol_min_interval()
+    chain.pending_timestamp += lens.vol_min_interval(vault)
     vault.observe(sender=owner)
-    old = vault.variance(seeded.tokens[1])
-    assert old != vault.vol_reference() ** 2 // WAD
+    old = lens.variance(vault, seeded.tokens[1])
+    assert old != lens.vol_reference(vault) ** 2 // WAD
     # The same reference keeps the estimate.
     vault.set_trigger(seeded.trigger(rebalance_interval=1), sender=owner)
-    assert vault.variance(seeded.tokens[1]) == old
+    assert lens.variance(vault, seeded.tokens[1]) == old
     # A new one restarts every estimate at reference squared.
-    new_ref = vault.vol_reference() * 2
+    new_ref = lens.vol_reference(vault) * 2
     vault.set_trigger(seeded.trigger(vol_reference=new_ref), sender=owner)
     for token in seeded.tokens:
-        assert vault.variance(token) == new_ref * new_ref // WAD
-        assert vault.vol_scale_bps(token) == MAX_BPS
+        assert lens.variance(vault, token) == new_ref * new_ref // WAD
+        assert lens.vol_scale_bps(vault, token) == MAX_BPS
 
 
 def test_set_trigger__not_owner__reverts(stack, keeper):
@@ -333,7 +296,7 @@ def test_set_trigger__out_of_range__reverts(stack, owner, changes, reason):
 # ---------------------------------------------------------------- set_target_weights
 
 
-def test_set_target_weights__owner__emits_ramp(stack, owner):
+def test_set_target_weights__owner__emits_ramp(lens, stack, owner):
     vault = stack.vault
     duration = 2 * MIN_RAMP_DURATION
     tx = vault.set_target_weights(NEW_WEIGHTS, duration, sender=owner)
@@ -341,10 +304,10 @@ def test_set_target_weights__owner__emits_ramp(stack, owner):
     assert list(ev.weights_bps) == NEW_WEIGHTS
     assert ev.ramp_start == tx.timestamp
     assert ev.ramp_end == tx.timestamp + duration
-    assert vault.ramp_start() == tx.timestamp
-    assert vault.ramp_end() == tx.timestamp + duration
+    assert lens.ramp_start(vault) == tx.timestamp
+    assert lens.ramp_end(vault) == tx.timestamp + duration
     for token, w in zip(stack.tokens, NEW_WEIGHTS):
-        assert vault.asset_config(token)[0] == w
+        assert lens.asset_config(vault, token)[0] == w
 
 
 def test_set_target_weights__not_owner__reverts(stack, alice):
@@ -352,9 +315,9 @@ def test_set_target_weights__not_owner__reverts(stack, alice):
         stack.vault.set_target_weights(NEW_WEIGHTS, MIN_RAMP_DURATION, sender=alice)
 
 
-def test_set_target_weights__ramp_too_short__reverts(stack, owner):
+def test_set_target_weights__ramp_too_short__reverts(seeded, owner):
     with ape.reverts("vault: ramp too short"):
-        stack.vault.set_target_weights(NEW_WEIGHTS, MIN_RAMP_DURATION - 1, sender=owner)
+        seeded.vault.set_target_weights(NEW_WEIGHTS, MIN_RAMP_DURATION - 1, sender=owner)
 
 
 def test_set_target_weights__ramp_ending_past_2_64__reverts(stack, owner):
@@ -387,25 +350,25 @@ def _ramp_expected(initial, final, start, end, now):
     ]
 
 
-def test_target_weights__ramp__linear_from_old_to_new(stack, owner, chain):
+def test_target_weights__ramp__linear_from_old_to_new(lens, stack, owner, chain):
     vault = stack.vault
-    old = list(vault.target_weights())
+    old = list(lens.target_weights(vault))
     new = [w * BPS_TO_WAD for w in NEW_WEIGHTS]
     duration = 2 * MIN_RAMP_DURATION
     tx = vault.set_target_weights(NEW_WEIGHTS, duration, sender=owner)
-    start, end = vault.ramp_start(), vault.ramp_end()
+    start, end = lens.ramp_start(vault), lens.ramp_end(vault)
 
     # At the start (the ramp's own block), the targets have not moved.
-    assert list(vault.target_weights()) == old
+    assert list(lens.target_weights(vault)) == old
     assert chain.blocks.head.timestamp == tx.timestamp == start
 
     # A second in: a hair off the old weights, exactly on the line.
     chain.mine(timestamp=start + 1)
-    assert list(vault.target_weights()) == _ramp_expected(old, new, start, end, start + 1)
+    assert list(lens.target_weights(vault)) == _ramp_expected(old, new, start, end, start + 1)
 
     # Midway: strictly between old and new for every asset that moves.
     chain.mine(timestamp=start + duration // 2)
-    mid = list(vault.target_weights())
+    mid = list(lens.target_weights(vault))
     assert mid == _ramp_expected(old, new, start, end, start + duration // 2)
     for o, m, n in zip(old, mid, new):
         assert min(o, n) < m < max(o, n)
@@ -413,34 +376,34 @@ def test_target_weights__ramp__linear_from_old_to_new(stack, owner, chain):
 
     # One second before the end: not there yet. At and after the end: exactly the new weights.
     chain.mine(timestamp=end - 1)
-    assert list(vault.target_weights()) != new
+    assert list(lens.target_weights(vault)) != new
     chain.mine(timestamp=end)
-    assert list(vault.target_weights()) == new
+    assert list(lens.target_weights(vault)) == new
     chain.mine(timestamp=end + 86_400)
-    assert list(vault.target_weights()) == new
+    assert list(lens.target_weights(vault)) == new
 
 
-def test_target_weights__new_ramp_mid_ramp__starts_from_effective_targets(stack, owner, chain):
+def test_target_weights__new_ramp_mid_ramp__starts_from_effective_targets(lens, stack, owner, chain):
     vault = stack.vault
-    old = list(vault.target_weights())
+    old = list(lens.target_weights(vault))
     duration = 2 * MIN_RAMP_DURATION
     vault.set_target_weights(NEW_WEIGHTS, duration, sender=owner)
-    start, end = vault.ramp_start(), vault.ramp_end()
+    start, end = lens.ramp_start(vault), lens.ramp_end(vault)
     chain.pending_timestamp = start + duration // 2
     tx = vault.set_target_weights(list(stack.spec.weights_bps), duration, sender=owner)
     mid = _ramp_expected(old, [w * BPS_TO_WAD for w in NEW_WEIGHTS], start, end, tx.timestamp)
-    assert list(vault.target_weights()) == mid
-    chain.mine(timestamp=vault.ramp_end())
-    assert list(vault.target_weights()) == old
+    assert list(lens.target_weights(vault)) == mid
+    chain.mine(timestamp=lens.ramp_end(vault))
+    assert list(lens.target_weights(vault)) == old
 
 
 # ---------------------------------------------------------------- set_bands
 
 
-def test_set_bands__owner__stores_and_emits(stack, owner):
+def test_set_bands__owner__stores_and_emits(lens, stack, owner):
     vault, token = stack.vault, stack.tokens[2]
     tx = vault.set_bands(token, 150, MAX_BPS, sender=owner)
-    assert tuple(vault.asset_config(token)) == (stack.spec.assets[2].target_bps, 150, MAX_BPS)
+    assert tuple(lens.asset_config(vault, token)) == (stack.spec.assets[2].target_bps, 150, MAX_BPS)
     ev = tx.events.filter(vault.BandsSet)[0]
     assert ev.asset == token.address
     assert ev.band_bps == 150
@@ -449,21 +412,21 @@ def test_set_bands__owner__stores_and_emits(stack, owner):
 
 def test_set_bands__equal_bands__accepted(stack, owner):
     stack.vault.set_bands(stack.tokens[0], 200, 200, sender=owner)
-    assert tuple(stack.vault.asset_config(stack.tokens[0]))[1:] == (200, 200)
+    assert tuple(stack.lens.asset_config(stack.vault, stack.tokens[0]))[1:] == (200, 200)
 
 
-def test_set_bands__keeps_target_weight_and_ramp(stack, owner, chain):
+def test_set_bands__keeps_target_weight_and_ramp(lens, stack, owner, chain):
     vault = stack.vault
-    old = list(vault.target_weights())
+    old = list(lens.target_weights(vault))
     new = [w * BPS_TO_WAD for w in NEW_WEIGHTS]
     vault.set_target_weights(NEW_WEIGHTS, MIN_RAMP_DURATION, sender=owner)
-    start, end = vault.ramp_start(), vault.ramp_end()
+    start, end = lens.ramp_start(vault), lens.ramp_end(vault)
     chain.pending_timestamp = start + MIN_RAMP_DURATION // 3
     tx = vault.set_bands(stack.tokens[1], 100, 400, sender=owner)
-    assert list(vault.target_weights()) == _ramp_expected(old, new, start, end, tx.timestamp)
-    assert tuple(vault.asset_config(stack.tokens[1])) == (NEW_WEIGHTS[1], 100, 400)
+    assert list(lens.target_weights(vault)) == _ramp_expected(old, new, start, end, tx.timestamp)
+    assert tuple(lens.asset_config(vault, stack.tokens[1])) == (NEW_WEIGHTS[1], 100, 400)
     chain.mine(timestamp=end)
-    assert list(vault.target_weights()) == new
+    assert list(lens.target_weights(vault)) == new
 
 
 def test_set_bands__not_owner__reverts(stack, alice):
@@ -518,14 +481,7 @@ def test_set_feed__unknown_asset__reverts(stack, owner, alice):
 # ---------------------------------------------------------------- unknown-asset views
 
 
-def test_asset_config__unknown_asset__reverts(stack, alice):
-    with ape.reverts("vault: unknown asset"):
-        stack.vault.asset_config(alice)
-
-
-def test_vol_scale_bps__unknown_asset__reverts(stack, alice):
-    with ape.reverts("vault: unknown asset"):
-        stack.vault.vol_scale_bps(alice)
+# asset_config and vol_scale_bps of an unknown asset: tests/unit/test_vault_lens.py (the lens's reason).
 
 
 # ---------------------------------------------------------------- ownership
@@ -546,7 +502,7 @@ def test_transfer_ownership__new_owner__can_set_and_old_cannot(stack, owner, ali
 def due(seeded):
     """WBTC's oracle up 40%: past its band, so the threshold trigger holds."""
     seeded.set_price(1, seeded.spec.assets[1].price * 1.4)
-    assert tuple(seeded.vault.needs_rebalance()) == (True, "threshold")
+    assert tuple(seeded.lens.needs_rebalance(seeded.vault)) == (True, "threshold")
     return seeded
 
 
@@ -554,7 +510,7 @@ def due(seeded):
 def test_pause__guardian_or_owner__pauses_and_emits(stack, request, who):
     account = request.getfixturevalue(who)
     tx = stack.vault.pause(sender=account)
-    assert stack.vault.paused()
+    assert stack.lens.paused(stack.vault)
     ev = tx.events.filter(stack.vault.Paused)[0]
     assert ev.account == account.address
     assert bool(ev.paused) is True
@@ -565,7 +521,7 @@ def test_unpause__guardian_or_owner__unpauses_and_emits(stack, guardian, request
     stack.vault.pause(sender=guardian)
     account = request.getfixturevalue(who)
     tx = stack.vault.unpause(sender=account)
-    assert not stack.vault.paused()
+    assert not stack.lens.paused(stack.vault)
     ev = tx.events.filter(stack.vault.Paused)[0]
     assert ev.account == account.address
     assert bool(ev.paused) is False
@@ -575,7 +531,7 @@ def test_unpause__guardian_or_owner__unpauses_and_emits(stack, guardian, request
 def test_shutdown__guardian_or_owner__shuts_down_and_emits(stack, request, who):
     account = request.getfixturevalue(who)
     tx = stack.vault.shutdown(sender=account)
-    assert stack.vault.is_shutdown()
+    assert stack.lens.is_shutdown(stack.vault)
     ev = tx.events.filter(stack.vault.Shutdown)[0]
     assert ev.account == account.address
 
@@ -594,23 +550,23 @@ def test_guardian_action__revoked_guardian__reverts(stack, owner, guardian):
         stack.vault.pause(sender=guardian)
 
 
-def test_needs_rebalance__paused__false_until_unpaused(due, guardian):
+def test_needs_rebalance__paused__false_until_unpaused(lens, due, guardian):
     vault = due.vault
     vault.pause(sender=guardian)
-    assert tuple(vault.needs_rebalance()) == (False, "")
+    assert tuple(lens.needs_rebalance(vault)) == (False, "")
     vault.unpause(sender=guardian)
-    assert tuple(vault.needs_rebalance()) == (True, "threshold")
+    assert tuple(lens.needs_rebalance(vault)) == (True, "threshold")
 
 
 def test_needs_rebalance__shut_down__false(due, guardian):
     due.vault.shutdown(sender=guardian)
-    assert tuple(due.vault.needs_rebalance()) == (False, "")
+    assert tuple(due.lens.needs_rebalance(due.vault)) == (False, "")
 
 
-def test_shutdown__unpause__stays_shut_down(seeded, guardian, bob):
+def test_shutdown__unpause__stays_shut_down(lens, seeded, guardian, bob):
     vault = seeded.vault
     vault.shutdown(sender=guardian)
     vault.unpause(sender=guardian)
-    assert vault.is_shutdown()
+    assert lens.is_shutdown(vault)
     with ape.reverts("vault: shut down"):
         vault.join(1, [1] * len(seeded.tokens), bob, sender=bob)

@@ -16,6 +16,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from ballast.chain.deploy import deploy_factory
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "specs" / "demo.yaml"
 NO_CODE = "0x1111111111111111111111111111111111111111"
@@ -108,7 +110,26 @@ def test_deploy__demo_spec__deploys_and_records(deploy_cli, tmp_path, chain_stat
     assert output.splitlines()[-1] == f"recorded in {tmp_path / 'local.json'}"
     assert chain_state() != before
     entry = json.loads((tmp_path / "local.json").read_text())["local"]
-    assert output.splitlines()[-2] == f"lens {entry['lens']} (ape run keeper --lens)"
+    assert output.splitlines()[-3] == f"lens {entry['lens']} (ape run keeper --lens)"
+    assert output.splitlines()[-2] == f"factory {entry['factory']}"
+
+
+def test_deploy__existing_factory__creates_the_vault_with_it(deploy_cli, tmp_path, project, owner):
+    factory = deploy_factory(project, owner)
+    count = factory.vault_count()
+    result, output = run(deploy_cli, ["--account", "TEST::0", "--out", str(tmp_path), "--factory", str(factory)])
+    assert result.exit_code == 0, output
+    entry = json.loads((tmp_path / "local.json").read_text())["local"]
+    assert entry["factory"] == factory.address and factory.vault_count() == count + 1
+    assert factory.vaults(count) == entry["vault"] and factory.is_vault(entry["vault"])
+
+
+def test_deploy__token_as_factory__refused(deploy_cli, stack, chain_state):
+    token = str(stack.tokens[0].address)
+    before = chain_state()
+    result, _ = run(deploy_cli, ["--account", "TEST::0", "--factory", token])
+    assert_refused(result, f"Error: --factory: {token} is not a VaultFactory (its VAULT_BLUEPRINT() call failed)")
+    assert chain_state() == before
 
 
 def test_deploy__missing_spec_file__one_line(deploy_cli, tmp_path, chain_state):
@@ -186,7 +207,8 @@ def test_deploy__existing_asset_not_a_token__refused(deploy_cli, stack, tmp_path
 
 @pytest.fixture
 def keeper_args(stack):
-    return ["--account", "TEST::1", "--vault", str(stack.vault.address), "--venue", str(stack.venue.address)]
+    vault, venue, lens = str(stack.vault.address), str(stack.venue.address), str(stack.lens.address)
+    return ["--account", "TEST::1", "--vault", vault, "--venue", venue, "--lens", lens]
 
 
 def test_keeper__valid_input__previews(keeper_cli, keeper_args, chain_state):
@@ -198,14 +220,10 @@ def test_keeper__valid_input__previews(keeper_cli, keeper_args, chain_state):
     assert chain_state() == before
 
 
-def test_keeper__with_a_lens__previews_the_same_decision(keeper_cli, keeper_args, project, owner, chain_state):
-    """One call for the state (the lens) or one per getter: the same preview."""
-    lens = project.VaultLens.deploy(sender=owner)
+def test_keeper__without_a_lens__refused(keeper_cli, keeper_args, chain_state):
     before = chain_state()
-    _, without = run(keeper_cli, keeper_args)
-    result, output = run(keeper_cli, [*keeper_args, "--lens", str(lens.address)])
-    assert result.exit_code == 0, output
-    assert output == without and "decision: wait" in output
+    result, output = run(keeper_cli, keeper_args[:-2])
+    assert result.exit_code != 0 and "Missing option '--lens'" in output
     assert chain_state() == before
 
 
@@ -237,7 +255,7 @@ def test_keeper__bad_checksum_vault__refused(keeper_cli, stack):
 def test_keeper__vault_without_code__refused(keeper_cli, chain_state):
     # Fails with require_code() removed from require_instance (the get_assets() probe says "not a vault").
     before = chain_state()
-    result, _ = run(keeper_cli, ["--account", "TEST::1", "--vault", NO_CODE])
+    result, _ = run(keeper_cli, ["--account", "TEST::1", "--vault", NO_CODE, "--lens", NO_CODE])
     assert_refused(result, f"Error: --vault: no contract at {NO_CODE} on ethereum:local:test")
     assert chain_state() == before
 
@@ -246,7 +264,7 @@ def test_keeper__token_as_vault__refused(keeper_cli, stack, chain_state):
     # Fails with require_vault() replaced by project.Vault.at() (checked: a ContractLogicError traceback).
     token = str(stack.tokens[0].address)
     before = chain_state()
-    result, _ = run(keeper_cli, ["--account", "TEST::1", "--vault", token])
+    result, _ = run(keeper_cli, ["--account", "TEST::1", "--vault", token, "--lens", token])
     assert_refused(result, f"Error: --vault: {token} is not a Ballast vault (its get_assets() call failed)")
     assert chain_state() == before
 
@@ -256,7 +274,8 @@ def test_keeper__venue_not_allowed__refused(keeper_cli, stack, project, owner, c
     other = owner.deploy(project.ConstantProductAMM, 30)
     vault = str(stack.vault.address)
     before = chain_state()
-    result, _ = run(keeper_cli, ["--account", "TEST::1", "--vault", vault, "--venue", str(other.address)])
+    args = ["--account", "TEST::1", "--vault", vault, "--venue", str(other.address), "--lens", vault]
+    result, _ = run(keeper_cli, args)
     assert_refused(result, f"Error: --venue: venue {other.address} is not allowed by vault {vault} (see set_venue)")
     assert chain_state() == before
 
@@ -290,6 +309,7 @@ def bot_env(stack):
     feeds = ",".join(str(f.address) for f in stack.feeds)
     return {
         "BALLAST_VAULT": str(stack.vault.address),
+        "BALLAST_LENS": str(stack.lens.address),
         "BALLAST_VENUES": str(stack.venue.address),
         "BALLAST_FEEDS": feeds,
         "BALLAST_KEEPER": "TEST::1",
@@ -326,6 +346,7 @@ def test_bot__valid_env__builds_the_loop(project, bot_env, accounts):
         ({"BALLAST_KEEPER": "nobody"}, "BALLAST_KEEPER: no ape account with alias 'nobody' (see 'ape accounts list')"),
         ({"BALLAST_KEEPER": "TEST::99"}, "BALLAST_KEEPER: no test account 'TEST::99' (TEST::0 to TEST::9)"),
         ({"BALLAST_LENS": "lens"}, "BALLAST_LENS: must be an address (0x and 40 hex digits), got 'lens'"),
+        ({"BALLAST_LENS": ""}, "BALLAST_LENS is not set: the address of a VaultLens, which reads the vault"),
         ({"BALLAST_SLIPPAGE_BPS": "1%"}, "BALLAST_SLIPPAGE_BPS: must be an integer, got '1%'"),
         ({"BALLAST_SLIPPAGE_BPS": "-5"}, "BALLAST_SLIPPAGE_BPS: must be >= 0 and <= 10000, got -5"),
         ({"BALLAST_MIN_TRADE_USD": "-1"}, "BALLAST_MIN_TRADE_USD: must be >= 0, got -1.0"),

@@ -35,7 +35,7 @@ def test_decide__drifted__plans_trades_the_vault_accepts(seeded, keeper, attacke
         assert asset.balance == expected.balance
 
 
-def test_keeper_path__read_decide_send_decode__realised_equals_expected(seeded, keeper, attacker, chain, project):
+def test_keeper_path__read_decide_send_decode__realised_equals_expected(lens, seeded, keeper, attacker, chain, project):
     """The one keeper path: its decode reads every fill and the totals back from the events, and
     on an unchanged market they equal the plan's (to the wei); the trigger is asked once, by
     ``decide``, unless the caller passes its answer."""
@@ -43,9 +43,9 @@ def test_keeper_path__read_decide_send_decode__realised_equals_expected(seeded, 
     chain.pending_timestamp += 3_601
     vault = seeded.vault
     state, market = keeper_path.read(
-        vault, [seeded.venue], seeded.tokens, project.MockERC20.at, chain.pending_timestamp
+        vault, [seeded.venue], seeded.tokens, project.MockERC20.at, chain.pending_timestamp, lens
     )
-    decision = keeper_path.decide(vault, state, market, trigger=tuple(vault.needs_rebalance()))
+    decision = keeper_path.decide(vault, state, market, trigger=tuple(lens.needs_rebalance(vault)))
     assert decision.actionable, decision.reason
     receipt = keeper_path.send(vault, decision, keeper)
     realised = keeper_path.decode(vault, receipt, decision)
@@ -56,7 +56,7 @@ def test_keeper_path__read_decide_send_decode__realised_equals_expected(seeded, 
         (t.token_in, t.amount_in, t.expected_out) for t in decision.plan.trades
     ]
     assert all(f.amount_out == f.expected_out for f in realised.fills)
-    assert realised.max_drift_after == decision.plan.max_drift_after == int(vault.max_drift())
+    assert realised.max_drift_after == decision.plan.max_drift_after == int(lens.max_drift(vault))
     text = keeper_path.format_realised(realised, decision)
     assert f"cost ${realised.cost / WAD:,.2f} (expected ${decision.plan.expected_cost / WAD:,.2f})" in text
     assert receipt.txn_hash in text

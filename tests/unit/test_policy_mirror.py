@@ -51,21 +51,21 @@ def test_needs_rebalance__python_policy__matches_vault(make_stack, alice, attack
         stack.vault.observe(sender=attacker)
         chain.mine()
         now = chain.blocks.head.timestamp
-        on_chain = tuple(stack.vault.needs_rebalance())
+        on_chain = tuple(stack.lens.needs_rebalance(stack.vault))
         assert python_decision(stack, now) == on_chain
         seen.add(on_chain)
     assert len(seen) >= 2, "the path must exercise both a due and a not-due state"
 
 
-def test_observe__python_estimator__matches_vault_variance(stack, alice, attacker, chain):
+def test_observe__python_estimator__matches_vault_variance(lens, stack, alice, attacker, chain):
     stack.seed(alice)
     vault = stack.vault
-    estimator = VolEstimator(vault.vol_reference(), vault.vol_alpha_bps(), vault.vol_min_interval(), 4)
+    estimator = VolEstimator(lens.vol_reference(vault), lens.vol_alpha_bps(vault), lens.vol_min_interval(vault), 4)
     for index, price, wait in PATH:
         chain.pending_timestamp += wait
         refresh_feeds(stack, index, price)
         tx = vault.observe(sender=attacker)
         prices = [vault.price(a) for a in vault.get_assets()]
         recorded = estimator.observe(tx.timestamp, prices)
-        assert recorded == (vault.last_observation() == tx.timestamp)
-        assert estimator.variances == [vault.variance(a) for a in vault.get_assets()]
+        assert recorded == (lens.last_observation(vault) == tx.timestamp)
+        assert estimator.variances == [lens.variance(vault, a) for a in vault.get_assets()]

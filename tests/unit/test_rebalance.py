@@ -14,15 +14,15 @@ def drifted(seeded, keeper, attacker, chain):
     return seeded
 
 
-def test_rebalance__planned_trades__reduce_drift_and_emit(drifted, keeper):
+def test_rebalance__planned_trades__reduce_drift_and_emit(lens, drifted, keeper):
     vault = drifted.vault
-    due, reason = vault.needs_rebalance()
+    due, reason = lens.needs_rebalance(vault)
     assert due and reason == "threshold"
-    before = vault.max_drift()
+    before = lens.max_drift(vault)
     plan = drifted.plan()
     assert plan.trades, plan.reason
     tx = vault.rebalance([t.as_tuple() for t in plan.trades], sender=keeper)
-    after = vault.max_drift()
+    after = lens.max_drift(vault)
     assert after < before
     assert after < 300 * BPS_TO_WAD  # inside the 3% band
     events = tx.events.filter(vault.Rebalanced)
@@ -30,9 +30,9 @@ def test_rebalance__planned_trades__reduce_drift_and_emit(drifted, keeper):
     ev = events[0]
     assert ev.reason == "threshold"
     assert ev.total_drift_after < ev.total_drift_before
-    assert ev.cost * 10_000 <= ev.value_before * vault.max_cost_bps()
+    assert ev.cost * 10_000 <= ev.value_before * lens.max_cost_bps(vault)
     assert len(tx.events.filter(vault.TradeExecuted)) == len(plan.trades)
-    assert vault.last_rebalance() == tx.timestamp
+    assert lens.last_rebalance(vault) == tx.timestamp
 
 
 def test_rebalance__not_keeper__reverts(drifted, alice):
@@ -42,4 +42,4 @@ def test_rebalance__not_keeper__reverts(drifted, alice):
 
 
 def test_needs_rebalance__empty_vault__not_due(stack):
-    assert tuple(stack.vault.needs_rebalance()) == (False, "")
+    assert tuple(stack.lens.needs_rebalance(stack.vault)) == (False, "")

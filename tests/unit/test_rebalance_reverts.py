@@ -40,6 +40,7 @@ def trade(stack, i, j, usd=None, amount=None, min_out=0, venue=None):
 
 def read_snapshot(stack):
     """Everything the drift mirror needs, read from the chain once."""
+    lens = stack.lens
     vault, tokens = stack.vault, stack.tokens
     pools = {}
     for i, a in enumerate(tokens):
@@ -50,8 +51,8 @@ def read_snapshot(stack):
         "index": {t.address: i for i, t in enumerate(tokens)},
         "prices": [vault.price(t) for t in tokens],
         "scales": [10**a.decimals for a in stack.spec.assets],
-        "targets": list(vault.target_weights()),
-        "bands": [vault.asset_config(t)[1] * BPS_TO_WAD for t in tokens],
+        "targets": list(lens.target_weights(vault)),
+        "bands": [lens.asset_config(vault, t)[1] * BPS_TO_WAD for t in tokens],
         "balances": [vault.balances(t) for t in tokens],
         "fee": stack.venue.fee_bps(),
         "reserves": pools,
@@ -126,8 +127,8 @@ RALLY = 1.4
 def drifted(seeded, attacker, chain):
     """WBTC rallies 40 % and the pools follow: +7.5 % overweight, the trigger holds, cooldown over."""
     seeded.move_price(WBTC, seeded.spec.assets[WBTC].price * RALLY, attacker)
-    chain.pending_timestamp += seeded.vault.cooldown() + 1
-    assert tuple(seeded.vault.needs_rebalance()) == (True, "threshold")
+    chain.pending_timestamp += seeded.lens.cooldown(seeded.vault) + 1
+    assert tuple(seeded.lens.needs_rebalance(seeded.vault)) == (True, "threshold")
     return seeded
 
 
@@ -139,12 +140,12 @@ def good_trade(stack):
 # ---------------------------------------------------------------- the reference trade
 
 
-def test_rebalance__good_hand_trade__succeeds(drifted, keeper):
+def test_rebalance__good_hand_trade__succeeds(lens, drifted, keeper):
     vault = drifted.vault
-    before = vault.max_drift()
+    before = lens.max_drift(vault)
     assert mirror_drift_check(drifted, [good_trade(drifted)]) == ""
     tx = vault.rebalance([good_trade(drifted)], sender=keeper)
-    assert vault.max_drift() < before
+    assert lens.max_drift(vault) < before
     assert len(tx.events.filter(vault.TradeExecuted)) == 1
 
 
@@ -175,10 +176,10 @@ def test_rebalance__twice_within_cooldown__reverts(drifted, keeper):
         vault.rebalance([trade(drifted, WBTC, 0, usd=10_000)], sender=keeper)
 
 
-def test_rebalance__no_drift__reverts_not_due(seeded, keeper, chain):
+def test_rebalance__no_drift__reverts_not_due(lens, seeded, keeper, chain):
     vault = seeded.vault
-    chain.pending_timestamp = max(chain.pending_timestamp, vault.last_rebalance() + vault.cooldown() + 1)
-    assert tuple(vault.needs_rebalance()) == (False, "")
+    chain.pending_timestamp = max(chain.pending_timestamp, lens.last_rebalance(vault) + lens.cooldown(vault) + 1)
+    assert tuple(lens.needs_rebalance(vault)) == (False, "")
     with ape.reverts("vault: rebalance not due"):
         vault.rebalance([trade(seeded, WBTC, 0, usd=10_000)], sender=keeper)
 
@@ -259,18 +260,18 @@ def test_rebalance__min_out_equal_to_quote__succeeds(drifted, keeper):
 def test_rebalance__pool_behind_oracle__reverts_slippage(seeded, keeper, chain):
     """The oracle moves but the pool does not: selling WBTC there loses ~29 % against the oracle."""
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * RALLY)
-    chain.pending_timestamp += seeded.vault.cooldown() + 1
-    assert tuple(seeded.vault.needs_rebalance()) == (True, "threshold")
+    chain.pending_timestamp += seeded.lens.cooldown(seeded.vault) + 1
+    assert tuple(seeded.lens.needs_rebalance(seeded.vault)) == (True, "threshold")
     with ape.reverts("vault: slippage"):
         seeded.vault.rebalance([good_trade(seeded)], sender=keeper)
 
 
-def test_rebalance__slippage_limit_raised__same_trade_passes(seeded, owner, keeper, chain):
+def test_rebalance__slippage_limit_raised__same_trade_passes(lens, seeded, owner, keeper, chain):
     """The oracle leads the pool by 6 %: refused at 1.5 % slippage, accepted at the 10 % cap."""
     vault = seeded.vault
     vault.set_bands(seeded.tokens[WBTC], 100, 300, sender=owner)
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * 1.06)  # about +1.2 % drift: past a 1 % band
-    chain.pending_timestamp += vault.cooldown() + 1
+    chain.pending_timestamp += lens.cooldown(vault) + 1
     small = [trade(seeded, WBTC, 0, usd=5_000)]
     with ape.reverts("vault: slippage"):
         vault.rebalance(small, sender=keeper)
@@ -289,14 +290,14 @@ def test_rebalanced_event_and_current_weights__rounded_down(drifted, keeper):
     value_before, expected_before = mirror_weights(snap["balances"], prices, scales)
     values = [b * p // s for b, p, s in zip(snap["balances"], prices, scales)]
     assert any(v * WAD % value_before for v in values), "no weight leaves a remainder: the rounding is not exercised"
-    assert list(drifted.vault.current_weights()) == expected_before
+    assert list(drifted.lens.current_weights(drifted.vault)) == expected_before
 
     event = drifted.vault.rebalance([good_trade(drifted)], sender=keeper).events.filter(drifted.vault.Rebalanced)[0]
     assert (event.value_before, list(event.weights_before)) == (value_before, expected_before)
     balances_after = [drifted.vault.balances(t) for t in drifted.tokens]
     value_after, expected_after = mirror_weights(balances_after, prices, scales)
     assert (event.value_after, list(event.weights_after)) == (value_after, expected_after)
-    assert list(drifted.vault.current_weights()) == expected_after
+    assert list(drifted.lens.current_weights(drifted.vault)) == expected_after
 
 
 def test_rebalance__untraded_weight_grows_by_rounded_up_tolerance__accepted(drifted, attacker, keeper):
@@ -362,14 +363,14 @@ def test_rebalance__selling_far_too_much_overweight__reverts_overshoot(drifted, 
         drifted.vault.rebalance(bad, sender=keeper)
 
 
-def test_rebalance__mirror_swap_within_bands__reverts_drift_not_reduced(seeded, owner, keeper, chain):
+def test_rebalance__mirror_swap_within_bands__reverts_drift_not_reduced(lens, seeded, owner, keeper, chain):
     """Targets 39/31/16/14 % make T0 +1 %, T1 -1 %, T2 +4 % (due), T3 -4 %. Swapping a bit over
     2 % of value from T0 to T1 flips their drifts to about -1 % and +1 %: neither grows past
     the cost tolerance nor leaves its band, but the total drift does not fall."""
     vault = seeded.vault
     vault.set_target_weights([3_900, 3_100, 1_600, 1_400], MIN_RAMP_DURATION, sender=owner)
-    refresh_feeds_then_mine(seeded, chain, vault.ramp_end() + 1)
-    assert tuple(vault.needs_rebalance()) == (True, "threshold")
+    refresh_feeds_then_mine(seeded, chain, lens.ramp_end(vault) + 1)
+    assert tuple(lens.needs_rebalance(vault)) == (True, "threshold")
     # Find, in Python, a size for which only the total-drift rule fails.
     snapshot = read_snapshot(seeded)
     unit = amount_worth(seeded, 0, 1)
@@ -398,76 +399,76 @@ def test_rebalance__turnover_cap_tiny__reverts(drifted, owner, keeper):
         vault.rebalance([good_trade(drifted)], sender=keeper)
 
 
-def test_rebalance__turnover_used_up_then_new_period__allowed_again(drifted, owner, keeper, chain):
+def test_rebalance__turnover_used_up_then_new_period__allowed_again(lens, drifted, owner, keeper, chain):
     vault = drifted.vault
-    value = vault.total_value()
+    value = lens.total_value(vault)
     # A cap just above one $30k trade: the first fits, a second in the same period does not.
     cap_bps = 35_000 * WAD * MAX_BPS // value + 1
     vault.set_limits(drifted.limits(turnover_cap_bps=cap_bps, cooldown=0), sender=owner)
     vault.rebalance([trade(drifted, WBTC, 0, usd=30_000)], sender=keeper)
     with ape.reverts("vault: turnover cap"):
         vault.rebalance([trade(drifted, WBTC, 0, usd=30_000)], sender=keeper)
-    refresh_feeds_then_mine(drifted, chain, vault.turnover_period_start() + vault.turnover_period())
+    refresh_feeds_then_mine(drifted, chain, lens.turnover_period_start(vault) + lens.turnover_period(vault))
     vault.rebalance([trade(drifted, WBTC, 0, usd=30_000)], sender=keeper)
 
 
 # ---------------------------------------------------------------- calendar and hybrid triggers
 
 
-def test_needs_rebalance__calendar__due_exactly_at_interval(seeded, owner, chain):
+def test_needs_rebalance__calendar__due_exactly_at_interval(lens, seeded, owner, chain):
     vault = seeded.vault
     vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_CALENDAR), sender=owner)
-    due_at = vault.last_rebalance() + vault.rebalance_interval()
+    due_at = lens.last_rebalance(vault) + lens.rebalance_interval(vault)
     refresh_feeds_then_mine(seeded, chain, due_at - 1)
-    assert tuple(vault.needs_rebalance()) == (False, "")
+    assert tuple(lens.needs_rebalance(vault)) == (False, "")
     chain.mine(timestamp=due_at)
-    assert tuple(vault.needs_rebalance()) == (True, "calendar")
+    assert tuple(lens.needs_rebalance(vault)) == (True, "calendar")
 
 
-def test_rebalance__calendar_due_without_drift__any_trade_grows_drift(seeded, owner, keeper, chain):
+def test_rebalance__calendar_due_without_drift__any_trade_grows_drift(lens, seeded, owner, keeper, chain):
     """Calendar-due with the basket on target: there is nothing to fix, so a trade is refused."""
     vault = seeded.vault
     vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_CALENDAR), sender=owner)
-    refresh_feeds_then_mine(seeded, chain, vault.last_rebalance() + vault.rebalance_interval())
-    assert tuple(vault.needs_rebalance()) == (True, "calendar")
+    refresh_feeds_then_mine(seeded, chain, lens.last_rebalance(vault) + lens.rebalance_interval(vault))
+    assert tuple(lens.needs_rebalance(vault)) == (True, "calendar")
     with ape.reverts("vault: drift grew"):
         vault.rebalance([trade(seeded, WBTC, 0, usd=10_000)], sender=keeper)
 
 
-def test_needs_rebalance__hybrid_past_outer_band__due_before_interval(seeded, owner):
+def test_needs_rebalance__hybrid_past_outer_band__due_before_interval(lens, seeded, owner):
     vault = seeded.vault
     vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_HYBRID), sender=owner)
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * RALLY)  # +7.5 %: inside the 9 % outer band
-    assert tuple(vault.needs_rebalance()) == (False, "")
+    assert tuple(lens.needs_rebalance(vault)) == (False, "")
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * 5 / 3)  # +11.7 %: outside it
-    assert tuple(vault.needs_rebalance()) == (True, "outer band")
+    assert tuple(lens.needs_rebalance(vault)) == (True, "outer band")
 
 
-def test_needs_rebalance__hybrid_past_scaled_band__due_after_interval(seeded, owner, chain):
+def test_needs_rebalance__hybrid_past_scaled_band__due_after_interval(lens, seeded, owner, chain):
     vault = seeded.vault
     vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_HYBRID), sender=owner)
-    assert vault.vol_scale_bps(seeded.tokens[WBTC]) == MAX_BPS  # variance at reference: band x1
+    assert lens.vol_scale_bps(vault, seeded.tokens[WBTC]) == MAX_BPS  # variance at reference: band x1
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * RALLY)
-    due_at = vault.last_rebalance() + vault.rebalance_interval()
+    due_at = lens.last_rebalance(vault) + lens.rebalance_interval(vault)
     refresh_feeds_then_mine(seeded, chain, due_at - 1)
-    assert tuple(vault.needs_rebalance()) == (False, "")
+    assert tuple(lens.needs_rebalance(vault)) == (False, "")
     chain.mine(timestamp=due_at)
-    assert tuple(vault.needs_rebalance()) == (True, "hybrid")
+    assert tuple(lens.needs_rebalance(vault)) == (True, "hybrid")
 
 
-def test_needs_rebalance__hybrid_inside_scaled_band__not_due_after_interval(seeded, owner, chain):
+def test_needs_rebalance__hybrid_inside_scaled_band__not_due_after_interval(lens, seeded, owner, chain):
     vault = seeded.vault
     vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_HYBRID), sender=owner)
     seeded.set_price(WBTC, seeded.spec.assets[WBTC].price * 1.1)  # about +2.1 %: inside the 3 % band
-    refresh_feeds_then_mine(seeded, chain, vault.last_rebalance() + vault.rebalance_interval())
-    assert tuple(vault.needs_rebalance()) == (False, "")
+    refresh_feeds_then_mine(seeded, chain, lens.last_rebalance(vault) + lens.rebalance_interval(vault))
+    assert tuple(lens.needs_rebalance(vault)) == (False, "")
 
 
-def test_rebalance__hybrid_due__records_reason(seeded, owner, keeper, attacker, chain):
+def test_rebalance__hybrid_due__records_reason(lens, seeded, owner, keeper, attacker, chain):
     vault = seeded.vault
     vault.set_trigger(seeded.trigger(trigger_type=TRIGGER_HYBRID), sender=owner)
     seeded.move_price(WBTC, seeded.spec.assets[WBTC].price * RALLY, attacker)
-    refresh_feeds_then_mine(seeded, chain, vault.last_rebalance() + vault.rebalance_interval())
+    refresh_feeds_then_mine(seeded, chain, lens.last_rebalance(vault) + lens.rebalance_interval(vault))
     tx = vault.rebalance([good_trade(seeded)], sender=keeper)
     assert tx.events.filter(vault.Rebalanced)[0].reason == "hybrid"
 
@@ -475,56 +476,56 @@ def test_rebalance__hybrid_due__records_reason(seeded, owner, keeper, attacker, 
 # ---------------------------------------------------------------- observe
 
 
-def test_observe__first_call__records_prices_and_emits(stack, alice):
+def test_observe__first_call__records_prices_and_emits(lens, stack, alice):
     vault = stack.vault
-    assert vault.last_observation() == 0
+    assert lens.last_observation(vault) == 0
     assert vault.observe.call(sender=alice) is True
     tx = vault.observe(sender=alice)
     events = tx.events.filter(vault.Observed)
     assert len(events) == 1
     assert events[0].timestamp == tx.timestamp
-    assert list(events[0].variances) == [vault.variance(t) for t in stack.tokens]
-    assert vault.last_observation() == tx.timestamp
+    assert list(events[0].variances) == [lens.variance(vault, t) for t in stack.tokens]
+    assert lens.last_observation(vault) == tx.timestamp
     for token in stack.tokens:
-        assert vault.observed_price(token) == vault.price(token)
+        assert lens.observed_price(vault, token) == vault.price(token)
         # The first observation has no previous price: the estimate stays at the reference.
-        assert vault.variance(token) == vault.vol_reference() ** 2 // WAD
+        assert lens.variance(vault, token) == lens.vol_reference(vault) ** 2 // WAD
 
 
-def test_observe__within_min_interval__ignored(stack, alice, chain):
+def test_observe__within_min_interval__ignored(lens, stack, alice, chain):
     vault = stack.vault
     first = vault.observe(sender=alice)
     assert vault.observe.call(sender=alice) is False
-    chain.pending_timestamp = first.timestamp + vault.vol_min_interval() - 1
+    chain.pending_timestamp = first.timestamp + lens.vol_min_interval(vault) - 1
     tx = vault.observe(sender=alice)
     assert len(tx.events.filter(vault.Observed)) == 0
-    assert vault.last_observation() == first.timestamp
+    assert lens.last_observation(vault) == first.timestamp
 
 
-def test_observe__after_min_interval__recorded_again(stack, alice, chain):
+def test_observe__after_min_interval__recorded_again(lens, stack, alice, chain):
     vault = stack.vault
     first = vault.observe(sender=alice)
-    chain.mine(timestamp=first.timestamp + vault.vol_min_interval())
+    chain.mine(timestamp=first.timestamp + lens.vol_min_interval(vault))
     assert vault.observe.call(sender=alice) is True
 
 
-def test_observe__price_move__updates_variance_ewma(stack, alice, chain):
+def test_observe__price_move__updates_variance_ewma(lens, stack, alice, chain):
     vault, tokens = stack.vault, stack.tokens
     first = vault.observe(sender=alice)
-    previous = [vault.observed_price(t) for t in tokens]
-    variances = [vault.variance(t) for t in tokens]
+    previous = [lens.observed_price(vault, t) for t in tokens]
+    variances = [lens.variance(vault, t) for t in tokens]
     stack.set_price(WBTC, stack.spec.assets[WBTC].price * 1.1)
-    chain.pending_timestamp = first.timestamp + vault.vol_min_interval()
+    chain.pending_timestamp = first.timestamp + lens.vol_min_interval(vault)
     tx = vault.observe(sender=alice)
     dt = tx.timestamp - first.timestamp
     expected = [
-        variance_step(v, p, vault.price(t), dt, vault.vol_alpha_bps(), vault.vol_reference())
+        variance_step(v, p, vault.price(t), dt, lens.vol_alpha_bps(vault), lens.vol_reference(vault))
         for v, p, t in zip(variances, previous, tokens)
     ]
-    assert [vault.variance(t) for t in tokens] == expected
+    assert [lens.variance(vault, t) for t in tokens] == expected
     assert list(tx.events.filter(vault.Observed)[0].variances) == expected
     # A 10 % hourly move is wild against a 50 % annual reference: WBTC's estimate jumps, and
     # the unmoved assets decay towards zero.
     assert expected[WBTC] > variances[WBTC]
     assert all(expected[i] < variances[i] for i in range(len(tokens)) if i != WBTC)
-    assert vault.vol_scale_bps(tokens[WBTC]) > MAX_BPS
+    assert lens.vol_scale_bps(vault, tokens[WBTC]) > MAX_BPS
