@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 from ballast.constants import MAX_ASSETS, ROLE_GUARDIAN, ROLE_KEEPER
 
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_ZERO_ADDRESS = "0x" + "0" * 40
+ZERO_ADDRESS = "0x" + "0" * 40
 
 
 class InputError(ValueError):
@@ -63,7 +63,7 @@ def address_problem(value) -> str | None:
     checksummed = to_checksum_address(value)
     if value != checksummed and value != value.lower():
         return f"must be checksummed ({checksummed}) or all lowercase, got {value!r}"
-    if value.lower() == _ZERO_ADDRESS:
+    if value.lower() == ZERO_ADDRESS:
         return f"must not be the zero address, got {value!r}"
     return None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ballast.chain import chainlink
-from ballast.checks import InputError, require_code, require_instance
+from ballast.checks import ZERO_ADDRESS, InputError, require_code, require_instance
 from ballast.constants import MAX_BPS, MAX_DECIMALS
 from ballast.spec import (
     TRIGGERS,
@@ -290,7 +290,6 @@ def limits_config(spec) -> tuple:
 # Factories this process deployed, by chain id: reused while their code is still on the chain
 # (a test's snapshot revert can take it away).
 _FACTORIES: dict[int, str] = {}
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def _address(account) -> str:

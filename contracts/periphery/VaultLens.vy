@@ -255,10 +255,15 @@ def preview_deposit(vault: address, asset: address, amount: uint256) -> uint256:
     """
     state: IVault.VaultState = staticcall IVault(vault).raw_state()
     config: uint256 = self._asset(state, asset).feed_config
+    prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices(vault, state)
     total: uint256 = 0
-    for a: IVault.AssetState in state.assets:
-        total += rules._value(a.balance, staticcall IVault(vault).price(a.asset), a.feed_config, True)
-    usd_value: uint256 = rules._value(amount, staticcall IVault(vault).price(asset), config, False)
+    price: uint256 = 0
+    for i: uint256 in range(len(state.assets), bound=constants.MAX_ASSETS):
+        a: IVault.AssetState = state.assets[i]
+        total += rules._value(a.balance, prices[i], a.feed_config, True)
+        if a.asset == asset:
+            price = prices[i]
+    usd_value: uint256 = rules._value(amount, price, config, False)
     haircut: uint256 = packing._unpack(state.status, packing.HAIRCUT_AT, packing.BPS_BITS)
     return rules._deposit_shares(usd_value, total, haircut, state.total_supply)
 
