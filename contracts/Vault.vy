@@ -20,6 +20,8 @@
 from ethereum.ercs import IERC20
 from interfaces import IVenue
 from interfaces import IVault
+from interfaces import IRules
+from interfaces import ISleeve
 from snekmate.auth import ownable
 from snekmate.tokens import erc20
 from snekmate.utils import math
@@ -49,6 +51,7 @@ exports: (
     erc20.decimals,
     erc20.owner,
     erc20.transfer_ownership,
+    basket.RULES,
 )
 
 
@@ -62,6 +65,9 @@ balances: public(HashMap[address, uint256])
 roles: public(HashMap[address, uint256])
 # @dev Venues the keeper may trade on.
 venue_allowed: public(HashMap[address, bool])
+# @dev The `LendingSleeve` holding what the vault has lent (none if empty).
+#      Set once; holdings are `balances` (idle) plus its `lent_assets()`.
+sleeve: public(address)
 # @dev One slot read by every entry and by a rebalance (`packing`: status):
 #      the paused and shut-down flags, the entry haircut, and the slippage,
 #      cost, turnover and cooldown limits. Joins, deposits and rebalances
@@ -145,12 +151,18 @@ event Paused:
     paused: bool
 
 
+event SleeveSet:
+    sleeve: indexed(address)
+
+
 event Shutdown:
     account: indexed(address)
 
 
 @deploy
-def __init__(name: String[25], symbol: String[5], basket_assets: DynArray[address, constants.MAX_ASSETS]):
+def __init__(
+    name: String[25], symbol: String[5], basket_assets: DynArray[address, constants.MAX_ASSETS], rules_contract: address
+):
     """
     @notice Deploys a vault over `basket_assets`; the deployer becomes owner
             and configures it with the owner's setters (feeds, bands,
@@ -161,11 +173,13 @@ def __init__(name: String[25], symbol: String[5], basket_assets: DynArray[addres
     @param symbol Share token symbol.
     @param basket_assets The basket's tokens (2 to 8, distinct), in the
            order every array argument follows.
+    @param rules_contract The shared `Rules` contract the vault's ramp,
+           trigger, volatility and settings checks run in.
     """
     ownable.__init__()
     erc20.__init__(name, symbol, 18, name, "1")
     pricing.__init__()
-    basket.__init__()
+    basket.__init__(rules_contract)
     assert len(basket_assets) >= 2, "vault: too few assets"
     for i: uint256 in range(len(basket_assets), bound=constants.MAX_ASSETS):
         assert basket_assets[i] != empty(address), "vault: zero address"
@@ -212,7 +226,7 @@ def join(
         erc20._mint(self, constants.DEAD_SHARES)
     else:
         assert shares > 0, "vault: zero shares"
-        amounts = rules._join_amounts(shares, self._balances(), supply)
+        amounts = rules._join_amounts(shares, self._holdings(), supply)
         paid: uint256 = 0
         for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
             assert amounts[i] <= max_amounts_in[i], "vault: amount above maximum"
@@ -269,16 +283,19 @@ def exit(
     """
     @notice Burns `shares` of the caller and sends its pro-rata part of
             every asset to `receiver`. Works while paused, after shutdown
-            and with every oracle dead: it reads no price.
+            and with every oracle dead: it reads no price. The lent part
+            comes from the sleeve: redeemed when its market can pay,
+            else in market shares (`LendingSleeve.pay_exit`).
     @param shares Shares to burn.
-    @param min_amounts_out Fewest of each asset accepted.
+    @param min_amounts_out Fewest of each idle asset accepted.
     @param receiver Receiver of the assets.
-    @return The amounts sent, in `assets` order.
+    @return The idle amounts sent, in `assets` order.
     """
     assert shares > 0, "vault: zero shares"
     self._check_receiver(receiver)
     assert len(min_amounts_out) == len(assets), "vault: amounts length"
-    amounts: DynArray[uint256, constants.MAX_ASSETS] = rules._exit_amounts(shares, self._balances(), erc20.totalSupply)
+    supply: uint256 = erc20.totalSupply
+    amounts: DynArray[uint256, constants.MAX_ASSETS] = rules._exit_amounts(shares, self._balances(), supply)
     erc20._burn(msg.sender, shares)
     # Debit everything before the first transfer, so that `balances` and
     # `totalSupply` agree while a token calls out (read-only reentrancy).
@@ -288,6 +305,9 @@ def exit(
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         if amounts[i] > 0:
             assert extcall IERC20(assets[i]).transfer(receiver, amounts[i], default_return_value=True)
+    lender: address = self.sleeve
+    if lender != empty(address):
+        extcall ISleeve(lender).pay_exit(receiver, shares, supply)
     log Exit(sender=msg.sender, receiver=receiver, shares=shares, amounts=amounts)
     return amounts
 
@@ -337,24 +357,17 @@ def rebalance(trades: DynArray[IVault.Trade, constants.MAX_TRADES]) -> uint256:
         cost = value_before - value_after
     max_cost: uint256 = packing._unpack(status, packing.COST_AT, packing.BPS_BITS)
     assert cost * constants.MAX_BPS <= value_before * max_cost, "vault: cost too high"
-    self._spend_turnover(traded, value_before, status)
+    rules_contract: IRules = IRules(basket.RULES)
+    self._turnover = staticcall rules_contract.spend_turnover(self._turnover, status, traded, value_before, block.timestamp)
 
     # An untraded asset's weight rises by at most cost / value when value
     # is lost, so that much drift growth is tolerated (rounded up).
     tolerance: uint256 = math._mul_div(cost, constants.WAD, value_after, True)
-    drifts_after: DynArray[int256, constants.MAX_ASSETS] = rules._drifts(weights_after, targets)
     total_before: uint256 = 0
     total_after: uint256 = 0
-    for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-        before: uint256 = convert(abs(drifts_before[i]), uint256)
-        after: uint256 = convert(abs(drifts_after[i]), uint256)
-        assert after <= before + tolerance, "vault: drift grew"
-        band: int256 = convert(basket._band(assets[i]) * constants.BPS_TO_WAD, int256)
-        crossed: bool = (drifts_before[i] > 0 and drifts_after[i] < -band) or (drifts_before[i] < 0 and drifts_after[i] > band)
-        assert not crossed, "vault: overshoot"
-        total_before += before
-        total_after += after
-    assert total_after < total_before, "vault: drift not reduced"
+    total_before, total_after = staticcall rules_contract.check_drifts(
+        drifts_before, rules._drifts(weights_after, targets), basket._configs(assets), tolerance
+    )
 
     basket._observe(assets, prices, True)
     log Rebalanced(
@@ -382,6 +395,37 @@ def observe() -> bool:
     @return True if the observation was recorded.
     """
     return basket._observe(assets, self._prices(), False)
+
+
+@external
+@nonreentrant
+def lend(asset: address, amount: uint256):
+    """
+    @notice Moves `amount` of idle `asset` into its lending market through
+            the sleeve. Refused while paused or shut down, and by the sleeve
+            past the market's `maxDeposit`, below the idle buffer, or while
+            a loss above `max_loss_bps` stands.
+    """
+    self._check_allocator()
+    self._check_open()
+    assert amount > 0, "vault: zero amount"
+    idle: uint256 = self.balances[asset]
+    assert amount <= idle, "vault: amount above balance"
+    self.balances[asset] = idle - amount
+    lender: address = self._sleeve()
+    assert extcall IERC20(asset).transfer(lender, amount, default_return_value=True)
+    extcall ISleeve(lender).supply(asset, amount, idle - amount)
+
+
+@external
+@nonreentrant
+def recall(asset: address, amount: uint256):
+    """
+    @notice Brings `amount` of `asset` back from its lending market to idle.
+            Allowed while paused and after shutdown.
+    """
+    self._check_allocator()
+    self._recall(asset, amount)
 
 
 # ---------------------------------------------------------------- views
@@ -447,13 +491,26 @@ def raw_state() -> IVault.VaultState:
 @external
 def set_role(account: address, account_roles: uint256):
     """
-    @notice Sets the role bits of `account` (1 guardian, 2 keeper).
+    @notice Sets the role bits of `account` (1 guardian, 2 keeper, 4 allocator).
     """
     ownable._check_owner()
     checks._require(account != empty(address), "vault: zero address")
-    checks._require(account_roles <= constants.ROLE_GUARDIAN | constants.ROLE_KEEPER, "vault: bad roles")
+    checks._require(account_roles <= constants.ROLE_GUARDIAN | constants.ROLE_KEEPER | constants.ROLE_ALLOCATOR, "vault: bad roles")
     self.roles[account] = account_roles
     log RoleSet(account=account, roles=account_roles)
+
+
+@external
+def set_sleeve(new_sleeve: address):
+    """
+    @notice Attaches the `LendingSleeve` that will hold what the vault lends.
+            Once only: lent funds can never be moved to another sleeve.
+    """
+    ownable._check_owner()
+    checks._require(self.sleeve == empty(address), "vault: sleeve already set")
+    checks._require(staticcall ISleeve(new_sleeve).VAULT() == self, "vault: sleeve of another vault")
+    self.sleeve = new_sleeve
+    log SleeveSet(sleeve=new_sleeve)
 
 
 @external
@@ -492,14 +549,7 @@ def set_trigger(trigger: IVault.TriggerConfig):
             reference resets the estimates to it.
     """
     ownable._check_owner()
-    basket._set_trigger(
-        trigger.trigger_type,
-        trigger.rebalance_interval,
-        trigger.vol_reference,
-        trigger.vol_alpha_bps,
-        trigger.vol_min_interval,
-        assets,
-    )
+    basket._set_trigger(trigger, assets)
 
 
 @external
@@ -531,7 +581,10 @@ def set_feed(asset: address, feed: address, heartbeat: uint256, min_answer: uint
     """
     ownable._check_owner()
     self._check_asset(asset)
-    pricing._set_feed(asset, feed, heartbeat, min_answer, max_answer)
+    config: uint256 = 0
+    bounds: uint256 = 0
+    config, bounds = staticcall IRules(basket.RULES).feed_words(asset, feed, heartbeat, min_answer, max_answer, pricing.feed_config[asset])
+    pricing._set_feed(asset, config, bounds, feed, heartbeat, min_answer, max_answer)
 
 
 # ---------------------------------------------------------------- guardian
@@ -586,6 +639,34 @@ def _check_guardian():
 
 @internal
 @view
+def _check_allocator():
+    assert self.roles[msg.sender] & constants.ROLE_ALLOCATOR != 0, "vault: not allocator"
+
+
+@internal
+@view
+def _sleeve() -> address:
+    lender: address = self.sleeve
+    assert lender != empty(address), "vault: no sleeve"
+    return lender
+
+
+@internal
+def _recall(asset: address, amount: uint256):
+    """
+    @dev Pulls `amount` of `asset` from the sleeve's market and credits what
+         actually arrived.
+    """
+    lender: address = self._sleeve()
+    before: uint256 = staticcall IERC20(asset).balanceOf(self)
+    extcall ISleeve(lender).pull(asset, amount)
+    received: uint256 = staticcall IERC20(asset).balanceOf(self) - before
+    assert received >= amount, "vault: recall short"
+    self.balances[asset] += received
+
+
+@internal
+@view
 def _is_asset(asset: address) -> bool:
     return asset in assets
 
@@ -604,16 +685,7 @@ def _check_receiver(receiver: address):
 
 @internal
 def _set_limits(limits: IVault.Limits):
-    checks._require(limits.max_slippage_bps <= constants.MAX_SLIPPAGE_BPS, "vault: slippage too high")
-    checks._require(limits.max_cost_bps <= constants.MAX_COST_BPS, "vault: cost too high")
-    checks._require(limits.turnover_cap_bps > 0 and limits.turnover_cap_bps <= 10 * constants.MAX_BPS, "vault: bad turnover cap")
-    checks._require(limits.turnover_period > 0, "vault: zero turnover period")
-    checks._require(limits.turnover_period | limits.cooldown <= packing.MAX_U64, "vault: duration too long")
-    status: uint256 = packing._pack(self._status, packing.SLIPPAGE_AT, packing.BPS_BITS, limits.max_slippage_bps)
-    status = packing._pack(status, packing.COST_AT, packing.BPS_BITS, limits.max_cost_bps)
-    status = packing._pack(status, packing.TURNOVER_CAP_AT, packing.TURNOVER_CAP_BITS, limits.turnover_cap_bps)
-    status = packing._pack(status, packing.TURNOVER_PERIOD_AT, packing.DURATION_BITS, limits.turnover_period)
-    self._status = packing._pack(status, packing.COOLDOWN_AT, packing.DURATION_BITS, limits.cooldown)
+    self._status = staticcall IRules(basket.RULES).limits_word(self._status, limits)
     log LimitsSet(
         max_slippage_bps=limits.max_slippage_bps,
         max_cost_bps=limits.max_cost_bps,
@@ -658,6 +730,10 @@ def _execute(trade: IVault.Trade, prices: DynArray[uint256, constants.MAX_ASSETS
         elif assets[i] == trade.token_out:
             price_out = prices[i]
     assert price_in != 0 and price_out != 0, "vault: unknown asset"
+    idle: uint256 = self.balances[trade.token_in]
+    if trade.amount_in > idle and self.sleeve != empty(address):
+        # Trades spend idle balances only: recall the shortfall first.
+        self._recall(trade.token_in, trade.amount_in - idle)
     assert trade.amount_in <= self.balances[trade.token_in], "vault: amount above balance"
 
     in_before: uint256 = staticcall IERC20(trade.token_in).balanceOf(self)
@@ -693,24 +769,6 @@ def _execute(trade: IVault.Trade, prices: DynArray[uint256, constants.MAX_ASSETS
 
 
 @internal
-def _spend_turnover(traded: uint256, vault_value: uint256, status: uint256):
-    """
-    @dev Fixed windows: the allowance refills when a period has passed.
-    """
-    turnover: uint256 = self._turnover
-    start: uint256 = packing._unpack(turnover, packing.PERIOD_START_AT, packing.TIME_BITS)
-    used: uint256 = packing._unpack(turnover, packing.USED_AT, packing.USED_BITS)
-    if block.timestamp >= start + packing._unpack(status, packing.TURNOVER_PERIOD_AT, packing.DURATION_BITS):
-        start = block.timestamp
-        used = 0
-    used += traded
-    # `used` must also fit its 192 bits: unreachable below 6e38 USD of value.
-    cap: uint256 = packing._unpack(status, packing.TURNOVER_CAP_AT, packing.TURNOVER_CAP_BITS)
-    assert used < 2**192 and used * constants.MAX_BPS <= vault_value * cap, "vault: turnover cap"
-    self._turnover = packing._pack(packing._pack(0, packing.PERIOD_START_AT, packing.TIME_BITS, start), packing.USED_AT, packing.USED_BITS, used)
-
-
-@internal
 @view
 def _prices() -> DynArray[uint256, constants.MAX_ASSETS]:
     prices: DynArray[uint256, constants.MAX_ASSETS] = []
@@ -725,11 +783,12 @@ def _weights(
     prices: DynArray[uint256, constants.MAX_ASSETS]
 ) -> (uint256, DynArray[uint256, constants.MAX_ASSETS]):
     """
-    @dev Total value and weights (WAD) of the tracked balances, rounded down.
+    @dev Total value and weights (WAD) of the holdings, rounded down.
     """
+    holdings: DynArray[uint256, constants.MAX_ASSETS] = self._holdings()
     values: DynArray[uint256, constants.MAX_ASSETS] = []
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-        values.append(pricing._value(assets[i], self.balances[assets[i]], prices[i], False))
+        values.append(pricing._value(assets[i], holdings[i], prices[i], False))
     return rules._weights(values)
 
 
@@ -744,6 +803,22 @@ def _balances() -> DynArray[uint256, constants.MAX_ASSETS]:
 
 @internal
 @view
+def _holdings() -> DynArray[uint256, constants.MAX_ASSETS]:
+    """
+    @dev Idle plus lent of each asset: what weights, drift, triggers and
+         entries count. Lent is the sleeve's guarded, rounded-up value.
+    """
+    holdings: DynArray[uint256, constants.MAX_ASSETS] = self._balances()
+    lender: address = self.sleeve
+    if lender != empty(address):
+        lent: DynArray[uint256, constants.MAX_ASSETS] = staticcall ISleeve(lender).lent_assets()
+        for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
+            holdings[i] += lent[i]
+    return holdings
+
+
+@internal
+@view
 def _deposit_shares(asset: address, amount: uint256) -> (uint256, uint256):
     """
     @dev Shares for `amount` of `asset` (`rules._deposit_shares`) and its
@@ -751,10 +826,11 @@ def _deposit_shares(asset: address, amount: uint256) -> (uint256, uint256):
          total value (rounded up) is the denominator.
     """
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices()
+    holdings: DynArray[uint256, constants.MAX_ASSETS] = self._holdings()
     total: uint256 = 0
     price: uint256 = 0
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-        total += pricing._value(assets[i], self.balances[assets[i]], prices[i], True)
+        total += pricing._value(assets[i], holdings[i], prices[i], True)
         if assets[i] == asset:
             price = prices[i]
     usd_value: uint256 = pricing._value(asset, amount, price, False)

@@ -22,6 +22,8 @@ MAX_VENUES: constant(uint256) = 16
 
 # The blueprint every vault is created from.
 VAULT_BLUEPRINT: public(immutable(address))
+# The shared `Rules` contract every vault it creates runs its pure rules in.
+RULES: public(immutable(address))
 
 # Number of vaults this factory made, and each by its index (0-based).
 vault_count: public(uint256)
@@ -40,13 +42,17 @@ event VaultDeployed:
 
 
 @deploy
-def __init__(vault_blueprint: address):
+def __init__(vault_blueprint: address, rules_contract: address):
     """
-    @notice A factory over the vault blueprint at `vault_blueprint`.
+    @notice A factory over the vault blueprint at `vault_blueprint`, whose
+            vaults use the `Rules` contract at `rules_contract`.
     @param vault_blueprint An EIP-5202 blueprint of `Vault.vy`'s initcode.
+    @param rules_contract A deployed `Rules.vy`.
     """
     assert vault_blueprint.codesize > 0, "factory: no blueprint"
+    assert rules_contract.codesize > 0, "factory: no rules"
     VAULT_BLUEPRINT = vault_blueprint
+    RULES = rules_contract
 
 
 @external
@@ -72,7 +78,7 @@ def deploy_vault(
     @param limits Slippage, cost, turnover and cooldown limits.
     @param entry_haircut_bps Haircut on single-asset deposits.
     @param venues Venues the keeper may trade on.
-    @param keeper Account given the keeper role (none if empty).
+    @param keeper Account given the keeper and allocator roles (none if empty).
     @param guardian Account given the guardian role (none if empty).
     @param owner The vault's owner once configured.
     @return address The new vault.
@@ -83,7 +89,7 @@ def deploy_vault(
     for config: IVault.AssetConfig in asset_configs:
         basket_assets.append(config.asset)
         targets.append(config.target_bps)
-    vault: address = create_from_blueprint(VAULT_BLUEPRINT, name, symbol, basket_assets)
+    vault: address = create_from_blueprint(VAULT_BLUEPRINT, name, symbol, basket_assets, RULES)
     v: IVault = IVault(vault)
     for config: IVault.AssetConfig in asset_configs:
         extcall v.set_feed(config.asset, config.feed, config.heartbeat, config.min_answer, config.max_answer)
@@ -96,7 +102,7 @@ def deploy_vault(
     for venue: address in venues:
         extcall v.set_venue(venue, True)
     if keeper != empty(address):
-        extcall v.set_role(keeper, constants.ROLE_KEEPER | self._guardian_bit(keeper, guardian))
+        extcall v.set_role(keeper, constants.ROLE_KEEPER | constants.ROLE_ALLOCATOR | self._guardian_bit(keeper, guardian))
     if guardian != empty(address) and guardian != keeper:
         extcall v.set_role(guardian, constants.ROLE_GUARDIAN)
     extcall v.transfer_ownership(owner)

@@ -43,6 +43,7 @@ __all__ = [
     "deploy_factory_venue",
     "deploy_from_spec",
     "deploy_local_market",
+    "deploy_sleeve",
     "deploy_venue",
     "deploy_vault",
     "feed_answer",
@@ -298,9 +299,9 @@ def _address(account) -> str:
 
 
 def deploy_factory(project, sender):
-    """A ``VaultFactory`` over a fresh EIP-5202 blueprint of the vault."""
+    """A ``VaultFactory`` over a fresh EIP-5202 blueprint of the vault and a fresh ``Rules``."""
     blueprint = project.Vault.declare(sender=sender).contract_address
-    return project.VaultFactory.deploy(blueprint, sender=sender)
+    return project.VaultFactory.deploy(blueprint, project.Rules.deploy(sender=sender), sender=sender)
 
 
 def vault_factory(project, sender):
@@ -335,6 +336,18 @@ def deploy_vault(
         sender=sender,
     )
     return project.Vault.at(receipt.events.filter(factory.VaultDeployed)[-1].vault)
+
+
+def deploy_sleeve(project, sender, vault, markets: dict, buffer_bps: int, max_rate_rise_bps: int, max_loss_bps: int):
+    """A ``LendingSleeve`` for ``vault``, attached to it (``sender`` is the vault's owner), with
+    ``markets`` (asset address -> ERC-4626 market) whitelisted at ``buffer_bps`` idle each. The
+    counted rate may rise at most ``max_rate_rise_bps`` per year; a loss above ``max_loss_bps``
+    pauses lending."""
+    sleeve = project.LendingSleeve.deploy(vault, max_rate_rise_bps, max_loss_bps, sender=sender)
+    vault.set_sleeve(sleeve, sender=sender)
+    for asset, market in markets.items():
+        sleeve.set_market(_address(asset), _address(market), buffer_bps, sender=sender)
+    return sleeve
 
 
 def read_deployments(path: str | Path) -> dict:

@@ -48,7 +48,7 @@ class VaultState:
     max_cost_bps: int
     turnover_cap_bps: int
     turnover_period: int
-    turnover_period_start: int
+    turnover_spent_at: int
     turnover_used: int
     venues: list[str] = field(default_factory=list)
     # The vault's ``needs_rebalance()`` answer at this state, when read with it (the lens).
@@ -78,12 +78,10 @@ class VaultState:
         raise KeyError(address)
 
     def turnover_left(self) -> int:
-        """USD value (WAD) the keeper may still trade in this turnover period."""
-        used = self.turnover_used
-        if self.timestamp >= self.turnover_period_start + self.turnover_period:
-            used = 0
+        """USD value (WAD) the keeper may trade now: the cap less what is still counted against
+        it (``turnover_used``, which the lens has already refilled continuously to this block)."""
         cap = self.total_value * self.turnover_cap_bps // 10_000
-        return max(cap - used, 0)
+        return max(cap - self.turnover_used, 0)
 
 
 def read_state(vault, token_at, timestamp: int, venues: list[str] | None, lens) -> VaultState:
@@ -108,7 +106,7 @@ _SCALARS = (
     "max_cost_bps",
     "turnover_cap_bps",
     "turnover_period",
-    "turnover_period_start",
+    "turnover_spent_at",
     "turnover_used",
 )
 

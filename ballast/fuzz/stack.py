@@ -220,6 +220,7 @@ class Deployers:
     lens: object  # LENS_SOURCE: the invariants' and the planner's bulk reads
     views: object  # contracts/periphery/VaultLens.vy: the vault's views and the keeper's state
     factory: object  # contracts/VaultFactory.vy, over a blueprint of the vault under test
+    rules: object  # contracts/Rules.vy: the vaults' shared pure rules
     hostile_venue: object  # contracts/test/HostileVenue.vy: failure injection
     v2_venue: object
     v3_venue: object
@@ -258,6 +259,7 @@ def deployers() -> Deployers:
             boa.loads_partial(LENS_SOURCE, name="Lens"),
             boa.load_partial(str(CONTRACTS / "periphery" / "VaultLens.vy")),
             boa.load_partial(str(CONTRACTS / "VaultFactory.vy")),
+            boa.load_partial(str(CONTRACTS / "Rules.vy")),
             boa.load_partial(str(CONTRACTS / "test" / "HostileVenue.vy")),
             boa.load_partial(str(CONTRACTS / "venues" / "UniswapV2Venue.vy")),
             boa.load_partial(str(CONTRACTS / "venues" / "UniswapV3Venue.vy")),
@@ -439,7 +441,7 @@ class FuzzStack:
                     pools.append(_seed_v3_pool(d, v3_factory, helper, t0, t1, a0, a1, config, i, j))
         # ``AssetParams`` carries the fields of a spec's ``AssetSpec`` that the vault's config needs.
         configs = asset_configs(config, [t.address for t in tokens], [f.address for f in feeds])
-        factory = d.factory.deploy(d.vault.deploy_as_blueprint().address)
+        factory = d.factory.deploy(d.vault.deploy_as_blueprint().address, d.rules.deploy().address)
         venues = [v2.address, v3.address]
         args = ("Ballast Fuzz", "BFUZZ", configs, config.trigger, config.limits, config.entry_haircut_bps, venues)
         vault = d.vault.at(factory.deploy_vault(*args, keeper, guardian, owner))

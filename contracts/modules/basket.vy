@@ -15,14 +15,19 @@
      at most 10 WAD < 2**64; a variance at most 100 * (10 WAD)**2 / WAD = 1e22.
 """
 
+from interfaces import IRules
+from interfaces import IVault
 from contracts.modules import constants
 from contracts.modules import checks
 from contracts.modules import pricing
 from contracts.modules import packing
-from contracts.modules import rules
 
 uses: pricing
 
+
+# @dev The shared pure rules (`contracts/Rules.vy`): the ramp, the trigger and
+#      the volatility update run there, outside the vault's code.
+RULES: public(immutable(address))
 
 # @dev Effective target (WAD) of each asset when the current ramp started.
 ramp_weight: HashMap[address, uint256]
@@ -60,7 +65,8 @@ event Observed:
 
 
 @deploy
-def __init__():
+def __init__(rules_contract: address):
+    RULES = rules_contract
     self._clock = packing._pack(0, packing.LAST_REBALANCE_AT, packing.TIME_BITS, block.timestamp)
 
 
@@ -118,40 +124,27 @@ def _set_targets(
 
 
 @internal
-def _set_trigger(
-    trigger_type: uint256,
-    rebalance_interval: uint256,
-    vol_reference: uint256,
-    vol_alpha_bps: uint256,
-    vol_min_interval: uint256,
-    assets: DynArray[address, constants.MAX_ASSETS],
-):
-    checks._require(trigger_type <= constants.TRIGGER_HYBRID, "basket: bad trigger")
-    checks._require(rebalance_interval > 0, "basket: zero interval")
-    checks._require(vol_reference > 0 and vol_reference <= 10 * constants.WAD, "basket: bad vol reference")
-    checks._require(vol_alpha_bps > 0 and vol_alpha_bps <= constants.MAX_BPS, "basket: bad vol alpha")
-    checks._require(vol_min_interval > 0, "basket: zero vol interval")
-    checks._require(rebalance_interval | vol_min_interval <= packing.MAX_U64, "basket: interval too long")
-    if vol_reference != packing._unpack(self._trigger, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS):
-        # A new reference restarts every estimate at multiplier 1.
+def _set_trigger(trigger: IVault.TriggerConfig, assets: DynArray[address, constants.MAX_ASSETS]):
+    """
+    @dev `Rules.trigger_word` validates and packs. A new volatility
+         reference restarts every estimate at multiplier 1.
+    """
+    word: uint256 = staticcall IRules(RULES).trigger_word(trigger)
+    if trigger.vol_reference != packing._unpack(self._trigger, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS):
         for asset: address in assets:
             self._observation[asset] = packing._pack(
                 self._observation[asset],
                 packing.VARIANCE_AT,
                 packing.VARIANCE_BITS,
-                vol_reference * vol_reference // constants.WAD,
+                trigger.vol_reference * trigger.vol_reference // constants.WAD,
             )
-    trigger: uint256 = packing._pack(0, packing.TRIGGER_TYPE_AT, packing.TRIGGER_TYPE_BITS, trigger_type)
-    trigger = packing._pack(trigger, packing.INTERVAL_AT, packing.INTERVAL_BITS, rebalance_interval)
-    trigger = packing._pack(trigger, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS, vol_reference)
-    trigger = packing._pack(trigger, packing.VOL_ALPHA_AT, packing.BPS_BITS, vol_alpha_bps)
-    self._trigger = packing._pack(trigger, packing.VOL_MIN_INTERVAL_AT, packing.INTERVAL_BITS, vol_min_interval)
+    self._trigger = word
     log TriggerSet(
-        trigger_type=trigger_type,
-        rebalance_interval=rebalance_interval,
-        vol_reference=vol_reference,
-        vol_alpha_bps=vol_alpha_bps,
-        vol_min_interval=vol_min_interval,
+        trigger_type=trigger.trigger_type,
+        rebalance_interval=trigger.rebalance_interval,
+        vol_reference=trigger.vol_reference,
+        vol_alpha_bps=trigger.vol_alpha_bps,
+        vol_min_interval=trigger.vol_min_interval,
     )
 
 
@@ -168,7 +161,7 @@ def _configs(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint25
 @view
 def _targets(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint256, constants.MAX_ASSETS]:
     """
-    @dev Effective target weights (WAD) at this block (`rules._targets`).
+    @dev Effective target weights (WAD) at this block (`Rules.targets`).
          The ramp's start weights are read only while it runs.
     """
     clock: uint256 = self._clock
@@ -176,7 +169,7 @@ def _targets(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint25
     if block.timestamp < packing._unpack(clock, packing.RAMP_END_AT, packing.TIME_BITS):
         for asset: address in assets:
             ramp_weights.append(self.ramp_weight[asset])
-    return rules._targets(clock, self._configs(assets), ramp_weights, block.timestamp)
+    return staticcall IRules(RULES).targets(clock, self._configs(assets), ramp_weights, block.timestamp)
 
 
 @internal
@@ -185,7 +178,7 @@ def _needs_rebalance(
     assets: DynArray[address, constants.MAX_ASSETS], drifts: DynArray[int256, constants.MAX_ASSETS]
 ) -> (bool, String[16]):
     """
-    @dev The trigger rule (`rules._needs_rebalance`). Only the hybrid
+    @dev The trigger rule (`Rules.needs_rebalance`). Only the hybrid
          trigger reads the volatility estimates.
     """
     trigger: uint256 = self._trigger
@@ -193,7 +186,7 @@ def _needs_rebalance(
     if packing._unpack(trigger, packing.TRIGGER_TYPE_AT, packing.TRIGGER_TYPE_BITS) == constants.TRIGGER_HYBRID:
         for asset: address in assets:
             observations.append(self._observation[asset])
-    return rules._needs_rebalance(trigger, self._clock, self._configs(assets), observations, drifts, block.timestamp)
+    return staticcall IRules(RULES).needs_rebalance(trigger, self._clock, self._configs(assets), observations, drifts, block.timestamp)
 
 
 @internal
@@ -203,49 +196,26 @@ def _observe(
     rebalanced: bool,
 ) -> bool:
     """
-    @dev Folds one price observation per asset into the variance EWMA.
-         Skipped (returns False) when the last one is too recent, so that
-         sampling faster cannot inflate the estimate. `rebalanced` also
-         stamps the last rebalance, in the same slot write.
+    @dev Folds one price observation per asset into the variance EWMA
+         (`Rules.observe`). Skipped (returns False) when the last one is
+         too recent. `rebalanced` also stamps the last rebalance, in the
+         same slot write.
     """
     clock: uint256 = self._clock
     if rebalanced:
         clock = packing._pack(clock, packing.LAST_REBALANCE_AT, packing.TIME_BITS, block.timestamp)
-    last: uint256 = packing._unpack(clock, packing.LAST_OBSERVATION_AT, packing.TIME_BITS)
-    trigger: uint256 = self._trigger
-    if last != 0 and block.timestamp < last + packing._unpack(trigger, packing.VOL_MIN_INTERVAL_AT, packing.INTERVAL_BITS):
+    observations: DynArray[uint256, constants.MAX_ASSETS] = []
+    for asset: address in assets:
+        observations.append(self._observation[asset])
+    words: DynArray[uint256, constants.MAX_ASSETS] = []
+    variances: DynArray[uint256, constants.MAX_ASSETS] = []
+    words, variances = staticcall IRules(RULES).observe(observations, prices, clock, self._trigger, block.timestamp)
+    if len(words) == 0:
         if rebalanced:
             self._clock = clock
         return False
-    alpha: uint256 = packing._unpack(trigger, packing.VOL_ALPHA_AT, packing.BPS_BITS)
-    reference: uint256 = packing._unpack(trigger, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS)
-    variances: DynArray[uint256, constants.MAX_ASSETS] = []
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
-        asset: address = assets[i]
-        observation: uint256 = self._observation[asset]
-        previous: uint256 = packing._observed_price(observation)
-        var: uint256 = packing._unpack(observation, packing.VARIANCE_AT, packing.VARIANCE_BITS)
-        if last != 0 and previous != 0:
-            move: uint256 = max(prices[i], previous) - min(prices[i], previous)
-            # Cap one return at 100x so that squaring it cannot overflow.
-            ret: uint256 = min(move * constants.WAD // previous, 100 * constants.WAD)
-            sample: uint256 = ret * ret * constants.SECONDS_PER_YEAR // (block.timestamp - last) // constants.WAD
-            var = (var * (constants.MAX_BPS - alpha) + sample * alpha) // constants.MAX_BPS
-            # Cap at 100x the reference variance: a crash to near zero must not overflow later.
-            var = min(var, 100 * reference * reference // constants.WAD)
-        # A price is an answer below 2**128 times 10**k, k <= 18: while the
-        # mantissa does not fit 128 bits it still ends in a zero, so this is exact.
-        mantissa: uint256 = prices[i]
-        power: uint256 = 0
-        for _: uint256 in range(constants.MAX_DECIMALS):
-            if mantissa >> packing.MANTISSA_BITS == 0:
-                break
-            mantissa //= 10
-            power += 1
-        observation = packing._pack(0, packing.MANTISSA_AT, packing.MANTISSA_BITS, mantissa)
-        observation = packing._pack(observation, packing.POWER_AT, packing.POWER_BITS, power)
-        self._observation[asset] = packing._pack(observation, packing.VARIANCE_AT, packing.VARIANCE_BITS, var)
-        variances.append(var)
+        self._observation[assets[i]] = words[i]
     self._clock = packing._pack(clock, packing.LAST_OBSERVATION_AT, packing.TIME_BITS, block.timestamp)
     log Observed(timestamp=block.timestamp, variances=variances)
     return True

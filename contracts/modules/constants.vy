@@ -39,3 +39,12 @@ TRIGGER_HYBRID: constant(uint256) = 2
 # @dev Role bits of `roles`.
 ROLE_GUARDIAN: constant(uint256) = 1
 ROLE_KEEPER: constant(uint256) = 2
+ROLE_ALLOCATOR: constant(uint256) = 4
+# @dev Gas each attempt of an exit's lent part may spend (`LendingSleeve.pay_exit`):
+#      a market that burns all it is given cannot make the exit run out of gas.
+REDEEM_GAS: constant(uint256) = 1_000_000
+TRANSFER_GAS: constant(uint256) = 200_000
+# @dev Shares in which a lending market's rate is read (assets per 10**18 shares).
+RATE_SHARES: constant(uint256) = 10**18
+# @dev Caps on the sleeve's guards: the counted rate's rise per year, and the loss that pauses lending.
+MAX_RATE_RISE_BPS: constant(uint256) = 100_000

@@ -76,7 +76,7 @@ TURNOVER_PERIOD_AT: constant(uint256) = 88
 COOLDOWN_AT: constant(uint256) = 152
 DURATION_BITS: constant(uint256) = 64
 # turnover
-PERIOD_START_AT: constant(uint256) = 0
+SPENT_AT: constant(uint256) = 0
 USED_AT: constant(uint256) = 64
 USED_BITS: constant(uint256) = 192
 

@@ -13,9 +13,7 @@
 """
 
 from interfaces import IPriceFeed
-from ethereum.ercs import IERC20Detailed
 from contracts.modules import constants
-from contracts.modules import checks
 from contracts.modules import packing
 from contracts.modules import rules
 
@@ -40,23 +38,15 @@ def __init__():
 
 
 @internal
-def _set_feed(asset: address, feed: address, heartbeat: uint256, min_answer: uint256, max_answer: uint256):
+def _set_feed(
+    asset: address, config: uint256, bounds: uint256, feed: address, heartbeat: uint256, min_answer: uint256, max_answer: uint256
+):
     """
-    @dev Validates and stores the feed of `asset`; reads both decimals once.
+    @dev Stores the feed config and bounds words that `Rules.feed_words`
+         validated and packed.
     """
-    checks._require(feed != empty(address), "pricing: zero feed")
-    checks._require(heartbeat > 0 and heartbeat <= convert(max_value(uint32), uint256), "pricing: bad heartbeat")
-    checks._require(max_answer > min_answer and max_answer <= convert(max_value(uint128), uint256), "pricing: bad bounds")
-    feed_decimals: uint256 = convert(staticcall IPriceFeed(feed).decimals(), uint256)
-    token_decimals: uint256 = convert(staticcall IERC20Detailed(asset).decimals(), uint256)
-    checks._require(feed_decimals <= constants.MAX_DECIMALS, "pricing: feed decimals")
-    checks._require(token_decimals <= constants.MAX_DECIMALS, "pricing: token decimals")
-    config: uint256 = packing._pack(self.feed_config[asset], packing.FEED_AT, packing.FEED_BITS, convert(feed, uint256))
-    config = packing._pack(config, packing.HEARTBEAT_AT, packing.HEARTBEAT_BITS, heartbeat)
-    config = packing._pack(config, packing.FEED_DECIMALS_AT, packing.DECIMALS_BITS, feed_decimals)
-    self.feed_config[asset] = packing._pack(config, packing.TOKEN_DECIMALS_AT, packing.DECIMALS_BITS, token_decimals)
-    bounds: uint256 = packing._pack(0, packing.MIN_ANSWER_AT, packing.ANSWER_BITS, min_answer)
-    self.feed_bounds[asset] = packing._pack(bounds, packing.MAX_ANSWER_AT, packing.ANSWER_BITS, max_answer)
+    self.feed_config[asset] = config
+    self.feed_bounds[asset] = bounds
     log FeedSet(asset=asset, feed=feed, heartbeat=heartbeat, min_answer=min_answer, max_answer=max_answer)
 
 

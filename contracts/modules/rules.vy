@@ -145,6 +145,101 @@ def _needs_rebalance(
 
 @internal
 @pure
+def _observe(
+    observations: DynArray[uint256, constants.MAX_ASSETS],
+    prices: DynArray[uint256, constants.MAX_ASSETS],
+    clock: uint256,
+    trigger: uint256,
+    now: uint256,
+) -> (DynArray[uint256, constants.MAX_ASSETS], DynArray[uint256, constants.MAX_ASSETS]):
+    """
+    @dev Folds one price observation per asset into the variance EWMA and
+         returns the new observation words and variances. Returns nothing
+         when the last observation is closer than `vol_min_interval`, so
+         that sampling faster cannot inflate the estimate.
+    """
+    words: DynArray[uint256, constants.MAX_ASSETS] = []
+    variances: DynArray[uint256, constants.MAX_ASSETS] = []
+    last: uint256 = packing._unpack(clock, packing.LAST_OBSERVATION_AT, packing.TIME_BITS)
+    if last != 0 and now < last + packing._unpack(trigger, packing.VOL_MIN_INTERVAL_AT, packing.INTERVAL_BITS):
+        return words, variances
+    alpha: uint256 = packing._unpack(trigger, packing.VOL_ALPHA_AT, packing.BPS_BITS)
+    reference: uint256 = packing._unpack(trigger, packing.VOL_REFERENCE_AT, packing.VOL_REFERENCE_BITS)
+    for i: uint256 in range(len(prices), bound=constants.MAX_ASSETS):
+        observation: uint256 = observations[i]
+        previous: uint256 = packing._observed_price(observation)
+        var: uint256 = packing._unpack(observation, packing.VARIANCE_AT, packing.VARIANCE_BITS)
+        if last != 0 and previous != 0:
+            move: uint256 = max(prices[i], previous) - min(prices[i], previous)
+            # Cap one return at 100x so that squaring it cannot overflow.
+            ret: uint256 = min(move * constants.WAD // previous, 100 * constants.WAD)
+            sample: uint256 = ret * ret * constants.SECONDS_PER_YEAR // (now - last) // constants.WAD
+            var = (var * (constants.MAX_BPS - alpha) + sample * alpha) // constants.MAX_BPS
+            # Cap at 100x the reference variance: a crash to near zero must not overflow later.
+            var = min(var, 100 * reference * reference // constants.WAD)
+        # A price is an answer below 2**128 times 10**k, k <= 18: while the
+        # mantissa does not fit 128 bits it still ends in a zero, so this is exact.
+        mantissa: uint256 = prices[i]
+        power: uint256 = 0
+        for _: uint256 in range(constants.MAX_DECIMALS):
+            if mantissa >> packing.MANTISSA_BITS == 0:
+                break
+            mantissa //= 10
+            power += 1
+        word: uint256 = packing._pack(0, packing.MANTISSA_AT, packing.MANTISSA_BITS, mantissa)
+        word = packing._pack(word, packing.POWER_AT, packing.POWER_BITS, power)
+        words.append(packing._pack(word, packing.VARIANCE_AT, packing.VARIANCE_BITS, var))
+        variances.append(var)
+    return words, variances
+
+
+@internal
+@pure
+def _check_drifts(
+    drifts_before: DynArray[int256, constants.MAX_ASSETS],
+    drifts_after: DynArray[int256, constants.MAX_ASSETS],
+    configs: DynArray[uint256, constants.MAX_ASSETS],
+    tolerance: uint256,
+) -> (uint256, uint256):
+    """
+    @dev A rebalance's drift rules: no asset's drift grown by more than
+         `tolerance`, none pushed past its band on the other side, and the
+         total drift lowered. Returns the total drift before and after.
+    """
+    total_before: uint256 = 0
+    total_after: uint256 = 0
+    for i: uint256 in range(len(drifts_before), bound=constants.MAX_ASSETS):
+        before: uint256 = convert(abs(drifts_before[i]), uint256)
+        after: uint256 = convert(abs(drifts_after[i]), uint256)
+        assert after <= before + tolerance, "vault: drift grew"
+        band: int256 = convert(packing._unpack(configs[i], packing.BAND_AT, packing.BPS_BITS) * constants.BPS_TO_WAD, int256)
+        crossed: bool = (drifts_before[i] > 0 and drifts_after[i] < -band) or (drifts_before[i] < 0 and drifts_after[i] > band)
+        assert not crossed, "vault: overshoot"
+        total_before += before
+        total_after += after
+    assert total_after < total_before, "vault: drift not reduced"
+    return total_before, total_after
+
+
+@internal
+@pure
+def _turnover_used(turnover: uint256, status: uint256, vault_value: uint256, now: uint256) -> uint256:
+    """
+    @dev Value (USD, WAD) still counted against the turnover cap at `now`: the
+         last spend's total, less a refill of `turnover_cap_bps` of
+         `vault_value` per `turnover_period` since (rounded down). Any
+         interval of length d can trade at most cap * (1 + d / period), so no
+         window boundary lets a keeper spend twice the cap at once.
+    """
+    used: uint256 = packing._unpack(turnover, packing.USED_AT, packing.USED_BITS)
+    elapsed: uint256 = now - packing._unpack(turnover, packing.SPENT_AT, packing.TIME_BITS)
+    cap: uint256 = packing._unpack(status, packing.TURNOVER_CAP_AT, packing.TURNOVER_CAP_BITS)
+    period: uint256 = packing._unpack(status, packing.TURNOVER_PERIOD_AT, packing.DURATION_BITS)
+    return used - min(used, vault_value * cap * elapsed // (period * constants.MAX_BPS))
+
+
+@internal
+@pure
 def _exceeds(drift: int256, band_bps: uint256) -> bool:
     return convert(abs(drift), uint256) > band_bps * constants.BPS_TO_WAD
 

@@ -17,6 +17,7 @@
 """
 
 from interfaces import IVault
+from interfaces import ISleeve
 from contracts.modules import constants
 from contracts.modules import packing
 from contracts.modules import rules
@@ -30,7 +31,9 @@ struct AssetView:
     # Empty when the token's `symbol()` is not an ABI string of at most 32 bytes.
     symbol: String[32]
     decimals: uint256
+    # Idle plus lent, as the vault's rules count it.
     balance: uint256
+    lent: uint256
     price: uint256
     target: uint256
     band_bps: uint256
@@ -50,7 +53,7 @@ struct VaultView:
     max_cost_bps: uint256
     turnover_cap_bps: uint256
     turnover_period: uint256
-    turnover_period_start: uint256
+    turnover_spent_at: uint256
     turnover_used: uint256
     due: bool
     reason: String[16]
@@ -71,8 +74,13 @@ def snapshot(vault: address) -> VaultView:
             rebalance is due (with the trigger's reason).
     """
     state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    lent: DynArray[uint256, constants.MAX_ASSETS] = self._lent(vault, state)
+    state = self._with_lent(state, lent)
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices(vault, state)
     targets: DynArray[uint256, constants.MAX_ASSETS] = self._targets(state)
+    value: uint256 = 0
+    weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    value, weights = self._weights(state, prices)
     views: DynArray[AssetView, constants.MAX_ASSETS] = []
     for i: uint256 in range(len(state.assets), bound=constants.MAX_ASSETS):
         a: IVault.AssetState = state.assets[i]
@@ -82,6 +90,7 @@ def snapshot(vault: address) -> VaultView:
                 symbol=self._symbol(a.asset),
                 decimals=packing._unpack(a.feed_config, packing.TOKEN_DECIMALS_AT, packing.DECIMALS_BITS),
                 balance=a.balance,
+                lent=lent[i],
                 price=prices[i],
                 target=targets[i],
                 band_bps=packing._unpack(a.feed_config, packing.BAND_AT, packing.BPS_BITS),
@@ -104,8 +113,8 @@ def snapshot(vault: address) -> VaultView:
         max_cost_bps=packing._unpack(state.status, packing.COST_AT, packing.BPS_BITS),
         turnover_cap_bps=packing._unpack(state.status, packing.TURNOVER_CAP_AT, packing.TURNOVER_CAP_BITS),
         turnover_period=packing._unpack(state.status, packing.TURNOVER_PERIOD_AT, packing.DURATION_BITS),
-        turnover_period_start=packing._unpack(state.turnover, packing.PERIOD_START_AT, packing.TIME_BITS),
-        turnover_used=packing._unpack(state.turnover, packing.USED_AT, packing.USED_BITS),
+        turnover_spent_at=packing._unpack(state.turnover, packing.SPENT_AT, packing.TIME_BITS),
+        turnover_used=rules._turnover_used(state.turnover, state.status, value, block.timestamp),
         due=due,
         reason=reason,
         block_number=block.number,
@@ -120,9 +129,9 @@ def snapshot(vault: address) -> VaultView:
 @external
 def total_value(vault: address) -> uint256:
     """
-    @notice Oracle value of `vault`'s tracked balances in USD (WAD), rounded down.
+    @notice Oracle value of `vault`'s holdings (idle plus lent) in USD (WAD), rounded down.
     """
-    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    state: IVault.VaultState = self._holdings(vault)
     total: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
     total, weights = self._weights(state, self._prices(vault, state))
@@ -144,7 +153,7 @@ def current_weights(vault: address) -> DynArray[uint256, constants.MAX_ASSETS]:
     """
     @notice Oracle-valued weights of `vault`'s holdings (WAD), rounded down.
     """
-    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    state: IVault.VaultState = self._holdings(vault)
     total: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
     total, weights = self._weights(state, self._prices(vault, state))
@@ -157,7 +166,7 @@ def drifts(vault: address) -> DynArray[int256, constants.MAX_ASSETS]:
     """
     @notice Current weight minus target weight of every asset of `vault` (WAD, signed).
     """
-    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    state: IVault.VaultState = self._holdings(vault)
     return self._drifts(state, self._prices(vault, state))
 
 
@@ -167,7 +176,7 @@ def max_drift(vault: address) -> uint256:
     """
     @notice Largest |drift| across `vault`'s basket (WAD).
     """
-    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    state: IVault.VaultState = self._holdings(vault)
     largest: uint256 = 0
     drifts: DynArray[int256, constants.MAX_ASSETS] = self._drifts(state, self._prices(vault, state))
     for drift: int256 in drifts:
@@ -184,7 +193,7 @@ def needs_rebalance(vault: address) -> (bool, String[16]):
             while paused, shut down or empty. The vault's `rebalance`
             applies the same rule.
     """
-    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    state: IVault.VaultState = self._holdings(vault)
     return self._needs_rebalance(state, self._prices(vault, state))
 
 
@@ -241,7 +250,7 @@ def preview_join(vault: address, shares: uint256) -> DynArray[uint256, constants
     @notice Amounts `vault.join(shares, ...)` would take now (rounded up).
             Zero for an empty vault, whose first join sets its own amounts.
     """
-    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    state: IVault.VaultState = self._holdings(vault)
     if state.total_supply == 0:
         return rules._exit_amounts(0, self._balances(state), 0)  # one zero per asset
     return rules._join_amounts(shares, self._balances(state), state.total_supply)
@@ -253,7 +262,7 @@ def preview_deposit(vault: address, asset: address, amount: uint256) -> uint256:
     """
     @notice Shares `vault.deposit(asset, amount, ...)` would mint now (rounded down).
     """
-    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    state: IVault.VaultState = self._holdings(vault)
     config: uint256 = self._asset(state, asset).feed_config
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices(vault, state)
     total: uint256 = 0
@@ -272,10 +281,40 @@ def preview_deposit(vault: address, asset: address, amount: uint256) -> uint256:
 @external
 def preview_exit(vault: address, shares: uint256) -> DynArray[uint256, constants.MAX_ASSETS]:
     """
-    @notice Amounts `vault.exit(shares, ...)` would send now (rounded down).
+    @notice Idle amounts `vault.exit(shares, ...)` would send now (rounded
+            down); the lent part is `preview_exit_lent`.
     """
     state: IVault.VaultState = staticcall IVault(vault).raw_state()
     return rules._exit_amounts(shares, self._balances(state), state.total_supply)
+
+
+@view
+@external
+def preview_exit_lent(vault: address, shares: uint256) -> DynArray[uint256, constants.MAX_ASSETS]:
+    """
+    @notice Market shares of each asset's lending market that an exit of
+            `shares` takes from the sleeve now (rounded down): redeemed into
+            the asset when the market can pay them, else delivered as they are.
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    sleeve: address = staticcall IVault(vault).sleeve()
+    held: DynArray[uint256, constants.MAX_ASSETS] = []
+    for a: IVault.AssetState in state.assets:
+        if sleeve == empty(address):
+            held.append(0)
+        else:
+            held.append(staticcall ISleeve(sleeve).market_shares(a.asset))
+    return rules._exit_amounts(shares, held, state.total_supply)
+
+
+@view
+@external
+def lent(vault: address) -> DynArray[uint256, constants.MAX_ASSETS]:
+    """
+    @notice What `vault` has lent of each asset (base units, the sleeve's
+            guarded rate, rounded up); zeros without a sleeve.
+    """
+    return self._lent(vault, staticcall IVault(vault).raw_state())
 
 
 # ---------------------------------------------------------------- flags, limits, clocks
@@ -355,20 +394,25 @@ def cooldown(vault: address) -> uint256:
 
 @view
 @external
-def turnover_period_start(vault: address) -> uint256:
+def turnover_spent_at(vault: address) -> uint256:
     """
-    @notice Start of `vault`'s current turnover period.
+    @notice Time of `vault`'s last turnover spend (its deployment at first).
     """
-    return packing._unpack((staticcall IVault(vault).raw_state()).turnover, packing.PERIOD_START_AT, packing.TIME_BITS)
+    return packing._unpack((staticcall IVault(vault).raw_state()).turnover, packing.SPENT_AT, packing.TIME_BITS)
 
 
 @view
 @external
 def turnover_used(vault: address) -> uint256:
     """
-    @notice USD value (WAD) `vault` traded in its current turnover period.
+    @notice USD value (WAD) still counted against `vault`'s turnover cap now:
+            what it traded, less the continuous refill since (`rules._turnover_used`).
     """
-    return packing._unpack((staticcall IVault(vault).raw_state()).turnover, packing.USED_AT, packing.USED_BITS)
+    state: IVault.VaultState = self._holdings(vault)
+    value: uint256 = 0
+    weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    value, weights = self._weights(state, self._prices(vault, state))
+    return rules._turnover_used(state.turnover, state.status, value, block.timestamp)
 
 
 @view
@@ -474,6 +518,35 @@ def _prices(vault: address, state: IVault.VaultState) -> DynArray[uint256, const
     for a: IVault.AssetState in state.assets:
         prices.append(staticcall IVault(vault).price(a.asset))
     return prices
+
+
+@view
+@internal
+def _lent(vault: address, state: IVault.VaultState) -> DynArray[uint256, constants.MAX_ASSETS]:
+    sleeve: address = staticcall IVault(vault).sleeve()
+    if sleeve != empty(address):
+        return staticcall ISleeve(sleeve).lent_assets()
+    return rules._exit_amounts(0, self._balances(state), 0)  # one zero per asset
+
+
+@pure
+@internal
+def _with_lent(state: IVault.VaultState, lent: DynArray[uint256, constants.MAX_ASSETS]) -> IVault.VaultState:
+    holdings: IVault.VaultState = state
+    for i: uint256 in range(len(state.assets), bound=constants.MAX_ASSETS):
+        holdings.assets[i].balance += lent[i]
+    return holdings
+
+
+@view
+@internal
+def _holdings(vault: address) -> IVault.VaultState:
+    """
+    @dev The vault's raw state with each balance its holding: idle plus
+         lent, as the vault's weights, drift, trigger and entries count it.
+    """
+    state: IVault.VaultState = staticcall IVault(vault).raw_state()
+    return self._with_lent(state, self._lent(vault, state))
 
 
 @pure

@@ -12,6 +12,7 @@ from ballast.constants import (
     MAX_ENTRY_HAIRCUT_BPS,
     MAX_SLIPPAGE_BPS,
     MIN_RAMP_DURATION,
+    ROLE_ALLOCATOR,
     ROLE_GUARDIAN,
     ROLE_KEEPER,
     TRIGGER_CALENDAR,
@@ -67,22 +68,22 @@ def test_constructor__valid__sets_everything(lens, stack, owner):
 
 def test_constructor__one_asset__reverts_too_few_assets(stack, project, owner):
     with ape.reverts("vault: too few assets"):
-        project.Vault.deploy("One", "ONE", [stack.tokens[0]], sender=owner)
+        project.Vault.deploy("One", "ONE", [stack.tokens[0]], stack.vault.RULES(), sender=owner)
 
 
 def test_constructor__duplicate_asset__reverts(stack, project, owner):
     tokens = [stack.tokens[0], stack.tokens[1], stack.tokens[0]]
     with ape.reverts("vault: duplicate asset"):
-        project.Vault.deploy("Dup", "DUP", tokens, sender=owner)
+        project.Vault.deploy("Dup", "DUP", tokens, stack.vault.RULES(), sender=owner)
 
 
 def test_constructor__zero_asset__reverts_zero_address(stack, project, owner):
     with ape.reverts("vault: zero address"):
-        project.Vault.deploy("Zero", "ZERO", [stack.tokens[0], ZERO_ADDRESS], sender=owner)
+        project.Vault.deploy("Zero", "ZERO", [stack.tokens[0], ZERO_ADDRESS], stack.vault.RULES(), sender=owner)
 
 
 def test_constructor__unconfigured__refuses_priced_entries_until_feeds_are_set(stack, project, owner, alice):
-    vault = project.Vault.deploy("Bare", "BARE", stack.tokens, sender=owner)
+    vault = project.Vault.deploy("Bare", "BARE", stack.tokens, stack.vault.RULES(), sender=owner)
     assert vault.owner() == owner.address and list(vault.get_assets()) == [t.address for t in stack.tokens]
     stack.fund(alice, [10**6] * len(stack.tokens))
     with ape.reverts("pricing: no feed"):
@@ -90,7 +91,7 @@ def test_constructor__unconfigured__refuses_priced_entries_until_feeds_are_set(s
 
 
 def test_set_target_weights__empty_vault__may_take_effect_at_once(stack, project, owner, lens):
-    vault = project.Vault.deploy("Bare", "BARE", stack.tokens, sender=owner)
+    vault = project.Vault.deploy("Bare", "BARE", stack.tokens, stack.vault.RULES(), sender=owner)
     vault.set_target_weights(NEW_WEIGHTS, 0, sender=owner)
     assert list(lens.target_weights(vault)) == [w * BPS_TO_WAD for w in NEW_WEIGHTS]
 
@@ -98,7 +99,9 @@ def test_set_target_weights__empty_vault__may_take_effect_at_once(stack, project
 # ---------------------------------------------------------------- set_role
 
 
-@pytest.mark.parametrize("roles", [0, ROLE_GUARDIAN, ROLE_KEEPER, ROLE_GUARDIAN | ROLE_KEEPER])
+@pytest.mark.parametrize(
+    "roles", [0, ROLE_GUARDIAN, ROLE_KEEPER, ROLE_ALLOCATOR, ROLE_GUARDIAN | ROLE_KEEPER | ROLE_ALLOCATOR]
+)
 def test_set_role__owner__stores_and_emits(stack, owner, alice, roles):
     tx = stack.vault.set_role(alice, roles, sender=owner)
     assert stack.vault.roles(alice) == roles
@@ -119,7 +122,7 @@ def test_set_role__zero_address__reverts(stack, owner):
 
 def test_set_role__unknown_bit__reverts_bad_roles(stack, owner, alice):
     with ape.reverts("vault: bad roles"):
-        stack.vault.set_role(alice, (ROLE_GUARDIAN | ROLE_KEEPER) + 1, sender=owner)
+        stack.vault.set_role(alice, (ROLE_GUARDIAN | ROLE_KEEPER | ROLE_ALLOCATOR) + 1, sender=owner)
 
 
 def test_set_role__revoked_keeper__cannot_rebalance(stack, owner, keeper):

@@ -41,7 +41,7 @@ WORDS = {
         ("TURNOVER_PERIOD_AT", "DURATION_BITS"),
         ("COOLDOWN_AT", "DURATION_BITS"),
     ],
-    "turnover": [("PERIOD_START_AT", "TIME_BITS"), ("USED_AT", "USED_BITS")],
+    "turnover": [("SPENT_AT", "TIME_BITS"), ("USED_AT", "USED_BITS")],
 }
 FIELDS = [(word, PACKING[at], PACKING[bits]) for word, fields in WORDS.items() for at, bits in fields]
 

@@ -38,7 +38,7 @@ def make_state(values_usd, targets_bps=(5_000, 3_000, 2_000), bands=(300, 300, 3
         max_cost_bps=100,
         turnover_cap_bps=10_000,
         turnover_period=86_400,
-        turnover_period_start=0,
+        turnover_spent_at=0,
         turnover_used=0,
     )
 

@@ -399,16 +399,24 @@ def test_rebalance__turnover_cap_tiny__reverts(drifted, owner, keeper):
         vault.rebalance([good_trade(drifted)], sender=keeper)
 
 
-def test_rebalance__turnover_used_up_then_new_period__allowed_again(lens, drifted, owner, keeper, chain):
+def test_rebalance__turnover_used_up__refills_continuously_not_at_a_boundary(lens, drifted, owner, keeper, chain):
+    """The allowance refills at the cap per period: a second $30k trade under a $35k cap needs
+    25/35 of a period since the first. Half a period is not enough (a fixed window would have
+    reset at its boundary and let both through within seconds); 0.8 of a period is."""
     vault = drifted.vault
     value = lens.total_value(vault)
-    # A cap just above one $30k trade: the first fits, a second in the same period does not.
     cap_bps = 35_000 * WAD * MAX_BPS // value + 1
     vault.set_limits(drifted.limits(turnover_cap_bps=cap_bps, cooldown=0), sender=owner)
     vault.rebalance([trade(drifted, WBTC, 0, usd=30_000)], sender=keeper)
+    spent_at, period = lens.turnover_spent_at(vault), lens.turnover_period(vault)
+    assert lens.turnover_used(vault) == pytest.approx(30_000 * WAD, rel=1e-3)
     with ape.reverts("vault: turnover cap"):
         vault.rebalance([trade(drifted, WBTC, 0, usd=30_000)], sender=keeper)
-    refresh_feeds_then_mine(drifted, chain, lens.turnover_period_start(vault) + lens.turnover_period(vault))
+    refresh_feeds_then_mine(drifted, chain, spent_at + period // 2)
+    assert lens.turnover_used(vault) == pytest.approx(30_000 * WAD - value * cap_bps // MAX_BPS // 2, rel=1e-2)
+    with ape.reverts("vault: turnover cap"):
+        vault.rebalance([trade(drifted, WBTC, 0, usd=30_000)], sender=keeper)
+    refresh_feeds_then_mine(drifted, chain, spent_at + period * 8 // 10)
     vault.rebalance([trade(drifted, WBTC, 0, usd=30_000)], sender=keeper)
 
 
