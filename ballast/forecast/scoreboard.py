@@ -123,7 +123,7 @@ class Guarded:
     @property
     def name(self) -> str:
         """Label in tables."""
-        return f"{self.model.name} | EWMA guard"
+        return f"{self.model.name}+guard"
 
     def forecast_path(self, returns: FloatArray, horizon: int, warmup: int) -> FloatArray:
         """Committed forecasts, shape (T + 1, P) (the :class:`Forecaster` interface)."""
