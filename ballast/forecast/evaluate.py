@@ -371,6 +371,7 @@ def policy_table(
     band_bps: float = 300.0,
     config: BacktestConfig | None = None,
     seed: int = 0,
+    other_bands_bps: Sequence[float] = (150.0, 200.0, 500.0),
 ) -> list[PolicyRow]:
     """Runs the fixed band and each forecast-driven hybrid over the test window(s).
 
@@ -378,7 +379,8 @@ def policy_table(
     band 3x, checked every :data:`HORIZON` days) takes its vol from the
     forecast committed at each step; ``vol_reference`` is the mean annualised
     volatility of the risky assets over the warm-up window (known before the
-    test starts).
+    test starts). ``other_bands_bps`` adds fixed bands for comparison at
+    about the hybrid's tracking error.
     """
     r = data.returns
     risky = [i for i in range(r.shape[2]) if np.mean(r[: data.warmup, :, i] ** 2) > 1e-10]
@@ -394,6 +396,9 @@ def policy_table(
     fixed = Policy(f"threshold {band_bps:g}bp", "threshold", bands_bps=band_bps, outer_bands_bps=band_bps)
     hybrid = Policy("hybrid", "hybrid", interval=HORIZON * DAY, bands_bps=band_bps, outer_bands_bps=3 * band_bps)
     stats = {fixed.name: path_stats(simulate(fixed, prices, config), ideal, config, DAY)}
+    for band in other_bands_bps:
+        other = Policy(f"threshold {band:g}bp", "threshold", bands_bps=band, outer_bands_bps=band)
+        stats[other.name] = path_stats(simulate(other, prices, config), ideal, config, DAY)
     for label in POLICY_FORECASTS:
         vols = np.sqrt(_cut(forecasts.paths[label], data, test, segments) * periods)
         name = f"hybrid, {label}"

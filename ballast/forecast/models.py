@@ -16,7 +16,8 @@ steps ``k + 1 .. k + horizon``, *committed at step k*, so it may use
 * :class:`HAR`: HAR-RV (Corsi 2009) on squared daily returns as the realised
   variance proxy: OLS of the next ``horizon`` steps' mean squared return on
   its daily, weekly (5) and monthly (22) averages, refitted every
-  ``refit_every`` steps on targets already observed.
+  ``refit_every`` steps on targets already observed; a forecast is floored at
+  the smallest target of its fitting sample (a linear fit can go negative).
 """
 
 from __future__ import annotations
@@ -220,7 +221,8 @@ class HAR:
             rows = slice(first, start - horizon + 1)  # targets fully observed by step `start`
             for p in range(paths):
                 coef, *_ = np.linalg.lstsq(features[rows, p], target[rows, p], rcond=None)
-                out[start:end, p] = features[start:end, p] @ coef
+                floor = np.min(target[rows, p])  # a linear fit can go negative: no lower than any target seen
+                out[start:end, p] = np.maximum(features[start:end, p] @ coef, floor)
         return np.maximum(out, VARIANCE_FLOOR)
 
     def _features(self, squared: FloatArray) -> FloatArray:
