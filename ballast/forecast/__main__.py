@@ -30,6 +30,7 @@ from ballast.forecast.evaluate import (
     regime_set,
     run_forecasts,
     scoreboard,
+    write_switches,
 )
 from ballast.forecast.scoreboard import commit_steps
 
@@ -103,7 +104,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         print()
         rows = policy_table(data, forecasts, args.test, segments, args.band_bps, seed=args.seed)
         print(format_policies(rows, f"Walk-forward: {data.name}, {what}"))
-        print(f"({time.perf_counter() - t0:.0f} s; forecasting {fit_seconds})")
+        switches = write_switches(data, forecasts, args.out / f"switches_{kind}.csv")
+        print(f"({time.perf_counter() - t0:.0f} s; forecasting {fit_seconds}; guard switches in {switches})")
     return 0
 
 

@@ -22,6 +22,7 @@ test window), and the real history itself cut into consecutive test segments.
 
 from __future__ import annotations
 
+import csv
 import math
 import time
 from collections.abc import Sequence
@@ -454,3 +455,19 @@ def format_policies(rows: Sequence[PolicyRow], title: str) -> str:
 def load_history(path: str | Path) -> PriceHistory:
     """Loads a price CSV (``ballast.backtest.load_csv``)."""
     return load_csv(path)
+
+
+def write_switches(data: DataSet, forecasts: Forecasts, path: str | Path) -> Path:
+    """Writes every guard switch as CSV: model, step, path, asset, committed forecaster, trailing QLIKEs."""
+    n = data.prices.shape[2]
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["guard", "step", "path", "asset", "commits", "model_qlike", "ewma_qlike"])
+        for label, run in forecasts.guards.items():
+            for sw in run.switches:
+                path_index, asset = divmod(sw.series, n)
+                row = [label, sw.step, path_index, data.names[asset], sw.to, f"{sw.model_qlike:.6g}"]
+                writer.writerow([*row, f"{sw.ewma_qlike:.6g}"])
+    return out
