@@ -42,7 +42,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         description="Score volatility forecasts walk-forward and test a forecast-driven band scale.",
         formatter_class=_HelpFormatter,
     )
-    parser.add_argument("--paths", type=int, default=60, help="paths of the bootstrap and regime data sets")
+    parser.add_argument("--paths", type=int, default=100, help="paths of the bootstrap and regime data sets")
     parser.add_argument("--warmup", type=int, default=500, help="steps seen before the first forecast")
     parser.add_argument("--test", type=int, default=365, help="test window, steps (history: segment length)")
     parser.add_argument("--csv", type=Path, help="real history (date,<asset>,...); default: arch's data")
