@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ballast.backtest import _HelpFormatter
+from ballast.backtest import _HelpFormatter, load_csv
 from ballast.checks import require_file, require_folder_for, require_range
 from ballast.forecast.evaluate import (
     HORIZON,
@@ -24,7 +24,6 @@ from ballast.forecast.evaluate import (
     format_policies,
     format_scoreboard,
     history_segments,
-    load_history,
     policy_table,
     real_history_csv,
     regime_set,
@@ -71,7 +70,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     if args.log_switches:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     csv_path = args.csv or real_history_csv(args.out / "history.csv")
-    history = load_history(csv_path)
+    history = load_csv(csv_path)
     forecasters = default_forecasters(args.refit_every)
     wanted = args.only or ["bootstrap", "regime", "history"]
     print(

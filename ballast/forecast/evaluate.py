@@ -42,7 +42,6 @@ from ballast.backtest import (
     _factor,
     _prices_from_log_returns,
     ideal_values,
-    load_csv,
     path_stats,
     simulate,
 )
@@ -54,6 +53,8 @@ from ballast.forecast.scoreboard import GuardedRun, apply_guard, commit_steps, q
 HORIZON = 7
 #: The vault's EWMA weight in specs/*.yaml (``vol_alpha_bps: 2000``), i.e. lambda 0.8.
 VAULT_ALPHA_BPS = 2_000
+#: Warm-up volatility below which an asset counts as the stablecoin: not scored, not in vol_reference.
+RISKY_VOL = 0.10
 
 
 # ---------------------------------------------------------------- data sets
@@ -184,6 +185,12 @@ def history_segments(history: PriceHistory, warmup: int, test: int) -> tuple[Dat
     return DataSet("real history", prices, warmup, history.names), segments
 
 
+def risky_assets(data: DataSet) -> list[int]:
+    """Assets whose annualised volatility over the warm-up is at least :data:`RISKY_VOL` (not the stablecoin)."""
+    variance = np.mean(data.returns[: data.warmup] ** 2, axis=(0, 1)) * SECONDS_PER_YEAR / DAY
+    return [i for i, v in enumerate(variance) if math.sqrt(v) >= RISKY_VOL]
+
+
 # ---------------------------------------------------------------- forecasts
 
 
@@ -276,7 +283,7 @@ def scoreboard(
     """
     r = data.returns
     steps, paths, n = r.shape
-    risky = [i for i in range(n) if np.mean(r[: data.warmup, :, i] ** 2) > 1e-10]
+    risky = risky_assets(data)
     commits = commit_steps(steps, horizon, data.warmup)
     rv = realised(r.reshape(steps, paths * n), commits, horizon).reshape(len(commits), paths, n)[:, :, risky]
     rng = np.random.default_rng(seed)
@@ -379,12 +386,12 @@ def policy_table(
     The hybrid (band ``band_bps`` x clamp(vol / vol_reference, 0.5, 3), outer
     band 3x, checked every :data:`HORIZON` days) takes its vol from the
     forecast committed at each step; ``vol_reference`` is the mean annualised
-    volatility of the risky assets over the warm-up window (known before the
+    volatility of the risky assets (:func:`risky_assets`) over the warm-up window (known before the
     test starts). ``other_bands_bps`` adds fixed bands for comparison at
     about the hybrid's tracking error.
     """
     r = data.returns
-    risky = [i for i in range(r.shape[2]) if np.mean(r[: data.warmup, :, i] ** 2) > 1e-10]
+    risky = risky_assets(data)
     periods = SECONDS_PER_YEAR / DAY
     vol_reference = float(np.sqrt(np.mean(r[: data.warmup, :, risky] ** 2, axis=(0, 1)) * periods).mean())
     base = config or BacktestConfig()
@@ -450,11 +457,6 @@ def format_policies(rows: Sequence[PolicyRow], title: str) -> str:
             f"| {cell(row.cost_vs_vault, '.2f')} | {cell(te, '.2f')} | {cell(dte, '+.2f')} | {row.rebalances:.1f} |"
         )
     return "\n".join(lines)
-
-
-def load_history(path: str | Path) -> PriceHistory:
-    """Loads a price CSV (``ballast.backtest.load_csv``)."""
-    return load_csv(path)
 
 
 def write_switches(data: DataSet, forecasts: Forecasts, path: str | Path) -> Path:
