@@ -6,7 +6,7 @@ on-chain EWMA and takes no volatility number from a keeper (TECH_SPEC.md,
 """
 
 from ballast.forecast.models import EWMA, GARCH, HAR, Forecaster, fit_garch, garch_horizon_mean, leaks
-from ballast.forecast.scoreboard import Guarded, GuardedRun, Switch, apply_guard, qlike, score, sq_log_error
+from ballast.forecast.scoreboard import Guarded, GuardedRun, Switch, apply_guard, qlike, sq_log_error
 
 __all__ = [
     "EWMA",
@@ -21,6 +21,5 @@ __all__ = [
     "garch_horizon_mean",
     "leaks",
     "qlike",
-    "score",
     "sq_log_error",
 ]

@@ -29,12 +29,10 @@ __all__ = [
     "Guarded",
     "apply_guard",
     "GuardedRun",
-    "Scores",
     "Switch",
     "commit_steps",
     "qlike",
     "realised",
-    "score",
     "sq_log_error",
 ]
 
@@ -62,22 +60,6 @@ def realised(returns: FloatArray, commits: NDArray[np.int64], horizon: int) -> F
     r = _as_2d(returns)
     index = commits[:, None] + np.arange(horizon)[None, :]
     return (r[index] ** 2).mean(axis=1)
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Per-window losses of one forecast path, each shape (commits, P)."""
-
-    qlike: FloatArray
-    sq_log: FloatArray
-
-
-def score(forecast: FloatArray, returns: FloatArray, horizon: int, warmup: int) -> Scores:
-    """Scores a forecast path (T + 1, P) at its commit steps against what happened after."""
-    commits = commit_steps(_as_2d(returns).shape[0], horizon, warmup)
-    rv = realised(returns, commits, horizon)
-    committed = forecast[commits]
-    return Scores(qlike(rv, committed), sq_log_error(rv, committed))
 
 
 @dataclass(frozen=True)
