@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             if segments < 2:
                 parser.error(f"the history has {segments} test segment(s) after the warm-up; need 2")
             commits = commit_steps(data.returns.shape[0], HORIZON, data.warmup)
-            where = (commits - data.warmup) // args.test
+            where = np.minimum((commits - data.warmup) // args.test, segments - 1)  # the tail joins the last
             units = [np.flatnonzero(where == i) for i in range(segments)]
             what = f"{segments} consecutive segments x {args.test} steps, CI over segments"
         forecasts = run_forecasts(data, forecasters)

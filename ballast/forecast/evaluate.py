@@ -149,12 +149,14 @@ class DataSet:
             test window at step ``warmup``.
         warmup: Steps seen before the first committed forecast.
         names: Asset names.
+        dates: Date of each price row, for a real history (None when simulated).
     """
 
     name: str
     prices: FloatArray
     warmup: int
     names: tuple[str, ...]
+    dates: np.ndarray | None = None
 
     @property
     def returns(self) -> FloatArray:
@@ -182,7 +184,7 @@ def history_segments(history: PriceHistory, warmup: int, test: int) -> tuple[Dat
     """
     prices = history.prices[:, None, :]
     segments = (prices.shape[0] - 1 - warmup) // test
-    return DataSet("real history", prices, warmup, history.names), segments
+    return DataSet("real history", prices, warmup, history.names, history.dates), segments
 
 
 def risky_assets(data: DataSet) -> list[int]:
@@ -460,16 +462,17 @@ def format_policies(rows: Sequence[PolicyRow], title: str) -> str:
 
 
 def write_switches(data: DataSet, forecasts: Forecasts, path: str | Path) -> Path:
-    """Writes every guard switch as CSV: model, step, path, asset, committed forecaster, trailing QLIKEs."""
+    """Writes every guard switch as CSV: guard, step (and date), path, asset, what it commits, trailing QLIKEs."""
     n = data.prices.shape[2]
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["guard", "step", "path", "asset", "commits", "model_qlike", "ewma_qlike"])
+        writer.writerow(["guard", "step", "date", "path", "asset", "commits", "model_qlike", "ewma_qlike"])
         for label, run in forecasts.guards.items():
             for sw in run.switches:
                 path_index, asset = divmod(sw.series, n)
-                row = [label, sw.step, path_index, data.names[asset], sw.to, f"{sw.model_qlike:.6g}"]
-                writer.writerow([*row, f"{sw.ewma_qlike:.6g}"])
+                date = "" if data.dates is None else str(data.dates[sw.step])[:10]
+                row = [label, sw.step, date, path_index, data.names[asset], sw.to]
+                writer.writerow([*row, f"{sw.model_qlike:.6g}", f"{sw.ewma_qlike:.6g}"])
     return out

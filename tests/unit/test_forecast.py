@@ -210,3 +210,5 @@ def test_cli__small_run__prints_both_tables(tmp_path: Path, capsys) -> None:
     assert "Scoreboard: regime switching" in out and "Walk-forward: regime switching" in out
     assert "| hybrid, GARCH(1,1)+guard |" in out and "| threshold 300bp |" in out
     assert (tmp_path / "history.csv").read_text().startswith("date,STABLE,SP500,NASDAQ,WTI")
+    switches = (tmp_path / "switches_regime.csv").read_text().splitlines()
+    assert switches[0] == "guard,step,date,path,asset,commits,model_qlike,ewma_qlike" and len(switches) > 1
