@@ -301,9 +301,10 @@ def scoreboard(
     for label, (q, s) in losses.items():
         diff = q - base  # (windows, paths, risky)
         if units is None:
-            per_unit = diff.mean(axis=(0, 2))
-        else:
-            per_unit = np.array([diff[g].mean() for g in groups])
+            interval = _ci(diff.mean(axis=(0, 2)), rng)  # every path has the same number of windows
+        else:  # segments of unequal length: resample segments, weight by their windows
+            sums = np.array([diff[g].sum() for g in groups])
+            interval = _ratio_ci(sums, np.array([float(diff[g].size) for g in groups]), rng)
         guard = forecasts.guards.get(label)
         on_model = 1.0
         switches = 0
@@ -311,7 +312,7 @@ def scoreboard(
             on = guard.on_model.reshape(steps + 1, paths, n)[commits][:, :, risky]
             on_model = float(on.mean())
             switches = sum(1 for sw in guard.switches if sw.series % n in risky)
-        rows.append(ScoreRow(label, float(q.mean()), _ci(per_unit, rng), float(s.mean()), on_model, switches))
+        rows.append(ScoreRow(label, float(q.mean()), interval, float(s.mean()), on_model, switches))
     return rows
 
 
