@@ -70,7 +70,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     if args.log_switches:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     csv_path = args.csv or real_history_csv(args.out / "history.csv")
-    history = load_csv(csv_path)
+    try:
+        history = load_csv(csv_path)
+    except ValueError as exc:
+        parser.error(str(exc))
     forecasters = default_forecasters(args.refit_every)
     wanted = args.only or ["bootstrap", "regime", "history"]
     print(

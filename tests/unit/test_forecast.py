@@ -212,3 +212,14 @@ def test_cli__small_run__prints_both_tables(tmp_path: Path, capsys) -> None:
     assert (tmp_path / "history.csv").read_text().startswith("date,STABLE,SP500,NASDAQ,WTI")
     switches = (tmp_path / "switches_regime.csv").read_text().splitlines()
     assert switches[0] == "guard,step,date,path,asset,commits,model_qlike,ewma_qlike" and len(switches) > 1
+
+
+def test_cli__bad_input__one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("date,A\n2024-01-01,1\n2024-01-02,-3\n")
+    for argv, message in ((["--paths", "0"], "--paths"), (["--csv", str(bad_csv)], "line 3")):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*argv, "--out", str(tmp_path)])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
