@@ -178,7 +178,7 @@ def regime_set(paths: int, warmup: int, test: int, seed: int) -> DataSet:
 
 
 def history_segments(history: PriceHistory, warmup: int, test: int) -> tuple[DataSet, int]:
-    """The real history as one path; the test segments are cut later by :func:`evaluate`.
+    """The real history as one path; :func:`policy_table` cuts it into test segments.
 
     Returns the data set (one path, all rows) and the number of whole test segments after warm-up.
     """
