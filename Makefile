@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # ape-vyper finds the pip-installed compiler with `which vyper`: the venv must be on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup demo test lint fuzz backtest bench peers clean mutate
+.PHONY: setup demo test lint fuzz backtest bench peers clean mutate forecast
 
 setup: $(STAMP)
 
@@ -49,6 +49,10 @@ node_modules/.bin/anvil: package.json package-lock.json
 
 backtest: setup
 	$(BIN)/python -m ballast.backtest
+
+## Volatility forecasts: the scoreboard and the walk-forward policy table (about a minute).
+forecast: setup
+	$(BIN)/python -m ballast.forecast $(ARGS)
 
 ## Mutation testing (not part of `make test`; hours): single-change mutants of the vault against
 ## the suites that cover them; writes MUTATION.md. Options: make mutate ARGS="--only NAME --list".

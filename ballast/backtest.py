@@ -623,7 +623,12 @@ def trade_keep(
 
 
 def simulate(
-    policy: Policy, prices: FloatArray, config: BacktestConfig, dt_seconds: float = DAY, record_path: int | None = None
+    policy: Policy,
+    prices: FloatArray,
+    config: BacktestConfig,
+    dt_seconds: float = DAY,
+    record_path: int | None = None,
+    vol_path: FloatArray | None = None,
 ) -> PathResults:
     """Runs one policy over price paths of shape (steps + 1, paths, n_assets).
 
@@ -636,6 +641,10 @@ def simulate(
     every asset pro rata, so post-trade weights are exactly the chosen ones.
     A due trigger with nothing to trade costs nothing and does not reset the
     clock, as on chain.
+
+    ``vol_path`` (hybrid only; shape (steps + 1, paths, n_assets), annualised
+    sigmas) replaces the on-chain EWMA: step k uses ``vol_path[k]``, which must
+    depend on prices up to step k only (:mod:`ballast.forecast` builds them).
     """
     if prices.ndim != 3 or prices.shape[0] < 2:
         raise ValueError("prices must have shape (steps + 1, paths, assets) with steps >= 1")
@@ -644,6 +653,8 @@ def simulate(
         raise ValueError(f"prices have {prices.shape[2]} assets, the config {targets.size}")
     if policy.kind == "amm":
         return _simulate_amm(prices, config, record_path)
+    if vol_path is not None and vol_path.shape != prices.shape:
+        raise ValueError(f"vol_path has shape {vol_path.shape}, prices {prices.shape}")
 
     steps, paths = prices.shape[0] - 1, prices.shape[1]
     v0 = config.initial_value
@@ -687,7 +698,9 @@ def simulate(
 
         now = k * dt_seconds
         vols = None
-        if variance is not None:
+        if hybrid and vol_path is not None:
+            vols = vol_path[k]
+        elif variance is not None:
             update_variance_np(
                 variance, p / prices[k - 1] - 1.0, dt_seconds, config.vol_alpha_bps, config.vol_reference
             )
