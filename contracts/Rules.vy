@@ -47,24 +47,33 @@ def targets(
 
 @external
 @pure
-def needs_rebalance(
+def due(
     trigger: uint256,
     clock: uint256,
     configs: DynArray[uint256, constants.MAX_ASSETS],
+    ramp_weights: DynArray[uint256, constants.MAX_ASSETS],
     observations: DynArray[uint256, constants.MAX_ASSETS],
-    drifts: DynArray[int256, constants.MAX_ASSETS],
+    weights: DynArray[uint256, constants.MAX_ASSETS],
     now: uint256,
-) -> (bool, String[16]):
+) -> (DynArray[uint256, constants.MAX_ASSETS], DynArray[int256, constants.MAX_ASSETS], bool, String[16]):
     """
-    @notice Whether the trigger holds, and which rule fired.
+    @notice A rebalance's opening in one call: the effective targets, each
+            asset's drift from them, whether the trigger holds and why.
     @param trigger The vault's packed trigger word.
     @param clock The vault's packed clock word.
-    @param configs Each asset's packed feed config word (holds its bands).
+    @param configs Each asset's packed feed config word (targets, bands).
+    @param ramp_weights Each asset's target when the ramp started (read only
+           while the ramp runs; may be empty after it).
     @param observations Each asset's packed observation (hybrid trigger only).
-    @param drifts Each asset's weight minus target (WAD, signed).
+    @param weights Each asset's current weight (WAD).
     @param now The block timestamp.
     """
-    return rules._needs_rebalance(trigger, clock, configs, observations, drifts, now)
+    targets: DynArray[uint256, constants.MAX_ASSETS] = rules._targets(clock, configs, ramp_weights, now)
+    drifts: DynArray[int256, constants.MAX_ASSETS] = rules._drifts(weights, targets)
+    due: bool = False
+    reason: String[16] = ""
+    due, reason = rules._needs_rebalance(trigger, clock, configs, observations, drifts, now)
+    return targets, drifts, due, reason
 
 
 @external
@@ -154,31 +163,32 @@ def feed_words(
 
 @external
 @pure
-def check_drifts(
+def settle(
+    turnover: uint256,
+    status: uint256,
+    traded: uint256,
+    value_before: uint256,
     drifts_before: DynArray[int256, constants.MAX_ASSETS],
-    drifts_after: DynArray[int256, constants.MAX_ASSETS],
+    weights_after: DynArray[uint256, constants.MAX_ASSETS],
+    targets: DynArray[uint256, constants.MAX_ASSETS],
     configs: DynArray[uint256, constants.MAX_ASSETS],
     tolerance: uint256,
-) -> (uint256, uint256):
+    now: uint256,
+) -> (uint256, uint256, uint256):
     """
-    @notice Reverts unless a rebalance's drift rules hold: no asset's drift
-            grown by more than `tolerance` (WAD), none pushed past its band
-            on the other side, and the total drift lowered.
-    @return The total drift before and after (WAD).
+    @notice A rebalance's closing checks in one call, reverting with their
+            reasons: the turnover cap (the allowance refills continuously,
+            `turnover_cap_bps` of the value per period), then the drift rules
+            (no asset's drift grown by more than `tolerance`, none pushed past
+            its band on the other side, the total lowered).
+    @return The new turnover word, and the total drift before and after (WAD).
     """
-    return rules._check_drifts(drifts_before, drifts_after, configs, tolerance)
-
-
-@external
-@pure
-def spend_turnover(turnover: uint256, status: uint256, traded: uint256, vault_value: uint256, now: uint256) -> uint256:
-    """
-    @notice The turnover word after trading `traded` (USD, WAD) at `now` in a
-            vault worth `vault_value`. Reverts past the cap: the allowance
-            refills continuously, `turnover_cap_bps` of the value per period.
-    """
-    used: uint256 = rules._turnover_used(turnover, status, vault_value, now) + traded
+    used: uint256 = rules._turnover_used(turnover, status, value_before, now) + traded
     cap: uint256 = packing._unpack(status, packing.TURNOVER_CAP_AT, packing.TURNOVER_CAP_BITS)
     # `used` must also fit its 192 bits: unreachable below 6e38 USD of value.
-    assert used < 2**192 and used * constants.MAX_BPS <= vault_value * cap, "vault: turnover cap"
-    return packing._pack(packing._pack(0, packing.SPENT_AT, packing.TIME_BITS, now), packing.USED_AT, packing.USED_BITS, used)
+    assert used < 2**192 and used * constants.MAX_BPS <= value_before * cap, "vault: turnover cap"
+    word: uint256 = packing._pack(packing._pack(0, packing.SPENT_AT, packing.TIME_BITS, now), packing.USED_AT, packing.USED_BITS, used)
+    total_before: uint256 = 0
+    total_after: uint256 = 0
+    total_before, total_after = rules._check_drifts(drifts_before, rules._drifts(weights_after, targets), configs, tolerance)
+    return word, total_before, total_after

@@ -335,14 +335,14 @@ def rebalance(trades: DynArray[IVault.Trade, constants.MAX_TRADES]) -> uint256:
     cooldown: uint256 = packing._unpack(status, packing.COOLDOWN_AT, packing.DURATION_BITS)
     assert block.timestamp >= basket._last_rebalance() + cooldown, "vault: cooldown"
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices()
-    targets: DynArray[uint256, constants.MAX_ASSETS] = basket._targets(assets)
     value_before: uint256 = 0
     weights_before: DynArray[uint256, constants.MAX_ASSETS] = []
     value_before, weights_before = self._weights(prices)
-    drifts_before: DynArray[int256, constants.MAX_ASSETS] = rules._drifts(weights_before, targets)
+    targets: DynArray[uint256, constants.MAX_ASSETS] = []
+    drifts_before: DynArray[int256, constants.MAX_ASSETS] = []
     due: bool = False
     reason: String[16] = ""
-    due, reason = basket._needs_rebalance(assets, drifts_before)
+    targets, drifts_before, due, reason = basket._due(assets, weights_before)
     assert due, "vault: rebalance not due"
 
     traded: uint256 = 0
@@ -357,17 +357,26 @@ def rebalance(trades: DynArray[IVault.Trade, constants.MAX_TRADES]) -> uint256:
         cost = value_before - value_after
     max_cost: uint256 = packing._unpack(status, packing.COST_AT, packing.BPS_BITS)
     assert cost * constants.MAX_BPS <= value_before * max_cost, "vault: cost too high"
-    rules_contract: IRules = IRules(basket.RULES)
-    self._turnover = staticcall rules_contract.spend_turnover(self._turnover, status, traded, value_before, block.timestamp)
-
     # An untraded asset's weight rises by at most cost / value when value
     # is lost, so that much drift growth is tolerated (rounded up).
     tolerance: uint256 = math._mul_div(cost, constants.WAD, value_after, True)
+    rules_contract: IRules = IRules(basket.RULES)
+    turnover: uint256 = 0
     total_before: uint256 = 0
     total_after: uint256 = 0
-    total_before, total_after = staticcall rules_contract.check_drifts(
-        drifts_before, rules._drifts(weights_after, targets), basket._configs(assets), tolerance
+    turnover, total_before, total_after = staticcall rules_contract.settle(
+        self._turnover,
+        status,
+        traded,
+        value_before,
+        drifts_before,
+        weights_after,
+        targets,
+        basket._configs(assets),
+        tolerance,
+        block.timestamp,
     )
+    self._turnover = turnover
 
     basket._observe(assets, prices, True)
     log Rebalanced(
@@ -510,6 +519,7 @@ def set_sleeve(new_sleeve: address):
     checks._require(self.sleeve == empty(address), "vault: sleeve already set")
     checks._require(staticcall ISleeve(new_sleeve).VAULT() == self, "vault: sleeve of another vault")
     self.sleeve = new_sleeve
+    self._status |= packing.LENDING
     log SleeveSet(sleeve=new_sleeve)
 
 
@@ -731,7 +741,7 @@ def _execute(trade: IVault.Trade, prices: DynArray[uint256, constants.MAX_ASSETS
             price_out = prices[i]
     assert price_in != 0 and price_out != 0, "vault: unknown asset"
     idle: uint256 = self.balances[trade.token_in]
-    if trade.amount_in > idle and self.sleeve != empty(address):
+    if trade.amount_in > idle and self._status & packing.LENDING != 0:
         # Trades spend idle balances only: recall the shortfall first.
         self._recall(trade.token_in, trade.amount_in - idle)
     assert trade.amount_in <= self.balances[trade.token_in], "vault: amount above balance"
@@ -809,9 +819,9 @@ def _holdings() -> DynArray[uint256, constants.MAX_ASSETS]:
          entries count. Lent is the sleeve's guarded, rounded-up value.
     """
     holdings: DynArray[uint256, constants.MAX_ASSETS] = self._balances()
-    lender: address = self.sleeve
-    if lender != empty(address):
-        lent: DynArray[uint256, constants.MAX_ASSETS] = staticcall ISleeve(lender).lent_assets()
+    # The status word is warm in every caller; the sleeve's slot is read only when lending.
+    if self._status & packing.LENDING != 0:
+        lent: DynArray[uint256, constants.MAX_ASSETS] = staticcall ISleeve(self.sleeve).lent_assets()
         for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
             holdings[i] += lent[i]
     return holdings

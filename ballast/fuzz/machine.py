@@ -189,7 +189,7 @@ def rebalance_revert_reasons(path: str | None = None) -> list[str]:
     """The revert strings of ``rebalance`` in the vault source under test and of every function
     it calls, in the order they appear, read from the sources rather than retyped here: the
     vault's own (``self._name(...)``, recursively: ``_check_open``, ``_execute``), the shared
-    ``Rules`` contract's (``rules_contract.name(...)``: ``spend_turnover``, ``check_drifts``)
+    ``Rules`` contract's (``rules_contract.name(...)``: ``settle``)
     and the ``rules`` module's they call (``rules._name(...)``). ``_recall`` (a trade short of
     idle balance recalls from the lending sleeve) is left out: the fuzz stack has no sleeve yet,
     and tests/unit/test_lending.py covers its reasons."""

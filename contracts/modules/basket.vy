@@ -174,19 +174,25 @@ def _targets(assets: DynArray[address, constants.MAX_ASSETS]) -> DynArray[uint25
 
 @internal
 @view
-def _needs_rebalance(
-    assets: DynArray[address, constants.MAX_ASSETS], drifts: DynArray[int256, constants.MAX_ASSETS]
-) -> (bool, String[16]):
+def _due(
+    assets: DynArray[address, constants.MAX_ASSETS], weights: DynArray[uint256, constants.MAX_ASSETS]
+) -> (DynArray[uint256, constants.MAX_ASSETS], DynArray[int256, constants.MAX_ASSETS], bool, String[16]):
     """
-    @dev The trigger rule (`Rules.needs_rebalance`). Only the hybrid
-         trigger reads the volatility estimates.
+    @dev Targets, drifts and the trigger's answer (`Rules.due`). The ramp's
+         start weights are read only while it runs, the volatility
+         estimates only by the hybrid trigger.
     """
+    clock: uint256 = self._clock
     trigger: uint256 = self._trigger
+    ramp_weights: DynArray[uint256, constants.MAX_ASSETS] = []
+    if block.timestamp < packing._unpack(clock, packing.RAMP_END_AT, packing.TIME_BITS):
+        for asset: address in assets:
+            ramp_weights.append(self.ramp_weight[asset])
     observations: DynArray[uint256, constants.MAX_ASSETS] = []
     if packing._unpack(trigger, packing.TRIGGER_TYPE_AT, packing.TRIGGER_TYPE_BITS) == constants.TRIGGER_HYBRID:
         for asset: address in assets:
             observations.append(self._observation[asset])
-    return staticcall IRules(RULES).needs_rebalance(trigger, self._clock, self._configs(assets), observations, drifts, block.timestamp)
+    return staticcall IRules(RULES).due(trigger, clock, self._configs(assets), ramp_weights, observations, weights, block.timestamp)
 
 
 @internal

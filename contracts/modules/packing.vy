@@ -67,6 +67,8 @@ VOL_MIN_INTERVAL_AT: constant(uint256) = 152
 # status
 PAUSED: constant(uint256) = 1
 SHUTDOWN: constant(uint256) = 2
+# Set once a lending sleeve is attached: entries and rebalances read the sleeve only then.
+LENDING: constant(uint256) = 4
 HAIRCUT_AT: constant(uint256) = 8
 SLIPPAGE_AT: constant(uint256) = 24
 COST_AT: constant(uint256) = 40

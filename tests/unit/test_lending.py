@@ -8,7 +8,7 @@ import pytest
 from ape.utils import ZERO_ADDRESS
 
 from ballast.chain.deploy import deploy_sleeve
-from ballast.constants import MAX_BPS
+from ballast.constants import MAX_BPS, PACKING
 
 USDC, WBTC, WETH = 0, 1, 2
 RISE_BPS = 2_000  # the counted rate may rise 20 % a year at most
@@ -74,6 +74,7 @@ def test_set_sleeve__owner__stores_and_emits(seeded, project, owner):
     assert seeded.vault.sleeve() == sleeve.address
     assert tx.events.filter(seeded.vault.SleeveSet)[0].sleeve == sleeve.address
     assert sleeve.VAULT() == seeded.vault.address
+    assert seeded.vault.raw_state().status & PACKING["LENDING"]  # entries now read the sleeve
 
 
 def test_set_sleeve__twice__reverts(lending, project, owner):

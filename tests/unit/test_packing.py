@@ -59,8 +59,8 @@ def test_layout__fields_are_disjoint_and_inside_the_word(word):
         assert mask >> 256 == 0, f"{word}: {at} leaves the word"
         assert used & mask == 0, f"{word}: {at} overlaps another field"
         used |= mask
-    if word == "status":  # the two flags sit below the first field
-        assert used & (PACKING["PAUSED"] | PACKING["SHUTDOWN"]) == 0
+    if word == "status":  # the three flags sit below the first field
+        assert used & (PACKING["PAUSED"] | PACKING["SHUTDOWN"] | PACKING["LENDING"]) == 0
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
