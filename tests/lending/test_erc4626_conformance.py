@@ -12,6 +12,7 @@ property runs from that state in its own nested snapshot (:func:`isolated`; ape'
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -23,8 +24,13 @@ from ballast.chain.morpho import MAX_UINT256
 DECIMALS = 6
 FUNDS = 2**128  # the actor's balance: any mint in range is affordable
 AMOUNT = st.integers(1, 10**12)
+# Each example is ~25 transactions and 11 snapshots (3-6 s on ape's test chain): 3 per
+# implementation in `make test`; BALLAST_4626_EXAMPLES=50 for a longer run.
 EXAMPLES = settings(
-    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None
+    max_examples=int(os.environ.get("BALLAST_4626_EXAMPLES", "3")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    database=None,
 )
 
 
