@@ -16,7 +16,7 @@ SOLC_VERSIONS := 0.8.19 0.8.20
 SOLC_SHIMS := $(foreach v,$(SOLC_VERSIONS),$(SOLC_DIR)/solc-v$(v))
 export SOLCX_BINARY_PATH := $(SOLC_DIR)
 
-.PHONY: setup demo test lint fuzz backtest bench peers clean mutate solc
+.PHONY: setup demo test lint fuzz backtest bench peers clean mutate solc compile
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+## Vyper and Solidity side by side (a bare `ape compile` needs SOLCX_BINARY_PATH=.solc, as here).
+compile: setup solc
+	$(BIN)/ape compile
 
 ## The main job: the end-to-end demo on ape's embedded local chain.
 demo: setup solc
