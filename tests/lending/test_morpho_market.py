@@ -165,12 +165,20 @@ def test_cap__deposit_beyond_cap__reverts(make_morpho_market, lender):
     assert m.vault.maxMint(lender) == 0
 
 
-def test_gas__supply_and_withdraw_through_4626(supplied_market, lender, bob):
+def test_gas__supply_and_withdraw_through_4626(supplied_market, lender, bob, alice):
     m = supplied_market
     first = m.deposit(bob, 10_000 * USDC).gas_used  # bob's first: new share balance, warm market
     warm = m.deposit(bob, 10_000 * USDC).gas_used
     withdraw = m.vault.withdraw(5_000 * USDC, bob, bob, sender=bob).gas_used
     redeem = m.vault.redeem(m.vault.balanceOf(bob), bob, bob, sender=bob).gas_used
-    print(f"\n4626 over Morpho gas: deposit first {first}, warm {warm}; withdraw {withdraw}; redeem all {redeem}")
+    # The reference, in the same run: the same moves on Morpho directly (alice's own position).
+    direct_first = m.supply(alice, 10_000 * USDC).gas_used
+    direct_warm = m.supply(alice, 10_000 * USDC).gas_used
+    direct_withdraw = m.morpho.withdraw(m.params, 5_000 * USDC, 0, alice, alice, sender=alice).gas_used
+    print(
+        f"\n4626 over Morpho gas: deposit first {first}, warm {warm}; withdraw {withdraw}; redeem all {redeem}"
+        f"\nMorpho directly:      supply first {direct_first}, warm {direct_warm}; withdraw {direct_withdraw}"
+    )
     assert 0 < warm <= first < 250_000
     assert 0 < withdraw < 250_000 and 0 < redeem < 250_000
+    assert direct_warm < warm and direct_withdraw < withdraw  # the face costs something on top
