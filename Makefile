@@ -52,7 +52,7 @@ lint: setup
 	$(BIN)/ruff check ballast scripts tests bots
 
 ## The long fuzz profile (hours); see tests/stateful/README.md.
-fuzz: setup solc
+fuzz: setup
 	BALLAST_FUZZ_PROFILE=long $(BIN)/pytest tests/stateful -q -p no:cacheprovider -p no:ape_test -s
 
 ## Gas and throughput benchmark on anvil (npm's @foundry-rs/anvil); writes BENCHMARKS.md.
