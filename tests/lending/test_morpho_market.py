@@ -182,3 +182,26 @@ def test_gas__supply_and_withdraw_through_4626(supplied_market, lender, bob, ali
     assert 0 < warm <= first < 250_000
     assert 0 < withdraw < 250_000 and 0 < redeem < 250_000
     assert direct_warm < warm and direct_withdraw < withdraw  # the face costs something on top
+
+
+@pytest.mark.parametrize("borrowed", [0, 500_000, 990_000, 1_000_000])
+@pytest.mark.parametrize("exit_fn", ["redeemMax", "withdrawMax"])
+def test_max_exit__any_utilisation__same_tx_max_is_payable(
+    make_morpho_market, project, owner, lender, borrower, chain, borrowed, exit_fn
+):
+    """Read in the exiting transaction, maxRedeem and maxWithdraw are always payable, at any
+    utilisation and after interest has accrued; what is paid is the market's liquidity at most."""
+    m = make_morpho_market()
+    holder = project.MaxExit.deploy(sender=owner)
+    m.deposit(lender, DEPOSIT, receiver=holder)
+    if borrowed:
+        m.borrow(borrower, borrowed * USDC)
+    chain.mine(1, deltatime=30 * 86_400)
+    liquidity = m.liquidity()
+    before = m.loan.balanceOf(lender)
+    getattr(holder, exit_fn)(m.vault, lender, sender=lender)  # never reverts
+    paid = m.loan.balanceOf(lender) - before
+    assert paid <= liquidity
+    assert paid >= liquidity - 2 or m.vault.balanceOf(holder) == 0  # all it could take, to rounding
+    if borrowed == 1_000_000:
+        assert paid == 0
