@@ -1,6 +1,6 @@
 # Ballast: the two commands of the README, and their helpers.
 # Every target sets up the virtual environment first (pinned packages; no compiler download:
-# Vyper 0.4.3 comes from pip).
+# Vyper 0.4.3 comes from pip, Solidity from npm's solc-js through the shims of `.solc/`).
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,10 +8,26 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # ape-vyper finds the pip-installed compiler with `which vyper`: the venv must be on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# ape-solidity (py-solc-x) finds `solc-vX.Y.Z` here and never downloads one: each is a shim over
+# the npm alias solcXXYY of package.json (scripts/solc/shim.js). Morpho Blue pins 0.8.19 exactly;
+# OpenZeppelin 5.0.2 (the supply vault's ERC4626) needs >= 0.8.20.
+SOLC_DIR := $(CURDIR)/.solc
+SOLC_VERSIONS := 0.8.19 0.8.20
+SOLC_SHIMS := $(foreach v,$(SOLC_VERSIONS),$(SOLC_DIR)/solc-v$(v))
+export SOLCX_BINARY_PATH := $(SOLC_DIR)
 
-.PHONY: setup demo test lint fuzz backtest bench peers clean mutate forecast
+.PHONY: setup demo test lint fuzz backtest bench peers clean mutate forecast solc compile
 
 setup: $(STAMP)
+
+## The Solidity compilers ape uses (npm solc-js behind a shim; node_modules first).
+solc: $(SOLC_SHIMS)
+
+$(SOLC_DIR)/solc-v%: scripts/solc/shim.js node_modules/.bin/anvil
+	@mkdir -p $(SOLC_DIR)
+	@test -f node_modules/solc$(subst .,,$*)/soljson.js || { echo "npm alias solc$(subst .,,$*) missing from package.json"; exit 1; }
+	printf '#!/bin/sh\nexec node "%s" "%s" "$$@"\n' "$(CURDIR)/scripts/solc/shim.js" "$(CURDIR)/node_modules/solc$(subst .,,$*)" > $@
+	chmod +x $@
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +35,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+## Vyper and Solidity side by side (a bare `ape compile` needs SOLCX_BINARY_PATH=.solc, as here).
+compile: setup solc
+	$(BIN)/ape compile
+
 ## The main job: the end-to-end demo on ape's embedded local chain.
-demo: setup node_modules/.bin/anvil
+demo: setup solc
 	$(BIN)/ape run demo
 
 ## The whole test suite (unit, adversarial, stateful fuzz CI profile, backtester, keeper bot on anvil).
-test: setup node_modules/.bin/anvil
+test: setup solc
 	$(BIN)/ape test tests -q -p no:cacheprovider
 
 lint: setup
@@ -36,11 +56,11 @@ fuzz: setup
 	BALLAST_FUZZ_PROFILE=long $(BIN)/pytest tests/stateful -q -p no:cacheprovider -p no:ape_test -s
 
 ## Gas and throughput benchmark on anvil (npm's @foundry-rs/anvil); writes BENCHMARKS.md.
-bench: setup node_modules/.bin/anvil
+bench: setup solc
 	$(BIN)/ape run bench --network ethereum:local:foundry
 
 ## Ballast against Set Protocol v2 and Balancer V2 on the same chain and price moves.
-peers: setup node_modules/.bin/anvil
+peers: setup solc
 	$(BIN)/ape run peers
 
 node_modules/.bin/anvil: package.json package-lock.json
@@ -60,4 +80,4 @@ mutate: setup
 	$(BIN)/python -m ballast.mutate $(ARGS)
 
 clean:
-	rm -rf $(VENV) .build .hypothesis
+	rm -rf $(VENV) .build .hypothesis .solc

@@ -518,6 +518,10 @@ def snapshot(dest: Path, ref: str | None) -> None:
         shutil.copytree(ROOT, dest, ignore=lambda _dir, names: [n for n in names if n in SKIP or n.endswith(".pyc")])
     for leftover in ("MUTATION.md",):
         (dest / leftover).unlink(missing_ok=True)
+    # The Solidity test contracts (Morpho Blue and the ERC-4626 faces of tests/lending) are not
+    # mutated and no mutant's suite uses them: left out, they are not recompiled for every mutant.
+    for source in (dest / "contracts").rglob("*.sol"):
+        source.unlink()
     if (ROOT / "node_modules").exists():
         (dest / "node_modules").symlink_to(ROOT / "node_modules")
 

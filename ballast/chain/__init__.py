@@ -3,6 +3,14 @@ and the local arbitrageur, Chainlink's feed contracts."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+# Where ape-solidity (py-solc-x, which reads this at every call) finds its compilers: the npm
+# solc-js shims that `make solc` writes. The Makefile exports the same; this covers a bare
+# `ape test` or `ape run` after `make solc`. Without them py-solc-x would try to download.
+os.environ.setdefault("SOLCX_BINARY_PATH", str(Path(__file__).resolve().parents[2] / ".solc"))
+
 
 def skip_debug_log_replay() -> None:
     """Stop ape from replaying every contract transaction to look for ``console.log`` lines.
