@@ -13,14 +13,24 @@ from pathlib import Path
 
 from ballast import keeper as keeper_path
 from ballast.chain import skip_debug_log_replay
-from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
+from ballast.chain.deploy import deploy_local_market, deploy_sleeve, deploy_vault, feed_answer, load_spec
 from ballast.chain.erc20 import token_at
 from ballast.chain.market import apply_fills, arbitrage_market, snapshot_market
+from ballast.chain.morpho import deploy_market, deploy_morpho
 from ballast.chain.state import read_state
 from ballast.constants import WAD
 from ballast.cost import REBALANCE_GAS_PER_ASSET, fit_swap_gas
 
 DAY = 86_400
+# Lending: the USDC and WETH idle balances, half of each lent into a Morpho Blue market (through its
+# ERC-4626 supply vault) whose borrowers take a quarter of its supply; Morpho's mock rate model
+# charges the utilisation per year (25 % borrow, about 6 % supply).
+LENT_ASSETS = ("USDC", "WETH")
+LEND_FRACTION_BPS = 5_000
+BUFFER_BPS = 3_000
+UTILISATION_BPS = 2_500
+MAX_RATE_RISE_BPS = 2_000
+MAX_LOSS_BPS = 100
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "demo.yaml"
 
 
@@ -46,11 +56,71 @@ def price_path(start: list[float], days: int = 60) -> list[list[float]]:
     return path[: days + 1]  # a shorter walk is the start of the same path
 
 
+def lend_idle(project, deployer, keeper, lender, borrower, vault, spec, tokens) -> tuple:
+    """Deploy Morpho Blue and one market per lent asset (its own supply vault over it, another
+    lender beside the vault, a borrower at ``UTILISATION_BPS``), attach a sleeve to ``vault`` and
+    lend ``LEND_FRACTION_BPS`` of each idle balance. Returns the sleeve, the markets by asset
+    index, and the gas of the first lend."""
+    morpho, irm = deploy_morpho(project, deployer)
+    collateral = project.MockERC20.deploy("Collateral", "COLL", 18, sender=deployer)
+    markets = {}
+    for i, asset in enumerate(spec.assets):
+        if asset.symbol in LENT_ASSETS:
+            # The oracle's price: loan tokens per collateral token (collateral worth $1,000).
+            markets[i] = deploy_market(
+                project, deployer, tokens[i], collateral, 1_000 / asset.price, morpho=morpho, irm=irm
+            )
+    sleeve = deploy_sleeve(
+        project,
+        deployer,
+        vault,
+        {tokens[i]: m.vault for i, m in markets.items()},
+        BUFFER_BPS,
+        MAX_RATE_RISE_BPS,
+        MAX_LOSS_BPS,
+    )
+    lend_gas = 0
+    for i, market in markets.items():
+        amount = int(vault.balances(tokens[i])) * LEND_FRACTION_BPS // 10_000
+        tx = vault.lend(tokens[i], amount, sender=keeper)
+        lend_gas = lend_gas or tx.gas_used
+        market.deposit(lender, amount)
+        market.borrow(borrower, 2 * amount * UTILISATION_BPS // 10_000)
+    return sleeve, markets, lend_gas
+
+
+def lending_rows(sleeve, lens, vault, spec, tokens, markets, start_block: int, days: int) -> list[dict]:
+    """Per lent asset: what the vault lent net of recalls (from the sleeve's events), what it
+    holds lent now, the interest earned and its annualised rate."""
+    stop = sleeve.chain_manager.blocks.head.number + 1
+    net = {i: 0 for i in markets}
+    index = {str(tokens[i].address).lower(): i for i in markets}
+    for log in sleeve.Lent.range(start_block, stop):
+        net[index[str(log.asset).lower()]] += int(log.assets)
+    for log in sleeve.Recalled.range(start_block, stop):
+        net[index[str(log.asset).lower()]] -= int(log.assets)
+    lent = lens.lent(vault)
+    rows = []
+    for i in markets:
+        asset = spec.assets[i]
+        earned = int(lent[i]) - net[i]
+        rows.append(
+            {
+                "symbol": asset.symbol,
+                "lent": int(lent[i]) / 10**asset.decimals,
+                "earned": earned / 10**asset.decimals,
+                "apr": earned / net[i] * 365 / days if net[i] else 0.0,
+                "price": asset.price,
+            }
+        )
+    return rows
+
+
 def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=print) -> dict:
     """Run the demo and return its figures (also printed through ``echo``)."""
     skip_debug_log_replay()
     spec = load_spec(spec_path)
-    deployer, keeper, alice, bob, carol, arb = accounts[:6]
+    deployer, keeper, alice, bob, carol, arb, lender, borrower = accounts[:8]
     market = deploy_local_market(project, deployer, spec)
     vault = deploy_vault(project, deployer, spec, market.tokens, market.feeds, market.venues, keeper=keeper)
     lens = project.VaultLens.deploy(sender=deployer)  # the vault's views, and the keeper's one-call read
@@ -87,7 +157,15 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     fund(carol, need)
     tx = vault.join(carol_shares, need, carol, sender=carol)
     gas["join"] = tx.gas_used
-    initial_holdings = [int(vault.balances(t)) for t in tokens]
+    start_block = chain.blocks.head.number
+    sleeve, markets, gas["lend"] = lend_idle(project, deployer, keeper, lender, borrower, vault, spec, tokens)
+    echo(
+        f"Lending: {LEND_FRACTION_BPS // 100}% of the idle "
+        + " and ".join(spec.assets[i].symbol for i in markets)
+        + f" into Morpho Blue markets at {UTILISATION_BPS // 100}% utilisation, "
+        f"{BUFFER_BPS // 100}% idle buffer, lent value rising at most {MAX_RATE_RISE_BPS // 100}% a year"
+    )
+    initial_holdings = [int(vault.balances(t)) + int(x) for t, x in zip(tokens, lens.lent(vault))]
     initial_value = lens.total_value(vault)
     initial_supply = vault.totalSupply()
     echo(f"Depositors in: ${initial_value / WAD:,.0f} for {initial_supply / WAD:,.0f} shares\n")
@@ -169,6 +247,15 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
         ("ideal target (daily, free)", ideal_value),
     ):
         echo(f"{name:<28} {value / WAD:>14,.0f} {(value / initial_value - 1) * 100:>7.2f}%")
+    lending = lending_rows(sleeve, lens, vault, spec, tokens, markets, start_block, len(path) - 1)
+    echo("")
+    echo(f"{'lending (Morpho Blue)':<28} {'lent now':>14} {'earned':>12} {'earned $':>9} {'APR':>6}")
+    echo("-" * 73)
+    for row in lending:
+        echo(
+            f"{row['symbol']:<28} {row['lent']:>14,.2f} {row['earned']:>12,.4f} "
+            f"{row['earned'] * row['price']:>9,.0f} {row['apr'] * 100:>5.2f}%"
+        )
     total_cost = sum(r["cost"] for r in rows)
     echo(
         f"\n{len(rows)} rebalances, ${sum(r['traded'] for r in rows) / WAD:,.0f} traded, ${total_cost / WAD:,.0f} "
@@ -187,4 +274,11 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
             f"{REBALANCE_GAS_PER_ASSET:,}): base {base:,}, per swap "
             + ", ".join(f"{k} {v:,}" for k, v in per_swap.items())
         )
-    return {"rows": rows, "vault": vault_value, "hold": hold_value, "ideal": ideal_value, "gas": gas}
+    return {
+        "rows": rows,
+        "vault": vault_value,
+        "hold": hold_value,
+        "ideal": ideal_value,
+        "gas": gas,
+        "lending": lending,
+    }
