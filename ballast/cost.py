@@ -18,9 +18,13 @@ from ballast.constants import WAD
 # V3 at 5 bps and a Balancer weighted pool) and `make bench`'s three 3-swap rebalances on one venue
 # each (455,817 V2, 503,637 V3, 468,283 Balancer). The model is within 6.4% of all 17 (4.1% but
 # one). The demo alone cannot tell the base from a V3 swap (every one of its rebalances has three),
-# hence the bench's rows. The AMM double is priced as a V2 pair (the same math).
-REBALANCE_BASE_GAS = 194_600
+# hence the bench's rows. The AMM double is priced as a V2 pair (the same math). Since then the
+# base carries the shared Rules contract's three calls (+21,830 on a one-trade rebalance, measured
+# against the vault before them), and each lent asset adds two reads of its market's rate through
+# the sleeve (+120,360 for USDC and WETH on Morpho Blue in `ape run bench --only lending`).
+REBALANCE_BASE_GAS = 216_400
 REBALANCE_GAS_PER_ASSET = 16_000
+REBALANCE_GAS_PER_LENT_ASSET = 60_200
 SWAP_GAS = {
     "amm": 69_600,
     "uniswap_v2": 69_600,
@@ -30,11 +34,17 @@ SWAP_GAS = {
 DEFAULT_VENUE = "uniswap_v2"
 
 
-def rebalance_gas(n_assets: int, swaps: int | list[str]) -> int:
-    """Estimated receipt gas of a rebalance over ``n_assets`` assets; ``swaps`` is the venue kind
-    of each swap (``SWAP_GAS``'s keys), or their number, each then priced as a Uniswap V2 swap."""
+def rebalance_gas(n_assets: int, swaps: int | list[str], lent_assets: int = 0) -> int:
+    """Estimated receipt gas of a rebalance over ``n_assets`` assets, ``lent_assets`` of them with
+    a lending position; ``swaps`` is the venue kind of each swap (``SWAP_GAS``'s keys), or their
+    number, each then priced as a Uniswap V2 swap."""
     kinds = [DEFAULT_VENUE] * swaps if isinstance(swaps, int) else swaps
-    return REBALANCE_BASE_GAS + REBALANCE_GAS_PER_ASSET * n_assets + sum(SWAP_GAS[k] for k in kinds)
+    return (
+        REBALANCE_BASE_GAS
+        + REBALANCE_GAS_PER_ASSET * n_assets
+        + REBALANCE_GAS_PER_LENT_ASSET * lent_assets
+        + sum(SWAP_GAS[k] for k in kinds)
+    )
 
 
 def fit_swap_gas(samples: list[tuple[int, list[str], int]]) -> tuple[int, dict[str, int]]:

@@ -124,9 +124,13 @@ def test_demo__short_path__rebalances_and_reports(project, chain, accounts):
     assert all(r["drift_after"] < r["drift_before"] for r in result["rows"])
     assert set(result["gas"]) >= {"join", "deposit", "exit", "rebalance"}
     assert any("Ballast vault" in line for line in lines)
+    # Lending: the idle USDC and WETH half lent on Morpho Blue, about 6 % a year.
+    assert [r["symbol"] for r in result["lending"]] == ["USDC", "WETH"]
+    assert all(0.04 < r["apr"] < 0.08 and r["earned"] > 0 for r in result["lending"])
+    assert "lend" in result["gas"] and any(line.startswith("lending (Morpho Blue)") for line in lines)
     # The gas model (refitted to the full demo's receipts) predicts these within 5 %.
     for row in result["rows"]:
-        predicted = rebalance_gas(4, row["swap_kinds"])
+        predicted = rebalance_gas(4, row["swap_kinds"], lent_assets=len(result["lending"]))
         assert abs(predicted - row["gas"]) * 20 <= row["gas"], (row["swap_kinds"], row["gas"], predicted)
 
 
