@@ -107,7 +107,8 @@ def bench_lending(ctx: Context) -> Table:
     state = chain.snapshot()
     gas, txh, data = _tx(vault.lend(usdc, int(vault.balances(usdc)) * LEND_BPS // 10_000, sender=keeper))
     lend = Measured("lend", N, gas, None, txh, data)
-    chain.restore(state)
+    chain.restore(state)  # anvil drops a snapshot once restored: take another
+    state = chain.snapshot()
     lent = int(stack.lens.lent(vault)[0])
     gas, txh, data = _tx(vault.recall(usdc, lent * RECALL_BPS // 10_000, sender=keeper))
     recall = Measured("recall", N, gas, None, txh, data)
