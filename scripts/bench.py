@@ -14,7 +14,7 @@ import click
 from ape import accounts, chain, networks, project
 from ape.logging import logger
 
-from ballast.bench import ROOT, ape_local_tps, run
+from ballast.bench import ROOT, ape_local_tps, run, run_lending
 from ballast.checks import InputError, click_errors, require_folder_for, require_network
 
 
@@ -40,7 +40,13 @@ def _provider_settings(network: str) -> dict:
 @click.option("--network", default="ethereum:local:foundry", show_default=True, help="ape network choice.")
 @click.option("--output", default=str(ROOT / "BENCHMARKS.md"), show_default=True, type=click.Path(path_type=Path))
 @click.option("--no-stateful", is_flag=True, help="Skip the titanoboa state machine's steps/s (saves ~3 minutes).")
-def cli(network, output, no_stateful):
+@click.option(
+    "--only",
+    type=click.Choice(["lending"]),
+    default=None,
+    help="Print one table alone, writing nothing (lending: about a minute).",
+)
+def cli(network, output, no_stateful, only):
     """Measure gas (join, deposit, exit, rebalance; 2, 4, 8 assets) and throughput on anvil."""
     with click_errors():  # before the first transaction (the throughput run below)
         require_folder_for(output, "--output")
@@ -48,6 +54,10 @@ def cli(network, output, no_stateful):
             raise InputError(f"--network: {network!r} needs anvil on PATH (`npm ci` puts it in node_modules/.bin)")
         target = require_network(network, networks, _provider_settings(network))
     logger.set_level("WARNING")  # one line per transaction would bury the tables
+    if only == "lending":
+        with target as provider:
+            run_lending(project, chain, accounts.test_accounts, provider, echo=click.echo)
+        return
     click.echo("Throughput: ape transactions on ape's embedded local network ...")
     local_tps = ape_local_tps(project, accounts.test_accounts, networks)
     with target as provider:

@@ -6,12 +6,13 @@
 * :mod:`~ballast.bench.context`, :mod:`~ballast.bench.report`, :mod:`~ballast.bench.breakdowns`:
   the run's shared state, its tables and the breakdowns of a transaction's gas;
 * :mod:`~ballast.bench.vaults`: join, deposit, exit and rebalance gas for 2, 4 and 8 assets;
+* :mod:`~ballast.bench.lending`: the same with lending off and on, lend, recall, code sizes;
 * :mod:`~ballast.bench.throughput`: transactions per second, planner latency, backtester speed;
 * :mod:`~ballast.bench.run`: the orchestration, printing the tables and writing ``BENCHMARKS.md``.
 """
 
 from ballast.bench.config import ROOT
-from ballast.bench.run import run
+from ballast.bench.run import run, run_lending
 from ballast.bench.throughput import ape_local_tps
 
-__all__ = ["ROOT", "ape_local_tps", "run"]
+__all__ = ["ROOT", "ape_local_tps", "run", "run_lending"]

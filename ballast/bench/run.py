@@ -16,6 +16,10 @@ Everything is measured in one run on a fresh anvil chain and written to ``BENCHM
 * throughput: ape transactions per second, planner latency on three real venues, the titanoboa
   state machine's steps per second (its CI profile, :func:`ballast.fuzz.measure_steps_per_second`)
   and the backtester's paths per second (``python -m ballast.backtest --bench``);
+* lending off and on (:mod:`ballast.bench.lending`): the 4-asset vault's join, deposit, exit and
+  rebalance without a sleeve and with half its idle USDC and WETH lent into Morpho Blue markets,
+  the exit at 100 % utilisation and the rebalance that recalls, ``lend`` and ``recall``, and the
+  vault's, the sleeve's and ``Rules``' code sizes (``ape run bench --only lending`` alone);
 * the sandwich matrix (:mod:`ballast.bench.sandwich`): pool depth, fee tier and trade size, every
   admitted front-run, the attacker's best result at oracle prices;
 * the targets, met or not, and breakdowns of the gas from ``debug_traceTransaction`` (opcode
@@ -56,6 +60,7 @@ from ballast.bench.floors import (
     SSTORE_SET,
     TX_BASE,
 )
+from ballast.bench.lending import bench_lending
 from ballast.bench.peers import peers_table
 from ballast.bench.report import Table
 from ballast.bench.throughput import ape_tps, backtest_rate, planner_latency, planner_table, three_venue_market
@@ -92,6 +97,8 @@ def run(
     runs = {n: bench_vault(ctx, n) for n in SIZES}
     overhead = [bench_vault(ctx, 4, kind, fee, "chainlink") for kind, fee in OVERHEAD_VENUES]
     refs = bench_references(ctx)
+    echo("Lending: the 4-asset vault with the sleeve off and on ...")
+    lending = bench_lending(ctx)
     state, _ = runs[max(SIZES)].planner_state
     planner_market, planner_pools = three_venue_market(ctx, runs[max(SIZES)])
     echo("Peers: Ballast, Set Protocol v2 and Balancer V2 through the same moves ...")
@@ -128,15 +135,30 @@ def run(
         matrix_seconds,
     )
     tables["main"].append(peers_table(peers))
+    tables["lending"] = [lending]
     elapsed = time.perf_counter() - started
     echo("")
-    for table in tables["main"] + tables["breakdowns"]:
+    for table in tables["main"] + tables["lending"] + tables["breakdowns"]:
         echo(table.text())
         echo("")
     if output is not None:
         write_markdown(output, tables, runs, refs, client, hardfork, elapsed, gas_seconds, load)
         echo(f"wrote {output} ({elapsed:.0f} s)")
     return {"runs": runs, "overhead": overhead, "refs": refs, "tables": tables, "seconds": elapsed}
+
+
+def run_lending(project, chain, accounts, provider, echo=print) -> Table:
+    """Only the lending table (``ape run bench --only lending``): printed, nothing written."""
+    started = time.perf_counter()
+    ctx = Context(project, chain, provider, list(accounts), echo)
+    ctx.selectors = _selectors(project)
+    client = provider.make_request("web3_clientVersion", [])
+    echo(f"Ballast benchmark, lending only, on {client}; gas = receipts' gas_used")
+    table = bench_lending(ctx)
+    echo("")
+    echo(table.text())
+    echo(f"({time.perf_counter() - started:.0f} s)")
+    return table
 
 
 def _targets(runs: dict[int, VaultRun], overhead: list[VaultRun]) -> list[tuple]:
@@ -350,6 +372,19 @@ def write_markdown(path: Path, tables: dict, runs, refs, client, hardfork, elaps
     ]
     for table in tables["main"]:
         lines += [table.markdown(), ""]
+    if tables.get("lending"):
+        lines += [
+            "## Lending",
+            "",
+            "Source `ballast/bench/lending.py`; `ape run bench --only lending` prints this table alone. The vault "
+            "lends idle balances through its `LendingSleeve` into ERC-4626 markets (here a supply vault over a real "
+            "Morpho Blue market); its holdings are idle plus lent, so every entry and rebalance reads the sleeve's "
+            "`lent_assets()`, and an exit pays the lent part from the markets, or in market shares when they "
+            "cannot pay. Each row's two figures come from the same chain snapshot.",
+            "",
+        ]
+        for table in tables["lending"]:
+            lines += [table.markdown(), ""]
     if tables["breakdowns"]:
         lines += [
             "## Breakdowns",

@@ -79,14 +79,41 @@ def _name_market(ctx: Context, kind: str, venue, tokens: list, feeds: list, rout
             ctx.label((address, f"pair[T{i}/T{j}]"))
 
 
-def bench_vault(
-    ctx: Context, n: int, kind: str = "uniswap_v2", fee_bps: int = 30, feeds_kind: str = "mock"
-) -> VaultRun:
-    """Deploy an n-asset vault whose only venue is a real ``kind`` market, measure join, deposit
-    and exit, then a rebalance planned and sent by the keeper path, and the same swaps sent from an
-    EOA through the venue's own router from the same chain state."""
-    project, chain = ctx.project, ctx.chain
-    deployer, keeper, alice, bob, carol, dave, arb = ctx.accounts[:7]
+@dataclass
+class Stack:
+    """An n-asset benchmark vault over one real market, seeded by alice, and what the scenario
+    steps use: the spec, tokens, feeds, venue, lens, the EOA's router and ``fund``."""
+
+    ctx: Context
+    n: int
+    kind: str
+    feeds_kind: str
+    spec: object
+    tokens: list
+    feeds: list
+    venue: object
+    vault: object
+    lens: object
+    router: Router
+
+    @property
+    def decimals(self) -> list[int]:
+        return [a.decimals for a in self.spec.assets]
+
+    def fund(self, account, amounts, spender=None) -> None:
+        """Mint ``amounts`` to ``account`` and approve ``spender`` for the max (if any)."""
+        deployer = self.ctx.accounts[0]
+        for token, amount in zip(self.tokens, amounts):
+            token.mint(account, amount, sender=deployer)
+            if spender is not None:
+                token.approve(spender, 2**256 - 1, sender=account)
+
+
+def deploy_stack(ctx: Context, n: int, kind: str = "uniswap_v2", fee_bps: int = 30, feeds_kind: str = "mock") -> Stack:
+    """Deploy an n-asset vault whose only venue is a real ``kind`` market, name its contracts for
+    the traces, and let alice seed it at target weights (the inception, not measured)."""
+    project = ctx.project
+    deployer, keeper, alice = ctx.accounts[:3]
     spec = spec_from_dict(bench_spec(n, kind, fee_bps, feeds_kind))
     market = deploy_local_market(project, deployer, spec)
     tokens, feeds, venue = market.tokens, market.feeds, market.venue
@@ -98,64 +125,113 @@ def bench_vault(
     _name_market(ctx, kind, venue, tokens, feeds, router)
     ctx.label((vault, "vault"), (venue, "venue"), *((t, f"T{i}") for i, t in enumerate(tokens)))
     ctx.label(*zip(ctx.accounts[:7], ("deployer", "keeper", "alice", "bob", "carol", "dave", "arb")))
-    decimals = [a.decimals for a in spec.assets]
-    max_uint = 2**256 - 1
-
-    def fund(account, amounts, spender=None):
-        for token, amount in zip(tokens, amounts):
-            token.mint(account, amount, sender=deployer)
-            if spender is not None:
-                token.approve(spender, max_uint, sender=account)
-
-    # Inception: alice seeds at target weights.
+    stack = Stack(ctx, n, kind, feeds_kind, spec, tokens, feeds, venue, vault, lens, router)
     seed = [int(SEED_USD * a.target_bps / 10_000 / a.price * 10**a.decimals) for a in spec.assets]
-    fund(alice, seed, vault)
+    stack.fund(alice, seed, vault)
     vault.join(0, seed, alice, sender=alice)
+    return stack
 
-    # join: bob, a new holder, mints a tenth of the supply in kind.
+
+def measure_join(stack: Stack) -> Measured:
+    """bob, a new holder, mints a tenth of the supply in kind."""
+    bob, vault, n = stack.ctx.accounts[3], stack.vault, stack.n
     shares = int(vault.totalSupply()) // 10
-    need = [int(x) for x in lens.preview_join(vault, shares)]
-    fund(bob, [2 * x for x in need], vault)
+    need = [int(x) for x in stack.lens.preview_join(vault, shares)]
+    stack.fund(bob, [2 * x for x in need], vault)
     gas, txh, data = _tx(vault.join(shares, [2 * x for x in need], bob, sender=bob))
-    join = Measured("join", n, gas, floor_join(n, data), txh, data)
+    return Measured("join", n, gas, floor_join(n, data), txh, data)
 
-    # deposit: carol, a new holder, pays asset 0 at its oracle value.
-    amount = int(DEPOSIT_USD / spec.assets[0].price * 10 ** decimals[0])
-    tokens[0].mint(carol, 2 * amount, sender=deployer)
-    tokens[0].approve(vault, max_uint, sender=carol)
-    gas, txh, data = _tx(vault.deposit(tokens[0], amount, 0, carol, sender=carol))
-    deposit = Measured("deposit", n, gas, floor_deposit(n, data), txh, data)
 
-    # exit: bob takes half of his shares out in kind.
+def measure_deposit(stack: Stack) -> Measured:
+    """carol, a new holder, pays asset 0 at its oracle value."""
+    deployer, carol = stack.ctx.accounts[0], stack.ctx.accounts[4]
+    token, asset = stack.tokens[0], stack.spec.assets[0]
+    amount = int(DEPOSIT_USD / asset.price * 10**asset.decimals)
+    token.mint(carol, 2 * amount, sender=deployer)
+    token.approve(stack.vault, 2**256 - 1, sender=carol)
+    gas, txh, data = _tx(stack.vault.deposit(token, amount, 0, carol, sender=carol))
+    return Measured("deposit", stack.n, gas, floor_deposit(stack.n, data), txh, data)
+
+
+def measure_exit(stack: Stack) -> Measured:
+    """bob takes half of his shares out in kind."""
+    bob, vault, n = stack.ctx.accounts[3], stack.vault, stack.n
     gas, txh, data = _tx(vault.exit(int(vault.balanceOf(bob)) // 2, [0] * n, bob, sender=bob))
-    exit_ = Measured("exit", n, gas, floor_exit(n, data), txh, data)
+    return Measured("exit", n, gas, floor_exit(n, data), txh, data)
+
+
+def fund_arbitrageur(stack: Stack) -> list[float]:
+    """arb holds every token and approved the venue; returns the prices the moves start from."""
+    stack.fund(stack.ctx.accounts[6], [2**200] * stack.n, stack.venue)
+    return [a.price for a in stack.spec.assets]
+
+
+def move_and_decide(stack: Stack, prices: list[float], price_1: float):
+    """Two hours on, WBTC (asset 1) at ``price_1``, the arbitrageur brings the pools to the oracle
+    and the keeper path reads the vault and decides: ``(state, snapshot, decision)``."""
+    ctx, project, chain = stack.ctx, stack.ctx.project, stack.ctx.chain
+    deployer, arb = ctx.accounts[0], ctx.accounts[6]
+    chain.pending_timestamp += 7_200
+    prices[1] = price_1
+    stack.feeds[1].set_answer(feed_answer(price_1, FEED_DECIMALS), sender=deployer)
+    wad = [feed_answer(p, FEED_DECIMALS) * 10 ** (18 - FEED_DECIMALS) for p in prices]
+    arbitrage(stack.venue, stack.tokens, wad, stack.decimals, arb)
+    state, snapshot = keeper_path.read(
+        stack.vault, [stack.venue], stack.tokens, project.MockERC20.at, chain.pending_timestamp, stack.lens
+    )
+    decision = keeper_path.decide(stack.vault, state, snapshot)
+    assert decision.actionable, f"{stack.n}-asset vault on {stack.kind}, WBTC at {price_1:,.0f}: {decision.reason}"
+    return state, snapshot, decision
+
+
+def trade_indices(stack: Stack, plan) -> list[tuple[int, int]]:
+    """(asset in, asset out) of each planned trade."""
+    index = {str(t.address).lower(): i for i, t in enumerate(stack.tokens)}
+    return [(index[t.token_in.lower()], index[t.token_out.lower()]) for t in plan.trades]
+
+
+def send_rebalance(stack: Stack, decision, timestamp: int) -> Measured:
+    """The keeper's rebalance in a block at ``timestamp``, its fills as planned."""
+    keeper, chain, n = stack.ctx.accounts[1], stack.ctx.chain, stack.n
+    chain.pending_timestamp = timestamp
+    receipt = keeper_path.send(stack.vault, decision, keeper)
+    realised = keeper_path.decode(stack.vault, receipt, decision)
+    assert [f.amount_out for f in realised.fills] == [t.expected_out for t in decision.plan.trades]
+    gas, txh, data = _tx(receipt)
+    trades = trade_indices(stack, decision.plan)
+    # The rebalance floor models Uniswap V2 pairs and one slot per price read (the settable feed).
+    mock_v2 = (stack.kind, stack.feeds_kind) == ("uniswap_v2", "mock")
+    floor = floor_rebalance(n, trades, data, moved={1}) if mock_v2 else None
+    return Measured("rebalance", n, gas, floor, txh, data)
+
+
+def bench_vault(
+    ctx: Context, n: int, kind: str = "uniswap_v2", fee_bps: int = 30, feeds_kind: str = "mock"
+) -> VaultRun:
+    """Deploy an n-asset vault whose only venue is a real ``kind`` market, measure join, deposit
+    and exit, then a rebalance planned and sent by the keeper path, and the same swaps sent from an
+    EOA through the venue's own router from the same chain state."""
+    chain = ctx.chain
+    dave = ctx.accounts[5]
+    stack = deploy_stack(ctx, n, kind, fee_bps, feeds_kind)
+    spec, tokens, router = stack.spec, stack.tokens, stack.router
+    join = measure_join(stack)
+    deposit = measure_deposit(stack)
+    exit_ = measure_exit(stack)
 
     # Rebalances: two hours on WBTC rallies, the arbitrageur brings the pools to the oracle and the
     # keeper rebalances (a warm-up, not measured: it leaves the turnover, observation and timestamp
     # slots as a running vault has them); two hours later WBTC falls back, the pools follow, and the
     # second, measured, rebalance comes.
-    fund(arb, [2**200] * n, venue)
-    prices = [a.price for a in spec.assets]
-
-    def move_and_decide(price_1: float):
-        chain.pending_timestamp += 7_200
-        prices[1] = price_1
-        feeds[1].set_answer(feed_answer(price_1, FEED_DECIMALS), sender=deployer)
-        wad = [feed_answer(p, FEED_DECIMALS) * 10 ** (18 - FEED_DECIMALS) for p in prices]
-        arbitrage(venue, tokens, wad, decimals, arb)
-        state, snapshot = keeper_path.read(vault, [venue], tokens, project.MockERC20.at, chain.pending_timestamp, lens)
-        decision = keeper_path.decide(vault, state, snapshot)
-        assert decision.actionable, f"{n}-asset vault on {kind}, WBTC at {price_1:,.0f}: {decision.reason}"
-        return state, snapshot, decision
-
-    _, _, decision = move_and_decide(spec.assets[1].price * RALLY)
-    keeper_path.send(vault, decision, keeper)
-    state, snapshot, decision = move_and_decide(spec.assets[1].price)
+    prices = fund_arbitrageur(stack)
+    _, _, decision = move_and_decide(stack, prices, spec.assets[1].price * RALLY)
+    keeper_path.send(stack.vault, decision, ctx.accounts[1])
+    state, snapshot, decision = move_and_decide(stack, prices, spec.assets[1].price)
     plan = decision.plan
     index = {str(t.address).lower(): i for i, t in enumerate(tokens)}
-    trades = [(index[t.token_in.lower()], index[t.token_out.lower()]) for t in plan.trades]
+    trades = trade_indices(stack, plan)
     # dave, the EOA that repeats the swaps, holds every token and approved the router for good.
-    fund(dave, [int(1_000_000 / a.price * 10**a.decimals) for a in spec.assets], router.contract)
+    stack.fund(dave, [int(1_000_000 / a.price * 10**a.decimals) for a in spec.assets], router.contract)
 
     # Both sides land in a later block than the arbitrage (12 s on), as a keeper's transaction does:
     # each pool then updates its price accumulators or observations on its first swap, and the gas
@@ -171,14 +247,7 @@ def bench_vault(
         assert int(bought.balanceOf(dave)) - before == t.expected_out, f"{router.name}: not the planned fill"
         ctx.trace(eoa[-1][1], eoa[-1][0], eoa[-1][2])  # traced now: the snapshot is restored below
     chain.restore(start)
-    chain.pending_timestamp = timestamp
-    receipt = keeper_path.send(vault, decision, keeper)
-    realised = keeper_path.decode(vault, receipt, decision)
-    assert [f.amount_out for f in realised.fills] == [t.expected_out for t in plan.trades]
-    gas, txh, data = _tx(receipt)
-    # The rebalance floor models Uniswap V2 pairs and one slot per price read (the settable feed).
-    floor = floor_rebalance(n, trades, data, moved={1}) if (kind, feeds_kind) == ("uniswap_v2", "mock") else None
-    rebalance = Measured("rebalance", n, gas, floor, txh, data)
+    rebalance = send_rebalance(stack, decision, timestamp)
     run = VaultRun(
         n,
         kind,
@@ -191,7 +260,7 @@ def bench_vault(
         router.name,
         eoa,
         trades,
-        {"spec": spec, "tokens": tokens, "feeds": feeds, "venue": venue, "vault": vault},
+        {"spec": spec, "tokens": tokens, "feeds": stack.feeds, "venue": stack.venue, "vault": stack.vault},
         (state, snapshot),
     )
     ctx.echo(
