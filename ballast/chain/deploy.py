@@ -357,9 +357,20 @@ def read_deployments(path: str | Path) -> dict:
 
 
 def record_deployment(
-    path: str | Path, network: str, vault, tokens: list, feeds: list, venues: list, lens=None, factory=None
+    path: str | Path,
+    network: str,
+    vault,
+    tokens: list,
+    feeds: list,
+    venues: list,
+    lens=None,
+    factory=None,
+    chain_id: int | None = None,
 ) -> dict:
-    """Write the deployed addresses to ``path`` (JSON, one entry per network) and return the entry."""
+    """Write the deployed addresses to ``path`` (JSON, one entry per network) and return the entry.
+
+    @param chain_id The chain they are on: commands reading the record refuse another chain.
+    """
     path = Path(path)
     book = read_deployments(path)
     entry = {
@@ -372,6 +383,8 @@ def record_deployment(
         entry["lens"] = str(lens.address)
     if factory is not None:
         entry["factory"] = str(factory.address)
+    if chain_id is not None:
+        entry["chain_id"] = int(chain_id)
     book[network] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(book, indent=2) + "\n")
