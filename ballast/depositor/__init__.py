@@ -34,6 +34,9 @@ def as_json(command: str, target, result) -> dict:
         "chain_id": target.chain_id,
         "vault": str(target.vault.address),
         "lens": str(target.lens.address),
-        "assets": [{"symbol": s, "address": str(t.address), "decimals": d} for s, t, d in zip(target.symbols, target.tokens, target.decimals)],
+        "assets": [
+            {"symbol": s, "address": str(t.address), "decimals": d}
+            for s, t, d in zip(target.symbols, target.tokens, target.decimals)
+        ],
         "result": plain(result),
     }

@@ -118,7 +118,9 @@ def _confirm_and_send(target, action, account, yes: bool, as_json_output: bool) 
 @click.option("--shares", default=None, help="Shares to mint (decimal, 18 decimals).")
 @click.option("--amounts", default=None, help="First join into an empty vault: one amount per asset, comma-separated.")
 @click.option("--no-approve", is_flag=True, help="Send no approvals: fail if an allowance is short.")
-def join_command(target, provider, as_json_output, account, yes, slippage_bps, receiver_address, shares, amounts, no_approve):
+def join_command(
+    target, provider, as_json_output, account, yes, slippage_bps, receiver_address, shares, amounts, no_approve
+):
     """Join in kind: pay each asset in proportion to the vault's holdings."""
     units = entries.to_units(shares, entries.SHARE_DECIMALS, "--shares") if shares else 0
     parsed = None
@@ -129,7 +131,9 @@ def join_command(target, provider, as_json_output, account, yes, slippage_bps, r
         parsed = [entries.to_units(p, d, f"--amounts[{i}]") for i, (p, d) in enumerate(zip(parts, target.decimals))]
     if not units and not parsed:
         raise InputError("--shares: how many shares to mint (or --amounts for a first join)")
-    action = entries.preview_join(target, account.address, units, parsed, slippage_bps, receiver_address, not no_approve)
+    action = entries.preview_join(
+        target, account.address, units, parsed, slippage_bps, receiver_address, not no_approve
+    )
     _confirm_and_send(target, action, account, yes, as_json_output)
 
 
@@ -137,11 +141,15 @@ def join_command(target, provider, as_json_output, account, yes, slippage_bps, r
 @click.option("--asset", required=True, help="Basket asset: symbol or address.")
 @click.option("--amount", required=True, help="Amount of the asset (decimal).")
 @click.option("--no-approve", is_flag=True, help="Send no approvals: fail if the allowance is short.")
-def deposit_command(target, provider, as_json_output, account, yes, slippage_bps, receiver_address, asset, amount, no_approve):
+def deposit_command(
+    target, provider, as_json_output, account, yes, slippage_bps, receiver_address, asset, amount, no_approve
+):
     """Deposit one asset at its oracle value, less the entry haircut."""
     i = target.index(asset)
     units = entries.to_units(amount, target.decimals[i], "--amount")
-    action = entries.preview_deposit(target, account.address, asset, units, slippage_bps, receiver_address, not no_approve)
+    action = entries.preview_deposit(
+        target, account.address, asset, units, slippage_bps, receiver_address, not no_approve
+    )
     _confirm_and_send(target, action, account, yes, as_json_output)
 
 

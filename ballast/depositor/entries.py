@@ -186,8 +186,17 @@ def preview_join(
         minted, minimum = value - DEAD_SHARES, _down(value - DEAD_SHARES, slippage)
         approvals = _check_payments(target, str(sender), amounts, approve)
         return _action(
-            target, "join", sender, receiver, slippage, shares=minted, min_shares=minimum, pay=list(amounts),
-            bound=list(amounts), args=(minimum, list(amounts), receiver), approvals=approvals,
+            target,
+            "join",
+            sender,
+            receiver,
+            slippage,
+            shares=minted,
+            min_shares=minimum,
+            pay=list(amounts),
+            bound=list(amounts),
+            args=(minimum, list(amounts), receiver),
+            approvals=approvals,
         )
     if amounts:
         raise InputError("--amounts: only for the first join into an empty vault; give --shares")
@@ -197,8 +206,16 @@ def preview_join(
     bound = [_up(a, slippage) for a in pay]
     approvals = _check_payments(target, str(sender), bound, approve)
     return _action(
-        target, "join", sender, receiver, slippage, shares=shares, pay=pay, bound=bound,
-        args=(shares, bound, receiver), approvals=approvals,
+        target,
+        "join",
+        sender,
+        receiver,
+        slippage,
+        shares=shares,
+        pay=pay,
+        bound=bound,
+        args=(shares, bound, receiver),
+        approvals=approvals,
     )
 
 
@@ -219,8 +236,17 @@ def preview_deposit(target, sender, asset: str, amount: int, slippage_bps=None, 
     approvals = _check_payments(target, str(sender), pay, approve)
     minimum = _down(shares, slippage)
     return _action(
-        target, "deposit", sender, receiver, slippage, shares=shares, min_shares=minimum, pay=pay, bound=list(pay),
-        args=(str(token.address), amount, minimum, receiver), approvals=approvals,
+        target,
+        "deposit",
+        sender,
+        receiver,
+        slippage,
+        shares=shares,
+        min_shares=minimum,
+        pay=pay,
+        bound=list(pay),
+        args=(str(token.address), amount, minimum, receiver),
+        approvals=approvals,
         usd_value=amount * price // 10 ** target.decimals[i],
     )
 
@@ -240,7 +266,14 @@ def preview_exit(target, sender, shares: int, slippage_bps=None, receiver=None) 
     receive = [int(x) for x in _call(target.lens.preview_exit, target.vault, shares)]
     bound = [_down(a, slippage) for a in receive]
     return _action(
-        target, "exit", sender, receiver, slippage, shares=shares, receive=receive, bound=bound,
+        target,
+        "exit",
+        sender,
+        receiver,
+        slippage,
+        shares=shares,
+        receive=receive,
+        bound=bound,
         args=(shares, bound, receiver),
     )
 
@@ -273,7 +306,9 @@ def format_action(action: Action) -> str:
         lines.append(f"  {action.symbols[i]:<8} {amount(preview, i):>20} {amount(bound, i):>20}")
     for a in action.approvals:
         i = action.symbols.index(a.symbol)
-        lines.append(f"approve {amount(a.amount, i)} {a.symbol} for the vault first (allowance {amount(a.allowance, i)})")
+        lines.append(
+            f"approve {amount(a.amount, i)} {a.symbol} for the vault first (allowance {amount(a.allowance, i)})"
+        )
     return "\n".join(lines)
 
 
@@ -309,7 +344,9 @@ def decode(target, kind: str, receipt, approvals: list[str] | None = None) -> Se
         usd = int(event.usd_value)
     else:
         amounts, usd = [int(x) for x in event.amounts], 0
-    return Sent(kind, str(receipt.txn_hash), int(receipt.gas_used), list(approvals or []), int(event.shares), amounts, usd)
+    return Sent(
+        kind, str(receipt.txn_hash), int(receipt.gas_used), list(approvals or []), int(event.shares), amounts, usd
+    )
 
 
 def format_sent(sent: Sent, target) -> str:

@@ -5,7 +5,8 @@ One log query over the vault's ``Join``, ``Deposit``, ``Exit``, ``Rebalanced`` a
 transaction, each with its cost in bps against the oracle), its gas (the receipt) and the total
 drift before and after (``sum |weight - target|``, from the event). The share supply is rebuilt
 from the entries and exits (the vault's first entry also mints ``DEAD_SHARES`` to itself), so
-each rebalance gives a NAV per share: ``value_after * WAD // supply``.
+each rebalance gives a NAV per share: ``value_after * WAD // supply``. Read from a later block,
+the supply starts from ``totalSupply()`` at the block before it.
 """
 
 from __future__ import annotations
@@ -85,8 +86,7 @@ def _logs(vault, provider, start_block: int):
 
 
 def read_history(target, provider, start_block: int = 0) -> History:
-    """The :class:`History` of ``target.vault`` from ``start_block`` (the supply, so the NAV, is
-    exact only from the vault's creation: the default)."""
+    """The :class:`History` of ``target.vault`` from ``start_block`` (default: the whole chain)."""
     vault = target.vault
     logs = _logs(vault, provider, start_block)
     times: dict[int, int] = {}
@@ -112,7 +112,8 @@ def read_history(target, provider, start_block: int = 0) -> History:
                     None,
                 )
             )
-    supply, flows, rebalances, nav = 0, [], [], []
+    supply = int(vault.totalSupply(block_id=start_block - 1)) if start_block > 0 else 0
+    flows, rebalances, nav = [], [], []
     for log in logs:
         a, block, tx = log.event_arguments, int(log.block_number), str(log.transaction_hash)
         if log.event_name in ("Join", "Deposit", "Exit"):
@@ -128,7 +129,14 @@ def read_history(target, provider, start_block: int = 0) -> History:
                 supply += shares + (DEAD_SHARES if supply == 0 else 0)
             flows.append(
                 Flow(
-                    kind, block, timestamp(block), tx, str(a["sender"]), str(a["receiver"]), shares, amounts,
+                    kind,
+                    block,
+                    timestamp(block),
+                    tx,
+                    str(a["sender"]),
+                    str(a["receiver"]),
+                    shares,
+                    amounts,
                     int(a.get("usd_value", 0)),
                 )
             )
@@ -156,7 +164,9 @@ def read_history(target, provider, start_block: int = 0) -> History:
                 )
             )
             if supply:
-                nav.append(NavPoint(block, timestamp(block), "rebalance", int(a["value_after"]) * WAD // supply, supply))
+                nav.append(
+                    NavPoint(block, timestamp(block), "rebalance", int(a["value_after"]) * WAD // supply, supply)
+                )
     now_supply = int(vault.totalSupply())
     if now_supply:
         head = provider.get_block("latest")

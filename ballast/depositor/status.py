@@ -166,7 +166,8 @@ def format_status(s: Status) -> str:
         lines.append(
             f"{a.symbol:<8} {a.balance / 10**a.decimals:>18,.6f} {a.price / WAD:>14,.4f} {a.value / WAD:>16,.2f} "
             f"{a.weight / 1e16:>7.2f}% {a.target / 1e16:>7.2f}% {_pct(a.drift):>8} {a.band_bps / 100:>6.2f}% "
-            f"{a.outer_band_bps / 100:>6.2f}%" + (f" {a.effective_band_bps / 100:>7.2f}%" if s.trigger == "hybrid" else "")
+            f"{a.outer_band_bps / 100:>6.2f}%"
+            + (f" {a.effective_band_bps / 100:>7.2f}%" if s.trigger == "hybrid" else "")
         )
     lines.append(f"trigger {s.trigger}: {s.why}")
     return "\n".join(lines)
