@@ -9,9 +9,15 @@ import json
 from decimal import Decimal
 
 import pytest
-from depositor_cli import ALICE, BOB, book, run, same_provider, write_book  # noqa: F401 (book, same_provider: fixtures)
+from depositor_cli import ALICE, BOB, run, write_book
 
 from ballast.constants import WAD
+
+
+@pytest.fixture
+def book(seeded, owner, tmp_path, chain):
+    """A deployment record of the seeded vault, as ``ape run deploy`` writes it."""
+    return write_book(seeded, owner, tmp_path, chain.chain_id)
 
 
 def run_json(book, *args):

@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from depositor_cli import ALICE, BOB, book, run, same_provider, write_book  # noqa: F401 (book, same_provider: fixtures)
+from depositor_cli import ALICE, BOB, run, write_book
 
 from ballast.chain.deploy import deploy_factory, deploy_vault
 from ballast.constants import WAD
+
+
+@pytest.fixture
+def book(seeded, owner, tmp_path, chain):
+    """A deployment record of the seeded vault, as ``ape run deploy`` writes it."""
+    return write_book(seeded, owner, tmp_path, chain.chain_id)
+
 
 NOWHERE = "0x00000000000000000000000000000000DeaDBeef"
 
