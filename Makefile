@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # ape-vyper finds the pip-installed compiler with `which vyper`: the venv must be on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup demo test lint fuzz backtest bench peers clean mutate
+.PHONY: setup demo test lint fuzz backtest bench peers clean mutate node node-stop
 
 setup: $(STAMP)
 
@@ -42,6 +42,14 @@ bench: setup node_modules/.bin/anvil
 ## Ballast against Set Protocol v2 and Balancer V2 on the same chain and price moves.
 peers: setup node_modules/.bin/anvil
 	$(BIN)/ape run peers
+
+## A persistent anvil on 127.0.0.1:8545 with the demo's market and vault (deployments/local.json);
+## then `ape run vault|keeper|deploy ... --network ethereum:local:foundry`. `make node-stop` stops it.
+node: setup node_modules/.bin/anvil
+	$(BIN)/ape run node start
+
+node-stop: setup
+	$(BIN)/ape run node stop
 
 node_modules/.bin/anvil: package.json package-lock.json
 	npm ci --no-audit --no-fund

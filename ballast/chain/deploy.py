@@ -50,6 +50,7 @@ __all__ = [
     "read_deployments",
     "record_deployment",
     "spec_from_dict",
+    "target_amounts",
 ]
 
 
@@ -258,6 +259,11 @@ def deploy_from_spec(project, sender, spec: PortfolioSpec, keeper=None, factory=
         venues = list(spec.venues) + [deploy_factory_venue(project, sender, v) for v in spec.factory_venues]
     vault = deploy_vault(project, sender, spec, tokens, feeds, venues, keeper=keeper, factory=factory)
     return Deployment(vault, tokens, feeds, venues, market, project.VaultLens.deploy(sender=sender), factory)
+
+
+def target_amounts(spec: PortfolioSpec, usd_total: float) -> list[int]:
+    """Base units of each asset in ``usd_total`` USD split at the spec's targets and prices."""
+    return [int(usd_total * a.target_bps / MAX_BPS / a.price * 10**a.decimals) for a in spec.assets]
 
 
 def asset_configs(spec: PortfolioSpec, tokens: list, feeds: list) -> list[tuple]:
