@@ -7,8 +7,9 @@ for it, deploys the spec's market, a factory, a vault and a lens through
 the chain id in ``deployments/local.json``, funds the depositor accounts with the basket's mock
 tokens and makes the first join through :mod:`ballast.depositor`. ``ape run deploy``,
 ``ape run keeper`` and ``ape run vault`` then reach it with ``--network ethereum:local:foundry``
-(``APE_FOUNDRY_HOST`` for a port other than 8545). ``ape run node stop`` (``make node-stop``)
-stops the process it started, by its recorded pid.
+(``APE_FOUNDRY_HOST`` for a port other than 8545). ``ape run node advance`` moves its clock (past a
+cooldown, say); ``ape run node stop`` (``make node-stop``) stops the process it started, by its
+recorded pid.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ class Node:
     log: Path
 
 
-def _rpc(url: str, method: str, timeout: float = 1.0):
+def _rpc(url: str, method: str, params: list | None = None, timeout: float = 1.0):
     """One JSON-RPC call; ``None`` when nothing answers at ``url``."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -114,6 +115,16 @@ def stop(folder: str | Path = NODE_DIR, timeout: float = 10.0) -> Node:
     while _alive(node.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     return node
+
+
+def advance(seconds: int, folder: str | Path = NODE_DIR) -> int:
+    """Move the running node's clock ``seconds`` ahead and mine a block; returns its timestamp."""
+    node = running(folder)
+    if node is None:
+        raise InputError(f"node: no node is running from {folder}")
+    _rpc(node.url, "evm_increaseTime", [int(seconds)])
+    _rpc(node.url, "evm_mine")
+    return int(_rpc(node.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 
 
 def provision(project, provider, accounts, spec, book: str | Path) -> dict:

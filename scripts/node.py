@@ -1,4 +1,4 @@
-"""ape run node start|stop|status: a persistent local anvil with the demo's vault (ballast/node.py).
+"""ape run node start|advance|stop|status: a persistent local anvil with the demo's vault (ballast/node.py).
 
 ape run node start     # anvil on 127.0.0.1:8545, the demo's market and vault, deployments/local.json
 ape run vault status --network ethereum:local:foundry
@@ -52,6 +52,16 @@ def stop():
     with click_errors():
         stopped = node.stop()
     click.echo(f"stopped anvil pid {stopped.pid} at {stopped.url}")
+
+
+@cli.command()
+@click.option("--seconds", type=int, default=3_600, show_default=True, help="How far to move the clock.")
+def advance(seconds):
+    """Move the node's clock forward and mine a block (anvil's evm_increaseTime)."""
+    with click_errors():
+        require_range(seconds, "--seconds", 1)
+        timestamp = node.advance(seconds)
+    click.echo(f"clock moved {seconds} s: latest block at {timestamp}")
 
 
 @cli.command()

@@ -43,7 +43,7 @@ class RebalanceRecord:
     value_before: int
     value_after: int
     cost: int  # USD, WAD
-    cost_bps: int  # of value_before, rounded up
+    cost_bps: float  # of value_before, to 0.01 bps (for display)
     value_traded: int
     total_drift_before: int  # WAD
     total_drift_after: int  # WAD
@@ -154,7 +154,7 @@ def read_history(target, provider, start_block: int = 0) -> History:
                     value_before=before,
                     value_after=int(a["value_after"]),
                     cost=cost,
-                    cost_bps=-(-cost * MAX_BPS // before) if before else 0,
+                    cost_bps=round(cost * MAX_BPS / before, 2) if before else 0.0,
                     value_traded=int(a["value_traded"]),
                     total_drift_before=int(a["total_drift_before"]),
                     total_drift_after=int(a["total_drift_after"]),
@@ -181,13 +181,13 @@ def format_history(h: History, target) -> str:
     decimals = {str(t.address).lower(): d for t, d in zip(target.tokens, target.decimals)}
     lines = [f"vault {h.vault}: {len(h.rebalances)} rebalances, {len(h.flows)} entries and exits", ""]
     lines.append(
-        f"{'block':>7} {'reason':<11} {'traded $':>12} {'cost $':>10} {'cost bps':>8} {'drift before':>12} "
-        f"{'drift after':>11} {'gas':>9}"
+        f"{'block':>7} {'reason':<11} {'traded $':>12} {'cost $':>10} {'cost bps':>8} {'sum|drift| before':>17} "
+        f"{'after':>7} {'gas':>9}"
     )
     for r in h.rebalances:
         lines.append(
-            f"{r.block:>7} {r.reason:<11} {r.value_traded / WAD:>12,.2f} {r.cost / WAD:>10,.2f} {r.cost_bps:>8} "
-            f"{r.total_drift_before / 1e16:>11.2f}% {r.total_drift_after / 1e16:>10.2f}% {r.gas_used:>9,}"
+            f"{r.block:>7} {r.reason:<11} {r.value_traded / WAD:>12,.2f} {r.cost / WAD:>10,.2f} {r.cost_bps:>8.2f} "
+            f"{r.total_drift_before / 1e16:>16.2f}% {r.total_drift_after / 1e16:>6.2f}% {r.gas_used:>9,}"
         )
         for f in r.fills:
             t_in, t_out = f["token_in"].lower(), f["token_out"].lower()
