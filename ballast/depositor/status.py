@@ -110,7 +110,8 @@ def read_status(target) -> Status:
 
 
 def _pct(wad: int) -> str:
-    return f"{wad / 1e16:+.2f}%"
+    """A signed WAD fraction in percent; a drift that rounds to zero prints +0.00%."""
+    return f"{round(wad / 1e16, 2) + 0.0:+.2f}%"
 
 
 def _past(asset: AssetStatus, band_bps: int) -> bool:

@@ -138,7 +138,7 @@ def test_error__json__one_object(book):
     assert json.loads(result.output) == {"error": f"--vault: no contract at {NOWHERE} on ethereum:local:test"}
 
 
-def test_join__approval_then_vault_revert__decoded(book, seeded, bob, alice):
+def test_exit__minimum_above_what_the_vault_sends__revert_decoded(book, seeded, bob, alice):
     """The vault's own revert, after the preview: the basket changed between preview and send."""
     from ballast.depositor import entries
     from ballast.depositor.target import resolve
