@@ -257,6 +257,8 @@ def preview_exit(target, sender, shares: int, slippage_bps=None, receiver=None) 
     slippage = require_slippage(slippage_bps)
     receiver = str(receiver or sender)
     held = int(target.vault.balanceOf(sender))
+    if held == 0:
+        raise InputError(f"--account: {sender} holds no shares of vault {target.vault.address}")
     if shares <= 0:
         raise InputError("--shares: must be positive")
     if held < shares:

@@ -90,7 +90,9 @@ def test_deposit__insufficient_allowance_with_no_approve__sends_nothing(book, se
 
 
 def test_exit__more_shares_than_held__insufficient_balance(book, bob):
-    assert "holds 0.000000000000000000 shares" in fails(book, "exit", "--shares", "1", "--yes", "--account", BOB)
+    assert "holds no shares of vault" in fails(book, "exit", "--yes", "--account", BOB)
+    message = fails(book, "exit", "--shares", "2000000", "--yes", "--account", ALICE)
+    assert "exiting 2,000,000.000000000000000000: insufficient balance" in message
 
 
 def test_deposit__paused__a_sentence_and_nothing_sent(book, seeded, guardian, bob):
