@@ -45,7 +45,7 @@ def to_units(text, decimals: int, what: str) -> int:
 
 
 def require_slippage(bps: int | None) -> int:
-    """The tolerance in bps (default :data:`DEFAULT_SLIPPAGE_BPS`), 0 to 10,000."""
+    """The tolerance in bps (default :data:`DEFAULT_SLIPPAGE_BPS`), 0 to 9,999."""
     return DEFAULT_SLIPPAGE_BPS if bps is None else int(require_range(bps, "--slippage-bps", 0, MAX_BPS - 1))
 
 
