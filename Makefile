@@ -16,7 +16,7 @@ SOLC_VERSIONS := 0.8.19 0.8.20
 SOLC_SHIMS := $(foreach v,$(SOLC_VERSIONS),$(SOLC_DIR)/solc-v$(v))
 export SOLCX_BINARY_PATH := $(SOLC_DIR)
 
-.PHONY: setup demo test lint fuzz backtest bench peers clean mutate forecast solc compile
+.PHONY: setup demo test lint fuzz backtest bench peers clean mutate forecast solc compile node node-stop
 
 setup: $(STAMP)
 
@@ -62,6 +62,14 @@ bench: setup solc
 ## Ballast against Set Protocol v2 and Balancer V2 on the same chain and price moves.
 peers: setup solc
 	$(BIN)/ape run peers
+
+## A persistent anvil on 127.0.0.1:8545 with the demo's market and vault (deployments/local.json);
+## then `ape run vault|keeper|deploy ... --network ethereum:local:foundry`. `make node-stop` stops it.
+node: setup solc
+	$(BIN)/ape run node start
+
+node-stop: setup
+	$(BIN)/ape run node stop
 
 node_modules/.bin/anvil: package.json package-lock.json
 	npm ci --no-audit --no-fund

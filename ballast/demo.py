@@ -13,7 +13,14 @@ from pathlib import Path
 
 from ballast import keeper as keeper_path
 from ballast.chain import skip_debug_log_replay
-from ballast.chain.deploy import deploy_local_market, deploy_sleeve, deploy_vault, feed_answer, load_spec
+from ballast.chain.deploy import (
+    deploy_local_market,
+    deploy_sleeve,
+    deploy_vault,
+    feed_answer,
+    load_spec,
+    target_amounts,
+)
 from ballast.chain.erc20 import token_at
 from ballast.chain.market import apply_fills, arbitrage_market, snapshot_market
 from ballast.chain.morpho import deploy_market, deploy_morpho
@@ -145,7 +152,7 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
 
     # Depositors: alice seeds the vault in kind, bob deposits USDC at oracle value, carol joins in kind.
     prices = [a.price for a in spec.assets]
-    seed = [units(1_000_000 * a.target_bps / 10_000, i, prices[i]) for i, a in enumerate(spec.assets)]
+    seed = target_amounts(spec, 1_000_000)
     fund(alice, seed)
     vault.join(0, seed, alice, sender=alice)
     tokens[0].mint(bob, units(250_000, 0, 1.0), sender=deployer)

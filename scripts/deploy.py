@@ -71,7 +71,15 @@ def cli(network, provider, account, spec_path, keeper, factory_address, out):
         factory = factory_address and require_factory(factory_address, "--factory", project, provider)
     done = deploy_from_spec(project, account, spec, keeper=keeper, factory=factory)
     entry = record_deployment(
-        book, provider.network.name, done.vault, done.tokens, done.feeds, done.venues, done.lens, done.factory
+        book,
+        provider.network.name,
+        done.vault,
+        done.tokens,
+        done.feeds,
+        done.venues,
+        done.lens,
+        done.factory,
+        provider.chain_id,
     )
     click.echo(f"vault {entry['vault']}")
     click.echo(f"assets {', '.join(entry['assets'])}")

@@ -51,6 +51,7 @@ __all__ = [
     "read_deployments",
     "record_deployment",
     "spec_from_dict",
+    "target_amounts",
 ]
 
 
@@ -261,6 +262,11 @@ def deploy_from_spec(project, sender, spec: PortfolioSpec, keeper=None, factory=
     return Deployment(vault, tokens, feeds, venues, market, project.VaultLens.deploy(sender=sender), factory)
 
 
+def target_amounts(spec: PortfolioSpec, usd_total: float) -> list[int]:
+    """Base units of each asset in ``usd_total`` USD split at the spec's targets and prices."""
+    return [int(usd_total * a.target_bps / MAX_BPS / a.price * 10**a.decimals) for a in spec.assets]
+
+
 def asset_configs(spec: PortfolioSpec, tokens: list, feeds: list) -> list[tuple]:
     """The vault's ``AssetConfig`` structs, in field order."""
     return [
@@ -370,9 +376,20 @@ def read_deployments(path: str | Path) -> dict:
 
 
 def record_deployment(
-    path: str | Path, network: str, vault, tokens: list, feeds: list, venues: list, lens=None, factory=None
+    path: str | Path,
+    network: str,
+    vault,
+    tokens: list,
+    feeds: list,
+    venues: list,
+    lens=None,
+    factory=None,
+    chain_id: int | None = None,
 ) -> dict:
-    """Write the deployed addresses to ``path`` (JSON, one entry per network) and return the entry."""
+    """Write the deployed addresses to ``path`` (JSON, one entry per network) and return the entry.
+
+    @param chain_id The chain they are on: commands reading the record refuse another chain.
+    """
     path = Path(path)
     book = read_deployments(path)
     entry = {
@@ -385,6 +402,8 @@ def record_deployment(
         entry["lens"] = str(lens.address)
     if factory is not None:
         entry["factory"] = str(factory.address)
+    if chain_id is not None:
+        entry["chain_id"] = int(chain_id)
     book[network] = entry
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(book, indent=2) + "\n")
