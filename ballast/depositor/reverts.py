@@ -1,6 +1,6 @@
 """A vault's revert reasons, each as a sentence a depositor can act on.
 
-``REASONS`` maps every revert string of ``contracts/Vault.vy``, ``contracts/modules/*.vy``, the
+``REASONS`` maps every revert string of ``contracts/Vault.vy``, ``Rules.vy``, ``LendingSleeve.vy``, ``contracts/modules/*.vy``, the
 lens and the factory (and the snekmate ERC-20 reasons a token or the share can raise) to one
 sentence; ``tests/unit/test_depositor_reverts.py`` checks that no string in those sources is
 missing. :func:`explain` turns an exception from a call or a transaction into that sentence.
@@ -82,13 +82,37 @@ REASONS: dict[str, str] = {
     "factory: zero owner": "The vault's owner is the zero address.",
     # ERC-20 (snekmate): the basket tokens and the vault's shares
     "erc20: insufficient allowance": "A token's allowance to the vault is too low for this amount.",
+    # lending (the vault's LendingSleeve)
+    "factory: no rules": "The factory was given no Rules contract.",
+    "vault: no sleeve": "The vault has no lending sleeve: nothing can be lent or recalled.",
+    "vault: not allocator": "Only an account with the allocator role may lend or recall.",
+    "vault: recall short": "The lending market paid back less than the amount recalled.",
+    "vault: sleeve already set": "The vault already has its lending sleeve; it can be set only once.",
+    "vault: sleeve of another vault": "That lending sleeve belongs to another vault.",
+    "sleeve: above max deposit": "The lending market accepts no more than its maxDeposit.",
+    "sleeve: bad buffer": "The idle buffer must be at most 10,000 bps.",
+    "sleeve: bad max loss": "The loss that pauses lending must be at most 10,000 bps.",
+    "sleeve: below idle buffer": "Lending this much would leave the idle balance below its buffer.",
+    "sleeve: loss above max": "Lending is paused: the market stands at a loss above the vault's maximum.",
+    "sleeve: market asset mismatch": "The market's asset() is not this asset.",
+    "sleeve: market has no rate": "The market reports a zero share price.",
+    "sleeve: market in use": "The vault still has shares in the current market; recall them before replacing it.",
+    "sleeve: market took wrong amount": "The lending market did not take exactly the amount lent.",
+    "sleeve: no market": "No lending market is set for this asset.",
+    "sleeve: no shares": "The lending market minted no shares for the deposit.",
+    "sleeve: not owner": "Only the vault's owner may configure its lending sleeve.",
+    "sleeve: not vault": "Only the sleeve's vault may move its funds.",
+    "sleeve: nothing owed": "No market shares are owed to you.",
+    "sleeve: rate rise too high": "The lent value's rise bound must be at most 100,000 bps a year.",
+    "sleeve: recall above lent": "The recall would burn more market shares than the vault holds there.",
+    "sleeve: unknown asset": "That asset is not in the vault's basket.",
     "erc20: transfer amount exceeds balance": "A token balance is too low for this amount.",
     "erc20: burn amount exceeds balance": "You hold fewer shares than you are exiting with.",
     "erc20: transfer to the zero address": "The receiver is the zero address.",
     "ownable: caller is not the owner": "Only the vault's owner may do this.",
 }
 
-_QUOTED_REASON = re.compile(r"((?:vault|basket|pricing|lens|factory|erc20|ownable): [a-z0-9 \-]+)")
+_QUOTED_REASON = re.compile(r"((?:vault|basket|pricing|lens|factory|sleeve|erc20|ownable): [a-z0-9 \-]+)")
 
 
 def reason_of(error: BaseException | str) -> str | None:

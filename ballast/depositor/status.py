@@ -18,7 +18,7 @@ class AssetStatus:
     symbol: str
     address: str
     decimals: int
-    balance: int  # tracked balance, base units
+    balance: int  # holding (idle plus lent), base units
     price: int  # oracle USD price of one whole token, WAD
     value: int  # USD, WAD (rounded down, as the vault)
     weight: int  # WAD
@@ -27,6 +27,7 @@ class AssetStatus:
     band_bps: int
     outer_band_bps: int
     effective_band_bps: int  # the band the trigger applies: band x volatility scale for hybrid
+    lent: int = 0  # of the holding, what the vault's lending sleeve has lent (base units)
 
 
 @dataclass
@@ -79,6 +80,7 @@ def read_status(target) -> Status:
                 band_bps=band,
                 outer_band_bps=int(a.outer_band_bps),
                 effective_band_bps=band * scale // MAX_BPS,
+                lent=int(a.lent),
             )
         )
     supply = int(view.total_supply)
@@ -170,5 +172,12 @@ def format_status(s: Status) -> str:
             f"{a.outer_band_bps / 100:>6.2f}%"
             + (f" {a.effective_band_bps / 100:>7.2f}%" if s.trigger == "hybrid" else "")
         )
+    for a in s.assets:
+        if a.lent:
+            lines.append(
+                f"lending: {a.lent / 10**a.decimals:,.6f} {a.symbol} lent "
+                f"({a.lent * 10_000 // max(a.balance, 1) / 100:.2f}% of the holding; an exit takes its share "
+                "redeemed, or in market shares when the market cannot pay)"
+            )
     lines.append(f"trigger {s.trigger}: {s.why}")
     return "\n".join(lines)

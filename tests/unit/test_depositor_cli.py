@@ -54,6 +54,7 @@ def test_status__seeded_vault__basket_weights_nav_and_trigger(book, seeded):
         "band_bps",
         "outer_band_bps",
         "effective_band_bps",
+        "lent",
     }
 
 

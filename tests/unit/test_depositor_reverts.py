@@ -13,10 +13,12 @@ from ballast.depositor.reverts import REASONS, explain, reason_of
 SOURCES = [
     ROOT / "contracts" / "Vault.vy",
     ROOT / "contracts" / "VaultFactory.vy",
+    ROOT / "contracts" / "Rules.vy",
+    ROOT / "contracts" / "LendingSleeve.vy",
     ROOT / "contracts" / "periphery" / "VaultLens.vy",
 ]
 SOURCES += sorted((ROOT / "contracts" / "modules").glob("*.vy"))
-REASON = re.compile(r'"((?:vault|basket|pricing|lens|factory): [^"]+)"')
+REASON = re.compile(r'"((?:vault|basket|pricing|lens|factory|sleeve): [^"]+)"')
 
 
 def test_reasons__every_revert_string_of_the_vault_and_its_modules__has_a_sentence():
