@@ -133,23 +133,13 @@ def provision(project, provider, accounts, spec, book: str | Path) -> dict:
 
     @return The deployment record's entry.
     """
-    from ballast.chain.deploy import deploy_from_spec, record_deployment, target_amounts
+    from ballast.chain.deploy import deploy_from_spec, record, target_amounts
     from ballast.depositor import entries
     from ballast.depositor.target import resolve
 
     deployer, keeper = accounts[DEPLOYER], accounts[KEEPER]
     done = deploy_from_spec(project, deployer, spec, keeper=keeper)
-    entry = record_deployment(
-        book,
-        provider.network.name,
-        done.vault,
-        done.tokens,
-        done.feeds,
-        done.venues,
-        done.lens,
-        done.factory,
-        provider.chain_id,
-    )
+    entry = record(book, provider, done)
     per_asset = [int(FUND_USD / a.price * 10**a.decimals) for a in spec.assets]
     seed = target_amounts(spec, SEED_USD)
     for i in DEPOSITORS:

@@ -17,7 +17,7 @@ from ballast.chain.deploy import (
     deploy_from_spec,
     load_spec,
     read_deployments,
-    record_deployment,
+    record,
 )
 from ballast.checks import click_callback, click_errors, require_address, require_factory, require_folder_for
 
@@ -70,17 +70,7 @@ def cli(network, provider, account, spec_path, keeper, factory_address, out):
         read_deployments(book)
         factory = factory_address and require_factory(factory_address, "--factory", project, provider)
     done = deploy_from_spec(project, account, spec, keeper=keeper, factory=factory)
-    entry = record_deployment(
-        book,
-        provider.network.name,
-        done.vault,
-        done.tokens,
-        done.feeds,
-        done.venues,
-        done.lens,
-        done.factory,
-        provider.chain_id,
-    )
+    entry = record(book, provider, done)
     click.echo(f"vault {entry['vault']}")
     click.echo(f"assets {', '.join(entry['assets'])}")
     click.echo(f"venues {', '.join(entry['venues'])}")

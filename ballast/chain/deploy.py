@@ -49,6 +49,7 @@ __all__ = [
     "feed_answer",
     "load_spec",
     "read_deployments",
+    "record",
     "record_deployment",
     "spec_from_dict",
     "target_amounts",
@@ -408,3 +409,19 @@ def record_deployment(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(book, indent=2) + "\n")
     return entry
+
+
+def record(path: str | Path, provider, done: Deployment) -> dict:
+    """Record what :func:`deploy_from_spec` returned (``done``) on ``provider``'s network and
+    chain in the deployment book at ``path``; returns the entry."""
+    return record_deployment(
+        path,
+        provider.network.name,
+        done.vault,
+        done.tokens,
+        done.feeds,
+        done.venues,
+        done.lens,
+        done.factory,
+        provider.chain_id,
+    )
