@@ -27,15 +27,22 @@ remembered *before* the transaction is sent, so a rebalance that reverts (or who
 never arrives) is not sent again while the state is unchanged: the next attempt waits for a new
 state, such as a new oracle round, a join or exit, or a price move. A rebalance that succeeds
 changes ``last_rebalance`` and the balances, and the vault's cooldown then holds the next one.
+
+Where the key is remembered is the loop's ``ledger``: by default :class:`MemoryLedger`, this
+process's memory (one bot, one process). A fleet of workers shares a Redis ledger instead
+(:class:`ballast.fleet.RedisLedger`): the claim is atomic across processes and survives restarts.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +84,7 @@ class Outcome:
     key: StateKey | None = None
     txn_hash: str | None = None
     decision: Decision | None = None
+    cost: int | None = None  # the realised cost of a sent rebalance, USD WAD (its Rebalanced event)
 
     def __str__(self) -> str:
         tx = f" [{self.txn_hash}]" if self.txn_hash else ""
@@ -85,12 +93,72 @@ class Outcome:
 
 @dataclass
 class Sent:
-    """A rebalance sent for one state, and what became of it."""
+    """A rebalance claimed or sent for one state, and what became of it."""
 
     trigger: str
     txn_hash: str | None = None
-    status: str = "pending"  # pending | mined | failed
+    status: str = "pending"  # pending (claimed, not settled) | mined | failed
     error: str = ""
+    worker: str = ""  # who claimed it ("" in a single process)
+    cost: int | None = None  # realised cost, USD WAD, once mined
+    claim_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def describe(self) -> str:
+        """``at block 12 by w1 (mined [0x..])``: where, by whom, and what became of it."""
+        by = f" by {self.worker}" if self.worker else ""
+        what = "claimed, not settled yet" if self.status == "pending" else self.status
+        what += f": {self.error}" if self.error else ""
+        what += f" [{self.txn_hash}]" if self.txn_hash else ""
+        return f"at {self.trigger}{by} ({what})"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Sent:
+        return cls(**json.loads(text))
+
+
+class SignerBusy(RuntimeError):
+    """The keeper account is sending for another vault (another worker) for too long."""
+
+
+class MemoryLedger:
+    """Claims and outcomes kept in this process's memory: one bot, one process (the default).
+
+    A ledger answers, per state key: was a rebalance already claimed or sent for it
+    (:meth:`lookup`), claim it atomically (:meth:`claim`: ``None`` when won, else the holder's
+    record), record what became of it (:meth:`settle`), or give it up unsent (:meth:`release`);
+    :meth:`signer` serialises the keeper account's sends; :meth:`journal` keeps each outcome.
+    """
+
+    def __init__(self, records: OrderedDict, limit: int = 4096):
+        self.records, self.limit = records, limit
+
+    def lookup(self, key: StateKey) -> Sent | None:
+        return self.records.get(key)
+
+    def claim(self, key: StateKey, record: Sent) -> Sent | None:
+        if key in self.records:
+            return self.records[key]
+        self.settle(key, record)
+        return None
+
+    def settle(self, key: StateKey, record: Sent) -> None:
+        self.records[key] = record
+        while len(self.records) > self.limit:
+            self.records.popitem(last=False)
+
+    def release(self, key: StateKey, record: Sent) -> None:
+        if self.records.get(key) is record:
+            del self.records[key]
+
+    @contextmanager
+    def signer(self, address: str) -> Iterator[None]:
+        yield  # one process: the loop's own lock already serialises its sends
+
+    def journal(self, label: str, outcome: Outcome) -> None:
+        pass  # the process log is the journal
 
 
 @dataclass
@@ -141,10 +209,15 @@ class KeeperLoop:
     tx_kwargs: dict = field(default_factory=dict)
     logger: Any = None
     max_remembered: int = 4096
+    ledger: Any = None  # where "sent once per state" lives; default MemoryLedger (this process)
+    label: str = ""  # prefix of every log line, e.g. "w1 core-4": who decided, for which vault
+    worker: str = ""  # recorded with each claim
 
     def __post_init__(self):
         self.logger = self.logger or logging.getLogger("ballast.bot")
-        self.sent: OrderedDict[StateKey, Sent] = OrderedDict()
+        self.sent: OrderedDict[StateKey, Sent] = OrderedDict()  # this process's own claims
+        if self.ledger is None:
+            self.ledger = MemoryLedger(self.sent, self.max_remembered)
         self.outcomes: deque[Outcome] = deque(maxlen=1024)
         self.last_block: int | None = None
         self._lock = threading.Lock()
@@ -209,13 +282,15 @@ class KeeperLoop:
         except Exception as err:
             return Outcome(trigger, ERROR, f"cannot read the vault: {error_message(err)}")
 
-        previous = self.sent.get(key)
+        try:
+            previous = self.ledger.lookup(key)
+        except Exception as err:  # no ledger, no send: a second rebalance must never go out blind
+            return Outcome(trigger, ERROR, f"cannot read the ledger: {error_message(err)}", key)
         if previous is not None:
-            what = f"{previous.status}" + (f": {previous.error}" if previous.error else "")
             return Outcome(
                 trigger,
                 SKIP,
-                f"already sent a rebalance for this state at {previous.trigger} ({what}); waiting for a new state",
+                f"already sent a rebalance for this state {previous.describe()}; waiting for a new state",
                 key,
                 previous.txn_hash,
             )
@@ -237,20 +312,35 @@ class KeeperLoop:
             f"{decision.reason}: {len(plan.trades)} trades, ${plan.value_traded / WAD:,.2f} traded, "
             f"expected cost ${plan.expected_cost / WAD:,.2f}"
         )
-        self.logger.info(f"{trigger}: REBALANCE ({summary})\n{format_decision(decision)}")
+        self._log(logging.INFO, f"{trigger}: REBALANCE ({summary})\n{format_decision(decision)}")
         if self.keeper is None:
             return Outcome(trigger, DRY_RUN, f"{summary}; no keeper account, nothing sent", key, decision=decision)
 
-        # Remembered before sending: whatever happens next, this state gets no second rebalance.
-        record = Sent(trigger)
-        self._remember(key, record)
+        # Claimed before sending: whatever happens next, this state gets no second rebalance.
+        record = Sent(trigger, worker=self.worker)
         try:
-            if self.before_send is not None:
-                self.before_send(decision)
-            receipt = keeper_path.send(self.vault, decision, self.keeper, **self.tx_kwargs)
+            holder = self.ledger.claim(key, record)
+        except Exception as err:
+            return Outcome(trigger, ERROR, f"cannot claim the state: {error_message(err)}; nothing sent", key)
+        if holder is not None:
+            return Outcome(
+                trigger, SKIP, f"state claimed first by another worker {holder.describe()}", key, holder.txn_hash
+            )
+        self._remember(key, record)
+        self._log(logging.INFO, f"{trigger}: claimed this state as {self.worker or 'this process'}; sending")
+        try:
+            with self.ledger.signer(str(self.keeper.address)):
+                if self.before_send is not None:
+                    self.before_send(decision)
+                receipt = keeper_path.send(self.vault, decision, self.keeper, **self.tx_kwargs)
+        except SignerBusy as err:  # nothing went out: give the state back for the next block
+            self.ledger.release(key, record)
+            self.sent.pop(key, None)
+            return Outcome(trigger, SKIP, f"{err}; claim released, nothing sent", key, decision=decision)
         except Exception as err:
             record.status, record.error = "failed", error_message(err)
             record.txn_hash = _txn_hash(err)
+            self._settle(key, record)
             return Outcome(
                 trigger,
                 FAILED,
@@ -260,19 +350,28 @@ class KeeperLoop:
                 decision,
             )
         record.status, record.txn_hash = "mined", str(receipt.txn_hash)
-        return Outcome(trigger, SENT, f"{summary}; {self._describe(receipt, decision)}", key, record.txn_hash, decision)
+        text, record.cost = self._describe(receipt, decision)
+        self._settle(key, record)
+        return Outcome(trigger, SENT, f"{summary}; {text}", key, record.txn_hash, decision, record.cost)
 
-    def _describe(self, receipt, decision: Decision) -> str:
+    def _settle(self, key: StateKey, record: Sent) -> None:
+        try:
+            self.ledger.settle(key, record)
+        except Exception as err:  # the claim still stands until it expires: no second send meanwhile
+            self._log(logging.ERROR, f"cannot record the outcome in the ledger: {error_message(err)}")
+
+    def _describe(self, receipt, decision: Decision) -> tuple[str, int | None]:
         try:
             realised = keeper_path.decode(self.vault, receipt, decision)
-            return (
+            text = (
                 f"Rebalanced ({realised.reason}): cost ${realised.cost / WAD:,.2f} "
                 f"(expected ${decision.plan.expected_cost / WAD:,.2f}), max drift "
                 f"{realised.max_drift_after / 1e16:.2f}% (expected {decision.plan.max_drift_after / 1e16:.2f}%), "
                 f"gas {realised.gas_used:,}"
             )
+            return text, realised.cost
         except Exception:  # the receipt is what counts; the summary is a nicety
-            return f"gas {getattr(receipt, 'gas_used', '?')}"
+            return f"gas {getattr(receipt, 'gas_used', '?')}", None
 
     def _maybe_observe(self, trigger: str, timestamp: int) -> None:
         """Feed the hybrid trigger's volatility estimate; the vault ignores early calls anyway."""
@@ -284,9 +383,9 @@ class KeeperLoop:
             if last and timestamp < last + int(lens.vol_min_interval(vault)):
                 return
             receipt = self.vault.observe(sender=self.keeper, **self.tx_kwargs)
-            self.logger.info(f"{trigger}: observe() sent [{receipt.txn_hash}]")
+            self._log(logging.INFO, f"{trigger}: observe() sent [{receipt.txn_hash}]")
         except Exception as err:
-            self.logger.warning(f"{trigger}: observe() failed: {error_message(err)}; carrying on")
+            self._log(logging.WARNING, f"{trigger}: observe() failed: {error_message(err)}; carrying on")
 
     # ------------------------------------------------------------ state
 
@@ -328,11 +427,21 @@ class KeeperLoop:
 
     def _record(self, outcome: Outcome) -> Outcome:
         self.outcomes.append(outcome)
-        if outcome.action in (FAILED, ERROR):
-            self.logger.error(str(outcome))
-        else:
-            self.logger.info(str(outcome))
+        self._log(logging.ERROR if outcome.action in (FAILED, ERROR) else logging.INFO, str(outcome))
+        try:
+            self.ledger.journal(self.label, outcome)
+        except Exception as err:  # the process log above already has it
+            self._log(logging.WARNING, f"cannot journal the outcome: {error_message(err)}")
         return outcome
+
+    def _log(self, level: int, message: str) -> None:
+        text = f"{self.label} {message}" if self.label else message
+        if level >= logging.ERROR:
+            self.logger.error(text)
+        elif level >= logging.WARNING:
+            self.logger.warning(text)
+        else:
+            self.logger.info(text)
 
     # ------------------------------------------------------------ for reports and tests
 
