@@ -14,7 +14,7 @@ import click
 from ape import accounts, chain, networks, project
 from ape.logging import logger
 
-from ballast.bench import ROOT, ape_local_tps, run, run_lending
+from ballast.bench import ROOT, ape_local_tps, run, run_lending, run_peers
 from ballast.checks import InputError, click_errors, require_folder_for, require_network
 
 
@@ -42,9 +42,10 @@ def _provider_settings(network: str) -> dict:
 @click.option("--no-stateful", is_flag=True, help="Skip the titanoboa state machine's steps/s (saves ~3 minutes).")
 @click.option(
     "--only",
-    type=click.Choice(["lending"]),
+    type=click.Choice(["lending", "peers"]),
     default=None,
-    help="Print one table alone, writing nothing (lending: about a minute).",
+    help="Print one part alone, writing nothing (lending: about a minute; peers: the race's tables, "
+    "then their Markdown).",
 )
 def cli(network, output, no_stateful, only):
     """Measure gas (join, deposit, exit, rebalance; 2, 4, 8 assets) and throughput on anvil."""
@@ -57,6 +58,10 @@ def cli(network, output, no_stateful, only):
     if only == "lending":
         with target as provider:
             run_lending(project, chain, accounts.test_accounts, provider, echo=click.echo)
+        return
+    if only == "peers":
+        with target as provider:
+            run_peers(project, chain, accounts.test_accounts, provider, echo=click.echo)
         return
     click.echo("Throughput: ape transactions on ape's embedded local network ...")
     local_tps = ape_local_tps(project, accounts.test_accounts, networks)

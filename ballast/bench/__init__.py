@@ -12,7 +12,7 @@
 """
 
 from ballast.bench.config import ROOT
-from ballast.bench.run import run, run_lending
+from ballast.bench.run import run, run_lending, run_peers
 from ballast.bench.throughput import ape_local_tps
 
-__all__ = ["ROOT", "ape_local_tps", "run", "run_lending"]
+__all__ = ["ROOT", "ape_local_tps", "run", "run_lending", "run_peers"]

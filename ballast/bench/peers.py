@@ -1,8 +1,38 @@
-"""The peers' race (:mod:`ballast.peers.race`) as one of the bench's tables."""
+"""The peers' race (:mod:`ballast.peers.race`) as the bench's tables: the race, its sandwich leg,
+the issue's targets, and a breakdown by call frame of every rebalance-gas target missed."""
 
 from __future__ import annotations
 
+from ballast.bench.breakdowns import frame_table
+from ballast.bench.context import Context
 from ballast.bench.report import Table
+
+
+def peer_tables(ctx: Context, result: dict) -> list[Table]:
+    """Every peers table of one race run on ``ctx``'s chain (traces need ``debug_traceTransaction``)."""
+    from ballast.peers.race import attacked_table, targets_table
+
+    tables = [peers_table(result), attacked_table(result["attacked"]), targets_table(result["targets"])]
+    ctx.name(*result["contracts"])
+    by = {(r.system, r.move): r for r in result["rows"]}
+    for name, _, measured, met in result["targets"]:
+        if met or not name.startswith("rebalance gas, "):
+            continue
+        move = name.removeprefix("rebalance gas, ")
+        ours, theirs = by["Ballast", move], by["Set v2", move]
+        table = frame_table(
+            ctx,
+            [("Ballast", [ctx.trace(h, g, d) for g, h, d in ours.receipts])]
+            + [("Set v2", [ctx.trace(h, g, d) for g, h, d in theirs.receipts])],
+            f"By call frame: the rebalance at {move}, Ballast vs Set v2 ({measured}, target <= 0.5x)",
+        )
+        table.about = (
+            f"Where each system's rebalance gas goes at {move} (the target missed): each kind of call frame's own "
+            "opcodes, Ballast's one transaction against Set's startRebalance and trades; the target needs Ballast "
+            f"at or under {theirs.gas // 2:,} gas, {ours.gas - theirs.gas // 2:,} less than it used."
+        )
+        tables.append(table)
+    return tables
 
 
 def peers_table(result: dict) -> Table:

@@ -20,6 +20,9 @@ Everything is measured in one run on a fresh anvil chain and written to ``BENCHM
   rebalance without a sleeve and with half its idle USDC and WETH lent into Morpho Blue markets,
   the exit at 100 % utilisation and the rebalance that recalls, ``lend`` and ``recall``, and the
   vault's, the sleeve's and ``Rules``' code sizes (``ape run bench --only lending`` alone);
+* the peers (:mod:`ballast.bench.peers`, :mod:`ballast.peers.race`): Ballast, Set Protocol v2 and a
+  Balancer V2 pool through the same moves, with and without a sandwich attacker, the issue's
+  targets and a breakdown of any rebalance-gas target missed (``--only peers`` alone);
 * the sandwich matrix (:mod:`ballast.bench.sandwich`): pool depth, fee tier and trade size, every
   admitted front-run, the attacker's best result at oracle prices;
 * the targets, met or not, and breakdowns of the gas from ``debug_traceTransaction`` (opcode
@@ -61,7 +64,7 @@ from ballast.bench.floors import (
     TX_BASE,
 )
 from ballast.bench.lending import bench_lending
-from ballast.bench.peers import peers_table
+from ballast.bench.peers import peer_tables
 from ballast.bench.report import Table
 from ballast.bench.throughput import ape_tps, backtest_rate, planner_latency, planner_table, three_venue_market
 from ballast.bench.vaults import References, VaultRun, bench_references, bench_vault
@@ -134,7 +137,7 @@ def run(
         matrices,
         matrix_seconds,
     )
-    tables["main"].append(peers_table(peers))
+    tables["main"] += peer_tables(ctx, peers)
     tables["lending"] = [lending]
     elapsed = time.perf_counter() - started
     echo("")
@@ -159,6 +162,24 @@ def run_lending(project, chain, accounts, provider, echo=print) -> Table:
     echo(table.text())
     echo(f"({time.perf_counter() - started:.0f} s)")
     return table
+
+
+def run_peers(project, chain, accounts, provider, echo=print) -> list[Table]:
+    """Only the peers' tables (``ape run bench --only peers``): printed as text, then as the
+    Markdown of BENCHMARKS.md's peers section; nothing written."""
+    started = time.perf_counter()
+    ctx = Context(project, chain, provider, list(accounts), echo)
+    ctx.selectors = _selectors(project)
+    client = provider.make_request("web3_clientVersion", [])
+    echo(f"Ballast benchmark, peers only, on {client}; gas = receipts' gas_used")
+    tables = peer_tables(ctx, race.run(project, chain, accounts, echo=lambda *_: None))
+    for table in tables:
+        echo("")
+        echo(table.text())
+    echo("")
+    echo("\n\n".join(table.markdown() for table in tables))
+    echo(f"({time.perf_counter() - started:.0f} s)")
+    return tables
 
 
 def _targets(runs: dict[int, VaultRun], overhead: list[VaultRun]) -> list[tuple]:

@@ -9,21 +9,34 @@ path, Set by its GeneralIndexModule's ``startRebalance`` and ``trade``s, Balance
 arbitrageurs' swaps that bring its prices back to the oracle's (what they earn is its
 loss-versus-rebalancing). Then WBTC -30% from there, and the same again. Gas from receipts; value
 lost at oracle prices, in bps of the value traded and of the basket.
+
+Every measured turn of a move starts from the same chain state: a snapshot taken once the
+feeds are set and the pairs arbitraged, restored before each. The turn left standing is
+Ballast's without the attacker; Set's is then sent again on top of it, unmeasured, so that the
+next move starts with both rebalanced. Each DEX-trading system's turn is also run with a sandwich
+attacker active (:mod:`ballast.peers.sandwich`): Ballast's one rebalance with the min-outs
+its planner set, every pair of its trades front-run before it and back-run after it; each of Set's
+``trade``s with the limit its caller sets (the V2 quote less 50 bps for a sale, plus 50 bps for a
+buy), front-run and back-run around it. Balancer has no victim trade: its rebalancing *is* the
+arbitrage.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from pathlib import Path
 
 from ballast import keeper as keeper_path
+from ballast.bench.sandwich import Asset
 from ballast.chain import skip_debug_log_replay
 from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
 from ballast.chain.erc20 import token_at
 from ballast.chain.market import arbitrage, plan_arbitrage
 from ballast.constants import WAD
 from ballast.peers import set_protocol
+from ballast.peers.sandwich import Attacker, Sandwich, usd
 from ballast.venues import balancer_v2, uniswap_v2
 
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "demo.yaml"
@@ -44,10 +57,46 @@ class Row:
     value_lost: float  # USD at oracle prices
     basket: float  # USD before the rebalance
     model_bps: float | None = None  # Balancer: the backtester's AMM model's loss, bps of the basket
+    receipts: list = dataclasses.field(default_factory=list)  # (gas, hash, calldata) of each transaction
 
     @property
     def gas_per_trade(self) -> int:
         return self.gas // max(self.trades, 1)
+
+
+@dataclasses.dataclass
+class Attacked:
+    """One system's turn at one move with the sandwich attacker active, beside the same turn without."""
+
+    system: str
+    move: str
+    lost_without: float  # USD at oracle prices
+    lost_with: float | None  # None: no victim trade (Balancer)
+    sandwiches: list[Sandwich] = dataclasses.field(default_factory=list)
+
+    @property
+    def attacker(self) -> float:
+        """The attacker's result on chain, USD at oracle prices (swap fees in, gas not)."""
+        return usd(sum(s.result for s in self.sandwiches))
+
+    @property
+    def model(self) -> float:
+        """The same, as the search predicted it, USD."""
+        return usd(sum(s.plan.best.result for s in self.sandwiches))
+
+    @property
+    def back_run_alone(self) -> float:
+        """What back-running each trade alone (no front-run) makes, USD: the victims' own impact."""
+        return usd(sum(s.plan.back_run_alone for s in self.sandwiches))
+
+    @property
+    def gain(self) -> float:
+        """What the front-runs add over the back-runs alone (model), USD: the sandwiches' own gain."""
+        return usd(sum(s.gain for s in self.sandwiches))
+
+    @property
+    def front_runs(self) -> int:
+        return sum(1 for s in self.sandwiches if s.plan.best.front_run)
 
 
 def run(project, chain, accounts, echo=print) -> dict:
@@ -115,10 +164,21 @@ def run(project, chain, accounts, echo=print) -> dict:
     usdc.approve(vault, 10_000 * 10 ** decimals[0], sender=bob)
     entry["Ballast deposit (USDC)"] = vault.deposit(usdc, 10_000 * 10 ** decimals[0], 0, bob, sender=bob).gas_used
 
+    attacker_account = accounts[5]
+
+    def later():
+        """The next block 12 s after the head: each measured transaction lands in a block of its own,
+        as on mainnet, so a pair's first swap in it writes its price accumulators on any chain
+        (otherwise whether two transactions share a second decides it, and the gas varies)."""
+        chain.pending_timestamp = chain.blocks.head.timestamp + 12
+
     for token in tokens:
         token.mint(arb, 2**200, sender=deployer)
         token.approve(bvault, 2**256 - 1, sender=arb)
+        token.mint(attacker_account, 2**200, sender=deployer)
+        token.approve(system.router, 2**256 - 1, sender=attacker_account)
     rows: list[Row] = []
+    attacked: list[Attacked] = []
     for label, asset, factor in MOVES:
         chain.pending_timestamp += max(int(lens.cooldown(vault)), int(lens.rebalance_interval(vault))) + 1
         prices[asset] *= factor
@@ -127,13 +187,58 @@ def run(project, chain, accounts, echo=print) -> dict:
             feed.set_answer(answer, sender=deployer)
         oracle = [a * 10 ** (18 - spec.feed_decimals) for a in answers]  # USD per whole token, WAD
         arbitrage(venue, tokens, oracle, decimals, arb)
+        assets = {str(t.address).lower(): Asset(str(t.address), d, o) for t, d, o in zip(tokens, decimals, oracle)}
 
-        # Ballast: the keeper path.
+        attacker = functools.partial(Attacker, attacker_account, system.router, factory, assets)
+
+        # Every measured turn starts from this state (a snapshot restored before each): Set's with
+        # and without the attacker, then Ballast's with the attacker, then Ballast's without, which
+        # stays. Set's turn is then sent again on top of it (not measured), so that the next move
+        # starts with both systems rebalanced and both systems' trades in the pools.
+        # Set: the GeneralIndexModule's flow, to the same targets at the same oracle prices.
+        supply = int(set_token.totalSupply())
+        held = [int(set_token.getDefaultPositionRealUnit(t)) for t in tokens]
+        before = _set_value(held, supply, oracle, decimals)
+        per_set = before * WAD // supply
+        targets = [per_set * int(w * 10_000) // 10_000 * 10**d // o for w, d, o in zip(weights, decimals, oracle)]
+        start = chain.snapshot()
+        set_attacker = attacker()
+        set_protocol.rebalance(system, set_token, targets, deployer, factory, attacker=set_attacker, before_each=later)
+        units = [int(set_token.getDefaultPositionRealUnit(t)) for t in tokens]
+        set_lost_with = (before - _set_value(units, supply, oracle, decimals)) / WAD
+        chain.restore(start)
+        start = chain.snapshot()
+        result = set_protocol.rebalance(system, set_token, targets, deployer, factory, before_each=later)
+        after_units = [int(set_token.getDefaultPositionRealUnit(t)) for t in tokens]
+        _check_set_targets(after_units, targets)
+        sold = sum(
+            max(h - a, 0) * supply // WAD * o // 10**d for h, a, o, d in zip(held, after_units, oracle, decimals)
+        )
+        set_row = Row(
+            "Set v2",
+            label,
+            len(result.receipts),
+            result.trades,
+            result.gas,
+            sold / WAD,
+            (before - _set_value(after_units, supply, oracle, decimals)) / WAD,
+            before / WAD,
+            receipts=[_tx(r) for r in result.receipts],
+        )
+        chain.restore(start)
+
+        # Ballast: the keeper path, from the same state; first with the attacker, then without.
         state, snapshot = keeper_path.read(vault, [venue], tokens, token_at, chain.pending_timestamp, lens)
         decision = keeper_path.decide(vault, state, snapshot)
         assert decision.actionable, decision.reason
         value_before = int(lens.total_value(vault))
-        realised = keeper_path.decode(vault, keeper_path.send(vault, decision, keeper), decision)
+        start = chain.snapshot()
+        sandwiches = _sandwich_ballast(vault, decision, keeper, attacker(), later)
+        lost_with = (value_before - int(lens.total_value(vault))) / WAD
+        chain.restore(start)
+        later()
+        receipt = keeper_path.send(vault, decision, keeper)
+        realised = keeper_path.decode(vault, receipt, decision)
         rows.append(
             Row(
                 "Ballast",
@@ -144,36 +249,15 @@ def run(project, chain, accounts, echo=print) -> dict:
                 realised.value_traded / WAD,
                 (value_before - int(lens.total_value(vault))) / WAD,
                 value_before / WAD,
+                receipts=[_tx(receipt)],
             )
         )
-
-        # Set: the GeneralIndexModule's flow, to the same targets at the same oracle prices, on
-        # pools arbitraged back to the oracle after Ballast's trades.
-        arbitrage(venue, tokens, oracle, decimals, arb)
-        supply = int(set_token.totalSupply())
-        held = [int(set_token.getDefaultPositionRealUnit(t)) for t in tokens]
-        before = _set_value(held, supply, oracle, decimals)
-        per_set = before * WAD // supply
-        targets = [per_set * int(w * 10_000) // 10_000 * 10**d // o for w, d, o in zip(weights, decimals, oracle)]
-        result = set_protocol.rebalance(system, set_token, targets, deployer, factory)
-        after_units = [int(set_token.getDefaultPositionRealUnit(t)) for t in tokens]
-        off = [abs(a - t) * 10_000 // t for a, t in zip(after_units, targets)]
-        assert max(off) <= 50, f"Set did not reach its targets: {off} bps off"
-        sold = sum(
-            max(h - a, 0) * supply // WAD * o // 10**d for h, a, o, d in zip(held, after_units, oracle, decimals)
-        )
-        rows.append(
-            Row(
-                "Set v2",
-                label,
-                len(result.receipts),
-                result.trades,
-                result.gas,
-                sold / WAD,
-                (before - _set_value(after_units, supply, oracle, decimals)) / WAD,
-                before / WAD,
-            )
-        )
+        attacked.append(Attacked("Ballast", label, rows[-1].value_lost, lost_with, sandwiches))
+        rows.append(set_row)
+        attacked.append(Attacked("Set v2", label, set_row.value_lost, set_lost_with, set_attacker.sandwiches))
+        # Set's turn again, now on top of Ballast's (the limits quoted from the pools as they are).
+        set_protocol.rebalance(system, set_token, targets, deployer, factory, before_each=later)
+        _check_set_targets([int(set_token.getDefaultPositionRealUnit(t)) for t in tokens], targets)
 
         # Balancer: arbitrageurs swap its prices back to the oracle's, each swap a Vault.swap from
         # their own account (a standing approval, as an arbitrage bot has).
@@ -183,6 +267,7 @@ def run(project, chain, accounts, echo=print) -> dict:
         swaps = plan_arbitrage(snapshot, tokens, oracle, decimals)
         receipts, traded = [], 0
         for a, b, amount in swaps:
+            later()
             receipts.append(
                 bvault.swap(
                     balancer_v2.single_swap(pool_id, tokens[a].address, tokens[b].address, amount),
@@ -204,11 +289,204 @@ def run(project, chain, accounts, echo=print) -> dict:
                 (before - _pool_value(bvault, pool_id, index_of, oracle, decimals)) / WAD,
                 before / WAD,
                 amm_jump_loss_bps(weights, moved),
+                receipts=[_tx(r) for r in receipts],
             )
         )
+        attacked.append(Attacked("Balancer", label, rows[-1].value_lost, None))
 
+    contracts = [(vault, "Vault"), (lens, "VaultLens"), (venue, "UniswapV2Venue"), (system.router, "UniswapV2Router02")]
+    contracts += [(project.Rules.at(vault.RULES()), "Rules")]
+    contracts += [(getattr(system, k), type_) for k, type_ in SET_KINDS.items()] + [(set_token, "SetToken")]
+    contracts += [(t, "Token") for t in tokens]
+    contracts += [
+        named
+        for f in feeds
+        for named in (
+            ((f.proxy, "ChainlinkProxy"), (f.aggregator, "ChainlinkAggregator"))
+            if hasattr(f, "aggregator")
+            else ((f, "Feed"),)
+        )
+    ]
+    contracts += [
+        (uniswap_v2.container("UniswapV2Pair").at(factory.getPair(a, b)), "UniswapV2Pair")
+        for k, a in enumerate(tokens)
+        for b in tokens[k + 1 :]
+    ]
+    out = {"rows": rows, "entry": entry, "attacked": attacked, "contracts": contracts}
+    out["targets"] = targets_of(out)
     echo(format_rows(rows, entry))
-    return {"rows": rows, "entry": entry}
+    echo("")
+    echo(format_attacked(attacked))
+    echo("")
+    echo(format_targets(out["targets"]))
+    return out
+
+
+# Set's contracts by attribute of :class:`~ballast.peers.set_protocol.SetSystem`, for naming call frames.
+SET_KINDS = {
+    "controller": "Controller",
+    "registry": "IntegrationRegistry",
+    "issuance": "BasicIssuanceModule",
+    "index_module": "GeneralIndexModule",
+    "adapter": "UniswapV2IndexExchangeAdapter",
+}
+
+
+def _tx(receipt) -> tuple[int, str, bytes]:
+    return int(receipt.gas_used), str(receipt.txn_hash), bytes(receipt.transaction.data)
+
+
+def _sandwich_ballast(vault, decision, keeper, attacker: Attacker, later) -> list[Sandwich]:
+    """Ballast's rebalance with the attacker active: every trade's pair front-run before the one
+    transaction (the attacker sees its trades and min-outs), then back-run after it. The trades
+    are on distinct pairs, so each pair's sandwich is searched on its own."""
+    sandwiches = [
+        attacker.plan("Ballast", t.token_in, t.token_out, t.amount_in, t.min_amount_out, exact_output=False)
+        for t in decision.plan.trades
+    ]
+    pairs = [frozenset((s.token_in.lower(), s.token_out.lower())) for s in sandwiches]
+    assert len(set(pairs)) == len(pairs), "two trades on one pair: the per-pair search does not cover it"
+    for sandwich in sandwiches:
+        attacker.front_run(sandwich)
+    later()
+    keeper_path.send(vault, decision, keeper)
+    for sandwich in sandwiches:
+        attacker.back_run(sandwich)
+    return sandwiches
+
+
+def targets_of(result: dict) -> list[tuple[str, str, str, bool]]:
+    """The issue's targets, each as (target, goal, measured, met)."""
+    by = {(r.system, r.move): r for r in result["rows"]}
+    hit = {(a.system, a.move): a for a in result["attacked"]}
+    entry = result["entry"]
+    out = []
+    for move, _, _ in MOVES:
+        ballast, peer = by["Ballast", move], by["Set v2", move]
+        ratio = ballast.gas / peer.gas
+        out.append(
+            (
+                f"rebalance gas, {move}",
+                "Ballast <= 0.5x Set",
+                f"{ballast.gas:,} / {peer.gas:,} = {ratio:.3f}x",
+                ratio <= 0.5,
+            )
+        )
+    for ours, theirs in (("Ballast join", "Set issue"), ("Ballast exit", "Set redeem")):
+        out.append(
+            (
+                f"{ours.split()[1]} gas",
+                f"{ours} <= {theirs}",
+                f"{entry[ours]:,} vs {entry[theirs]:,} ({entry[ours] / entry[theirs]:.2f}x)",
+                entry[ours] <= entry[theirs],
+            )
+        )
+    for move, _, _ in MOVES:
+        for attacker in (False, True):
+            lost = {
+                s: (
+                    hit[s, move].lost_with
+                    if attacker and hit[s, move].lost_with is not None
+                    else by[s, move].value_lost
+                )
+                for s in ("Ballast", "Set v2", "Balancer")
+            }
+            out.append(
+                (
+                    f"value lost, {move}, {'with' if attacker else 'without'} the attacker",
+                    "Ballast < Set and < Balancer",
+                    f"${lost['Ballast']:,.2f} vs ${lost['Set v2']:,.2f} and ${lost['Balancer']:,.2f}",
+                    lost["Ballast"] < lost["Set v2"] and lost["Ballast"] < lost["Balancer"],
+                )
+            )
+    return out
+
+
+def attacked_table(attacked: list[Attacked]):
+    """The sandwich leg as a :class:`~ballast.bench.report.Table` (text and Markdown)."""
+    from ballast.bench.report import Table
+
+    table = Table(
+        "Against the peers, with a sandwich attacker on every DEX trade",
+        [
+            "move",
+            "system",
+            "lost $, no attacker",
+            "lost $, attacker",
+            "attacker $ (chain)",
+            "attacker $ (search)",
+            "back-runs alone $",
+            "front-runs' gain $",
+            "trades",
+            "front-runs sent",
+            "largest admitted front-run $",
+        ],
+        about=(
+            "The same moves from the same chain state, with an attacker that sees each DEX trade and its limit: "
+            "Ballast's rebalance with its planner's min-outs (all its pairs front-run before the one transaction, "
+            "back-run after it); each of Set's trades with the limit its caller sets (the V2 quote -50 bps on a sale's "
+            "min-out, +50 bps on a buy's max-in). The attacker sends the most profitable front-run that still lets "
+            "the trade fill (none, when none pays), then the exact best back-run, through Router02; results at "
+            "oracle prices, both legs' swap fees in them, the attacker's gas not charged."
+        ),
+    )
+    for a in attacked:
+        if a.lost_with is None:
+            table.add(
+                a.move, a.system, f"{a.lost_without:,.2f}", f"{a.lost_without:,.2f}", *["passive"] * 4, "0", "-", "-"
+            )
+            continue
+        largest = usd(sum(s.admitted_value for s in a.sandwiches))
+        table.add(
+            a.move,
+            a.system,
+            f"{a.lost_without:,.2f}",
+            f"{a.lost_with:,.2f}",
+            f"{a.attacker:,.2f}",
+            f"{a.model:,.2f}",
+            f"{a.back_run_alone:,.2f}",
+            f"{a.gain:,.2f}",
+            len(a.sandwiches),
+            a.front_runs,
+            f"{largest:,.0f}",
+        )
+    table.notes += [
+        "attacker $ = front-runs + back-runs at oracle prices; back-runs alone = what back-running each trade without "
+        "a front-run makes (the victim's own impact arbitraged, open to anyone); front-runs' gain = the best "
+        "sandwich minus that: what front-running adds",
+        "largest admitted front-run: summed over the trades, the largest front-run after which each trade still "
+        "fills (its limit), at oracle prices",
+        "Balancer (passive): it rebalances by arbitrage, with no trade of its own to sandwich; its loss, with or "
+        "without the attacker, is the arbitrageurs' profit (the first table)",
+    ]
+    return table
+
+
+def format_attacked(attacked: list[Attacked]) -> str:
+    return attacked_table(attacked).text()
+
+
+def targets_table(targets: list[tuple[str, str, str, bool]]):
+    """The issue's targets as a :class:`~ballast.bench.report.Table`."""
+    from ballast.bench.report import Table
+
+    table = Table(
+        "Against the peers: the issue's targets",
+        ["target", "goal", "measured", "status"],
+        about="Each target of the peers race with its figure (gas from receipts, value at oracle prices).",
+    )
+    for row in targets:
+        table.add(*row)
+    return table
+
+
+def format_targets(targets) -> str:
+    return targets_table(targets).text()
+
+
+def _check_set_targets(units: list[int], targets: list[int]) -> None:
+    off = [abs(a - t) * 10_000 // t for a, t in zip(units, targets)]
+    assert max(off) <= 50, f"Set did not reach its targets: {off} bps off"
 
 
 def _set_value(units: list[int], supply: int, oracle: list[int], decimals: list[int]) -> int:

@@ -4,8 +4,9 @@ The system an index manager runs (Controller, IntegrationRegistry, SetTokenCreat
 BasicIssuanceModule, GeneralIndexModule with its UniswapV2IndexExchangeAdapter over a
 ``UniswapV2Router02``), a SetToken over a basket, issuance and redemption, and a rebalance the
 way the GeneralIndexModule's own flow makes it: ``startRebalance`` with the new target units, then
-one ``trade`` per component against WETH (sells first, so the buys have WETH to spend), then
-``tradeRemainingWETH`` for what WETH is left above its target.
+one ``trade`` per component against WETH (sells first, so the buys have WETH to spend). No
+``tradeRemainingWETH`` is sent: after the trades WETH is within 50 bps of its target unit (the race
+checks every component's, WETH's included).
 """
 
 from __future__ import annotations
@@ -126,18 +127,31 @@ class SetRebalance:
 
 
 def rebalance(
-    system: SetSystem, set_token, target_units: list[int], manager, v2_factory, slippage_bps: int = 50
+    system: SetSystem,
+    set_token,
+    target_units: list[int],
+    manager,
+    v2_factory,
+    slippage_bps: int = 50,
+    attacker=None,
+    before_each=None,
 ) -> SetRebalance:
     """Move ``set_token`` to ``target_units`` (in ``getComponents()`` order) the module's way.
 
     Each ``trade`` carries the limit its caller would set: the Uniswap V2 quote of the module's
     trade size less (sells: minimum WETH received) or plus (buys: maximum WETH spent)
-    ``slippage_bps``. Sells go first so the buys have WETH; what WETH is left above its target then
-    buys the component furthest below its own (``tradeRemainingWETH``).
+    ``slippage_bps``. Sells go first so the buys have WETH.
+
+    With ``attacker`` (a :class:`ballast.peers.sandwich.Attacker`), each ``trade`` is sandwiched:
+    the caller's limit is set from the pair as it is before the attacker moves it, the attacker
+    sees it and front-runs, the trade lands, the attacker back-runs. ``before_each`` (no
+    arguments) is called before each of the module's transactions (the race: the next block 12 s on).
     """
+    before_each = before_each or (lambda: None)
     module = system.index_module
     components = [str(a) for a in set_token.getComponents()]
     multiplier = int(set_token.positionMultiplier())
+    before_each()
     receipts = [module.startRebalance(set_token.address, [], [], target_units, multiplier, sender=manager)]
     supply = int(set_token.totalSupply())
     weth = system.weth.address
@@ -159,12 +173,22 @@ def rebalance(
         else:  # buy exactly `-gap` for at most the quote plus slippage
             quote = v2_amount_in(-gap, pair[1], pair[0])
             limit = quote * (10_000 + slippage_bps) // 10_000
+        sandwich = None
+        if attacker is not None:
+            sold, bought = (address, weth) if gap > 0 else (weth, address)
+            sandwich = attacker.plan("Set v2", sold, bought, abs(gap), limit, exact_output=gap < 0)
+            attacker.front_run(sandwich)
+        before_each()
         receipts.append(module.trade(set_token.address, address, limit, sender=manager))
+        if sandwich is not None:
+            attacker.back_run(sandwich)
     return SetRebalance(receipts, len(receipts) - 1)
 
 
 def v2_amount_in(amount_out: int, reserve_in: int, reserve_out: int) -> int:
     """Uniswap V2's ``getAmountIn`` (30 bps, rounded up): what ``swapTokensForExactTokens`` spends."""
+    if amount_out >= reserve_out:
+        raise ArithmeticError("the pair cannot pay that much")
     return reserve_in * amount_out * 1000 // ((reserve_out - amount_out) * 997) + 1
 
 
