@@ -45,6 +45,7 @@ def measure_steps_per_second(budget_seconds: float, evm: str = "revm") -> tuple[
         raise ValueError(f"evm must be 'revm' or 'boa', not {evm!r}")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("BALLAST_FUZZ_VAULT", None)
+    env.pop("BALLAST_FUZZ_SLEEVE", None)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     cmd = [sys.executable, "-m", "ballast.fuzz", "--profile", "ci", "--evm", evm, "--budget", str(budget_seconds)]
     started = time.perf_counter()

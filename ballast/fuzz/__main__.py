@@ -5,9 +5,10 @@ your choice and a breakdown of rules and outcomes.
     python -m ballast.fuzz --profile long                   # until interrupted
     python -m ballast.fuzz --budget 60                      # the CI profile, stopped after 60 s
     python -m ballast.fuzz --vault /tmp/Vault_mutant.vy --no-shrink
+    python -m ballast.fuzz --sleeve /tmp/LendingSleeve_mutant.vy --no-shrink
 
 The backend and the vault source are chosen before the stack is imported (``--evm``,
-``--vault``; or ``BALLAST_FUZZ_EVM``, ``BALLAST_FUZZ_VAULT``). The run ends with
+``--vault``, ``--sleeve``; or ``BALLAST_FUZZ_EVM``, ``BALLAST_FUZZ_VAULT``, ``BALLAST_FUZZ_SLEEVE``). The run ends with
 ``ballast.fuzz.machine.report()``, whose first line is the speed
 (``... N examples, N steps in Xs = R steps/s ...``) that ``measure_steps_per_second`` reads.
 Exit status 1 if an example failed, 0 otherwise (also when stopped by ``--budget``).
@@ -32,11 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, help="stop after this many seconds of fuzzing (compiling excluded)")
     parser.add_argument("--evm", choices=["revm", "boa"], help="the EVM (default: BALLAST_FUZZ_EVM, else revm)")
     parser.add_argument("--vault", help="fuzz this vault source instead of contracts/Vault.vy (a mutant, say)")
+    parser.add_argument("--sleeve", help="fuzz this lending sleeve instead of contracts/LendingSleeve.vy")
     args = parser.parse_args(argv)
     if args.evm:
         os.environ["BALLAST_FUZZ_EVM"] = args.evm
     if args.vault:
         os.environ["BALLAST_FUZZ_VAULT"] = os.path.abspath(args.vault)
+    if args.sleeve:
+        os.environ["BALLAST_FUZZ_SLEEVE"] = os.path.abspath(args.sleeve)
 
     from hypothesis import Phase, settings
 

@@ -226,6 +226,8 @@ class Deployers:
     v3_venue: object
     v3_liquidity: object
     swapper: object  # contracts/periphery/PushSwapper.vy: how traders push a swap, as the vault does
+    sleeve: object  # contracts/LendingSleeve.vy: one per lending vault
+    market: object  # contracts/test/HostileMarket.vy: an ERC-4626 lending market with failure switches
     v2_factory: object  # npm artifacts from here on
     v2_pair: object
     v3_factory: object
@@ -235,6 +237,11 @@ class Deployers:
 def vault_source() -> str:
     """The vault source under test: ``BALLAST_FUZZ_VAULT`` if set, else ``contracts/Vault.vy``."""
     return os.environ.get("BALLAST_FUZZ_VAULT") or str(CONTRACTS / "Vault.vy")
+
+
+def sleeve_source() -> str:
+    """The lending sleeve under test: ``BALLAST_FUZZ_SLEEVE`` if set, else ``contracts/LendingSleeve.vy``."""
+    return os.environ.get("BALLAST_FUZZ_SLEEVE") or str(CONTRACTS / "LendingSleeve.vy")
 
 
 def balances_calldata(token) -> bytes:
@@ -247,7 +254,8 @@ def deployers() -> Deployers:
     """Compiled (not deployed) contracts; compiled once per process.
 
     ``BALLAST_FUZZ_VAULT`` names another vault source to fuzz instead of ``contracts/Vault.vy``
-    (e.g. a deliberately broken copy, to check that the suite notices).
+    (e.g. a deliberately broken copy, to check that the suite notices); ``BALLAST_FUZZ_SLEEVE``
+    likewise for ``contracts/LendingSleeve.vy``.
     """
     with repo_search_path():
         vyper = [
@@ -265,6 +273,8 @@ def deployers() -> Deployers:
             boa.load_partial(str(CONTRACTS / "venues" / "UniswapV3Venue.vy")),
             boa.load_partial(str(CONTRACTS / "periphery" / "UniswapV3Liquidity.vy")),
             boa.load_partial(str(CONTRACTS / "periphery" / "PushSwapper.vy")),
+            boa.load_partial(sleeve_source()),
+            boa.load_partial(str(CONTRACTS / "test" / "HostileMarket.vy")),
         ]
     if EVM_BACKEND == "revm":
         compiled = [RevmDeployer(ENV, d.compiler_data) for d in vyper]
@@ -329,6 +339,12 @@ class StackConfig:
     v3_fee: int = 500  # the Uniswap V3 fee tier traded, pips (100, 500, 3000, 10000)
     v3_band_bps: int = 1_000  # the concentrated half of each V3 pool's liquidity: about +-this around the price
     layout: str = "both"  # which pairs have a pool on which venue (see LAYOUTS)
+    # Lending: the assets with a market (none: no sleeve), each one's idle buffer (bps), and the
+    # sleeve's guards (fastest counted-rate rise, bps per year; loss that pauses lending, bps).
+    lent: tuple[int, ...] = ()
+    buffer_bps: tuple[int, ...] = ()
+    max_rate_rise_bps: int = 2_000
+    max_loss_bps: int = 100
 
     @property
     def trigger(self) -> tuple:
@@ -395,6 +411,8 @@ class FuzzStack:
     swapper: object  # PushSwapper: traders' swaps, pushed as the vault pushes them
     pools: list[PoolRecord]
     v2_fee_bps: int  # what the V2 adapter reports (Uniswap V2: 30)
+    sleeve: object = None  # the LendingSleeve (None: the vault does not lend)
+    markets: dict = field(default_factory=dict)  # asset index -> its HostileMarket
     _by_address: dict = field(default_factory=dict)
     _pool_index: dict = field(default_factory=dict)  # (kind, i, j) -> PoolRecord
     _kinds: dict = field(default_factory=dict)  # adapter address (lower case) -> V2 / V3
@@ -446,6 +464,15 @@ class FuzzStack:
         args = ("Ballast Fuzz", "BFUZZ", configs, config.trigger, config.limits, config.entry_haircut_bps, venues)
         vault = d.vault.at(factory.deploy_vault(*args, keeper, guardian, owner))
         lens, views, swapper = d.lens.deploy(), d.views.deploy(), d.swapper.deploy()
+        sleeve, markets = None, {}
+        if config.lent:
+            # One HostileMarket per lent asset, whitelisted with its buffer; the factory already
+            # gave the keeper the allocator role.
+            sleeve = d.sleeve.deploy(vault.address, config.max_rate_rise_bps, config.max_loss_bps)
+            for i, buffer in zip(config.lent, config.buffer_bps):
+                markets[i] = d.market.deploy(tokens[i].address)
+                sleeve.set_market(tokens[i].address, markets[i].address, buffer)
+            vault.set_sleeve(sleeve.address)
         stack = cls(
             config,
             owner,
@@ -461,6 +488,8 @@ class FuzzStack:
             swapper,
             pools,
             int(v2.fee_bps()),
+            sleeve,
+            markets,
         )
         stack._by_address = {str(t.address).lower(): t for t in tokens}
         stack._pool_index = {(p.kind, p.i, p.j): p for p in pools}

@@ -8,6 +8,9 @@
         rate, a redeem that burns all its gas or reports success without
         redeeming, a deposit cap, and a realised loss (`lose`). Failure
         injection for the lending sleeve's tests only.
+        `cash` (the stateful fuzzer's): the assets the market can pay out
+        before its cash runs dry, a borrower holding the rest; a partial
+        utilisation. Unlimited by default.
 """
 
 from ethereum.ercs import IERC20
@@ -46,6 +49,9 @@ FAKE_REDEEM: constant(uint256) = 32
 mode: public(uint256)
 # @dev Most assets `maxDeposit` admits.
 deposit_cap: public(uint256)
+# @dev Most assets withdrawals and redeems may still pay out in total
+#      (max_value: no limit); each payout spends it.
+cash: public(uint256)
 _sink: uint256
 
 
@@ -53,6 +59,7 @@ _sink: uint256
 def __init__(asset_: IERC20):
     erc4626.__init__("Hostile Market", "HM", asset_, 0, "Hostile Market", "1")
     self.deposit_cap = max_value(uint256)
+    self.cash = max_value(uint256)
 
 
 @external
@@ -66,11 +73,16 @@ def set_deposit_cap(cap: uint256):
 
 
 @external
+def set_cash(cash: uint256):
+    self.cash = cash
+
+
+@external
 def lose(amount: uint256):
     """
     @notice Realises a loss of `amount` assets to the suppliers (bad debt).
     """
-    assert extcall IERC20(erc4626.asset).transfer(msg.sender, amount)
+    assert extcall IERC20(erc4626.asset).transfer(msg.sender, amount, default_return_value=True)
 
 
 @view
@@ -84,6 +96,8 @@ def maxDeposit(receiver: address) -> uint256:
 def maxRedeem(owner: address) -> uint256:
     if self.mode & NO_LIQUIDITY != 0:
         return 0
+    if self.cash != max_value(uint256):
+        return min(erc4626._max_redeem(owner), erc4626._convert_to_shares(self.cash, False))
     return erc4626._max_redeem(owner)
 
 
@@ -99,6 +113,7 @@ def withdraw(assets: uint256, receiver: address, owner: address) -> uint256:
     assert self.mode & NO_LIQUIDITY == 0, "market: no liquidity"
     assert assets <= erc4626._max_withdraw(owner), "erc4626: withdraw more than maximum"
     shares: uint256 = erc4626._preview_withdraw(assets)
+    self._spend_cash(assets)
     erc4626._withdraw(msg.sender, receiver, owner, assets, shares)
     return shares
 
@@ -114,6 +129,7 @@ def redeem(shares: uint256, receiver: address, owner: address) -> uint256:
         return shares
     assert shares <= erc4626._max_redeem(owner), "erc4626: redeem more than maximum"
     assets: uint256 = erc4626._preview_redeem(shares)
+    self._spend_cash(assets)
     erc4626._withdraw(msg.sender, receiver, owner, assets, shares)
     return assets
 
@@ -123,3 +139,11 @@ def transfer(to: address, amount: uint256) -> bool:
     assert self.mode & REVERT_TRANSFER == 0, "market: transfer refused"
     erc4626.erc20._transfer(msg.sender, to, amount)
     return True
+
+
+@internal
+def _spend_cash(assets: uint256):
+    cash: uint256 = self.cash
+    if cash != max_value(uint256):
+        assert assets <= cash, "market: no cash"
+        self.cash = cash - assets
