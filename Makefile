@@ -16,7 +16,7 @@ SOLC_VERSIONS := 0.8.19 0.8.20
 SOLC_SHIMS := $(foreach v,$(SOLC_VERSIONS),$(SOLC_DIR)/solc-v$(v))
 export SOLCX_BINARY_PATH := $(SOLC_DIR)
 
-.PHONY: setup demo test lint fuzz backtest bench peers clean mutate forecast solc compile node node-stop
+.PHONY: setup demo test lint fuzz backtest bench peers clean mutate forecast solc compile node node-stop dashboard
 
 setup: $(STAMP)
 
@@ -70,6 +70,11 @@ node: setup solc
 
 node-stop: setup
 	$(BIN)/ape run node stop
+
+## The depositors' page (ballast/dashboard/) for the node's vault, at http://127.0.0.1:8000 (make node first;
+## ARGS="--port 8001" or "--vault 0x..."). Ctrl-C stops it.
+dashboard: setup solc
+	$(BIN)/ape run dashboard --network ethereum:local:foundry $(ARGS)
 
 node_modules/.bin/anvil: package.json package-lock.json
 	npm ci --no-audit --no-fund

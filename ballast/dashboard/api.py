@@ -256,22 +256,61 @@ def decode(target, provider, request: dict) -> dict:
         raise InputError(f"kind: must be join, deposit or exit, got {kind!r}")
     receipt = provider.get_receipt(str(request.get("tx_hash", "")))
     if receipt.failed:
-        return {"error": explain_failed(receipt)}
+        return {"error": explain_failed(receipt, provider)}
     sent = entries.decode(target, kind, receipt, [str(h) for h in request.get("approvals", [])])
-    return {"sent": strings(dataclasses.asdict(sent)), "text": entries.format_sent(sent, target)}
+    text = entries.format_sent(sent, target)
+    lent = exit_paid(target, receipt) if kind == "exit" else []
+    if lent:
+        parts = [
+            f"{p['assets'] / 10**d:,.{min(d, 8)}f} {s} redeemed"
+            if not p["in_kind"]
+            else f"{p['shares']:,} market shares of {s}"
+            for p, s, d in ((p, p["symbol"], p["decimals"]) for p in lent)
+        ]
+        text += "; from lending: " + ", ".join(parts)
+    return {"sent": strings(dataclasses.asdict(sent)), "lent": strings(lent), "text": text}
 
 
-def explain_failed(receipt) -> str:
-    """A mined, failed transaction's reason as the library's sentence."""
-    from ape.exceptions import ContractLogicError
+def exit_paid(target, receipt) -> list[dict]:
+    """An exit's lent part, from its sleeve's ``ExitPaid`` events: per asset, the assets redeemed
+    to the receiver, or the market shares delivered in kind (``in_kind``) when the market could
+    not pay. The vault's ``Exit`` event (the library's decode) carries the idle part only."""
+    sleeve = _sleeve(target)
+    if sleeve is None:
+        return []
+    index = {str(t.address).lower(): i for i, t in enumerate(target.tokens)}
+    paid = []
+    for event in receipt.events.filter(sleeve.ExitPaid):
+        i = index[str(event.asset).lower()]
+        paid.append(
+            {
+                "symbol": target.symbols[i],
+                "decimals": target.decimals[i],
+                "index": i,
+                "market": str(event.market),
+                "shares": int(event.shares),
+                "assets": int(event.assets),
+                "in_kind": bool(event.in_kind),
+            }
+        )
+    return paid
 
+
+def explain_failed(receipt, provider) -> str:
+    """A mined, failed transaction's reason as the library's sentence: the revert string of its
+    trace, else of the same call replayed at the block before it (a node that mined it without
+    estimating gas first, as anvil does for its unlocked accounts)."""
     try:
-        receipt.raise_for_status()
-    except ContractLogicError as err:
-        return reverts.explain(err)
-    except Exception as err:  # noqa: BLE001 - any other failure still gets a sentence
-        return reverts.explain(str(err))
-    return reverts.explain("")
+        message = receipt.trace.revert_message
+    except Exception:  # noqa: BLE001 - a node without traces: replay instead
+        message = None
+    if not message:
+        call = {"from": str(receipt.sender), "to": str(receipt.receiver), "data": _hex(receipt.transaction.data)}
+        try:
+            provider.make_request("eth_call", [call, hex(int(receipt.block_number) - 1)])
+        except Exception as err:  # noqa: BLE001 - the revert is what is looked for
+            message = getattr(err, "revert_message", None) or str(err)
+    return reverts.explain(message or "")
 
 
 def error_reason(message: str, data=None) -> str:
