@@ -219,7 +219,6 @@ def test_dashboard__rebalanced_vault__figures_equal_the_lens(page, stack, chain)
         elapsed = head.timestamp - chain.blocks[first.block_number].timestamp
         expected = (now - then) * 10_000 * 31_536_000 // (then * elapsed)
         assert raw(page, f'{row} td[data-field="yield_bps"]') == expected > 0
-    shot(page, "dashboard.png")
 
 
 _CONVERT_TO_ASSETS = {
@@ -280,7 +279,7 @@ def test_dashboard__join_then_exit_through_the_page__balances_change_as_the_chai
     assert raw(page, '#account-table td[data-field="shares"]') == after[0]
     for symbol, balance in zip(target.symbols, after[1:]):
         assert raw(page, f'#account-table td[data-field="{symbol}"]') == balance
-    shot(page, "dashboard-join.png", "#act")
+    shot(page, "dashboard.png")
 
     # Exit 250 shares through an injected EIP-1193 wallet: a stand-in for a browser wallet that
     # holds Alice's account and forwards to the node (anvil signs for its unlocked accounts).

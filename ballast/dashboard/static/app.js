@@ -264,6 +264,11 @@ function renderNav(history) {
     const dot = svg("circle", { cx: px(ts[i]), cy: py(ys[i]), r: 4, class: p.event === "now" ? "nav-now" : "nav-dot" });
     dot.append(svg("title", {}, `${usd6(p.nav_per_share)} per share at block ${p.block} (${p.event})`));
     chart.append(dot);
+    if (points.length <= 12) {
+      const anchor = i === 0 ? "start" : i === points.length - 1 ? "end" : "middle";
+      chart.append(svg("text", { x: px(ts[i]), y: py(ys[i]) - 9, "text-anchor": anchor, class: "value" },
+        usd6(p.nav_per_share)));
+    }
   });
   document.getElementById("nav-chart").replaceChildren(chart);
 }
