@@ -6,7 +6,7 @@
         ERC-4626 lending market that the vault's owner whitelisted. Only
         its vault moves them: `supply` (the allocator's lend), `pull` (a
         recall, or a rebalance short of idle balance) and `pay_exit` (each
-        exit's pro-rata part). The vault counts idle plus `lent_assets()`
+        exit's pro-rata part). The vault counts idle plus `lent_assets(False)`
         in its holdings, weights, drift and triggers.
 @dev Lent value is the market's rate (`convertToAssets` of 10**18 shares)
      guarded against manipulation: the counted rate may rise at most
@@ -21,6 +21,8 @@
      Exits never block: each market's part is redeemed to the holder if
      the market can pay it, else delivered as market shares, else owed to
      the holder as a claim on this sleeve, with every attempt's gas bounded.
+     Entries (`lent_assets(True)`) pay the reported rate instead, since the
+     exit they could follow with pays market shares worth that rate.
 """
 
 from ethereum.ercs import IERC20
@@ -286,18 +288,33 @@ def pay_exit(receiver: address, shares: uint256, supply: uint256):
 
 @view
 @external
-def lent_assets() -> DynArray[uint256, constants.MAX_ASSETS]:
+def lent_assets(entry: bool) -> DynArray[uint256, constants.MAX_ASSETS]:
     """
-    @notice What the vault has lent of each asset, in its base units, at the
-            counted rate, rounded up; in the vault's asset order.
+    @notice What the vault has lent of each asset, in its base units,
+            rounded up, in the vault's asset order: at the counted rate for
+            weights, drift and triggers; for an `entry`, at the market's
+            reported rate (never below the counted one), or at the
+            checkpoint when the rate cannot be read.
+    @dev An exit takes its pro-rata market shares, worth the reported rate;
+         an entry priced at the lower counted rate could take the excess not
+         yet counted (after a donation or a reported jump) from the other
+         holders, so entries pay the reported rate.
+    @param entry Whether the value is what an entry pays for.
     """
     lent: DynArray[uint256, constants.MAX_ASSETS] = []
     for asset: address in assets:
         held: uint256 = self.market_shares[asset]
         if held == 0:
             lent.append(0)
+            continue
+        rate: uint256 = 0
+        if entry:
+            rate = self._reported_rate(self.market[asset])
+            if rate == 0:
+                rate = self.checkpoint_rate[asset]
         else:
-            lent.append(self._lent(held, self._counted_rate(asset)))
+            rate = self._counted_rate(asset)
+        lent.append(self._lent(held, rate))
     return lent
 
 

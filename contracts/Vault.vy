@@ -66,7 +66,7 @@ roles: public(HashMap[address, uint256])
 # @dev Venues the keeper may trade on.
 venue_allowed: public(HashMap[address, bool])
 # @dev The `LendingSleeve` holding what the vault has lent (none if empty).
-#      Set once; holdings are `balances` (idle) plus its `lent_assets()`.
+#      Set once; holdings are `balances` (idle) plus its `lent_assets(entry)`.
 sleeve: public(address)
 # @dev One slot read by every entry and by a rebalance (`packing`: status):
 #      the paused and shut-down flags, the entry haircut, and the slippage,
@@ -226,7 +226,7 @@ def join(
         erc20._mint(self, constants.DEAD_SHARES)
     else:
         assert shares > 0, "vault: zero shares"
-        amounts = rules._join_amounts(shares, self._holdings(), supply)
+        amounts = rules._join_amounts(shares, self._holdings(True), supply)
         paid: uint256 = 0
         for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
             assert amounts[i] <= max_amounts_in[i], "vault: amount above maximum"
@@ -795,7 +795,7 @@ def _weights(
     """
     @dev Total value and weights (WAD) of the holdings, rounded down.
     """
-    holdings: DynArray[uint256, constants.MAX_ASSETS] = self._holdings()
+    holdings: DynArray[uint256, constants.MAX_ASSETS] = self._holdings(False)
     values: DynArray[uint256, constants.MAX_ASSETS] = []
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         values.append(pricing._value(assets[i], holdings[i], prices[i], False))
@@ -813,15 +813,17 @@ def _balances() -> DynArray[uint256, constants.MAX_ASSETS]:
 
 @internal
 @view
-def _holdings() -> DynArray[uint256, constants.MAX_ASSETS]:
+def _holdings(entry: bool) -> DynArray[uint256, constants.MAX_ASSETS]:
     """
-    @dev Idle plus lent of each asset: what weights, drift, triggers and
-         entries count. Lent is the sleeve's guarded, rounded-up value.
+    @dev Idle plus lent of each asset, rounded up. Weights, drift and
+         triggers count the lent part at the sleeve's guarded (counted)
+         rate; an `entry` pays for it at the market's reported rate, which
+         is what the exit it could follow with would take out.
     """
     holdings: DynArray[uint256, constants.MAX_ASSETS] = self._balances()
     # The status word is warm in every caller; the sleeve's slot is read only when lending.
     if self._status & packing.LENDING != 0:
-        lent: DynArray[uint256, constants.MAX_ASSETS] = staticcall ISleeve(self.sleeve).lent_assets()
+        lent: DynArray[uint256, constants.MAX_ASSETS] = staticcall ISleeve(self.sleeve).lent_assets(entry)
         for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
             holdings[i] += lent[i]
     return holdings
@@ -836,7 +838,7 @@ def _deposit_shares(asset: address, amount: uint256) -> (uint256, uint256):
          total value (rounded up) is the denominator.
     """
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices()
-    holdings: DynArray[uint256, constants.MAX_ASSETS] = self._holdings()
+    holdings: DynArray[uint256, constants.MAX_ASSETS] = self._holdings(True)
     total: uint256 = 0
     price: uint256 = 0
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):

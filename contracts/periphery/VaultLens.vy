@@ -74,7 +74,7 @@ def snapshot(vault: address) -> VaultView:
             rebalance is due (with the trigger's reason).
     """
     state: IVault.VaultState = staticcall IVault(vault).raw_state()
-    lent: DynArray[uint256, constants.MAX_ASSETS] = self._lent(vault, state)
+    lent: DynArray[uint256, constants.MAX_ASSETS] = self._lent(vault, state, False)
     state = self._with_lent(state, lent)
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices(vault, state)
     targets: DynArray[uint256, constants.MAX_ASSETS] = self._targets(state)
@@ -131,7 +131,7 @@ def total_value(vault: address) -> uint256:
     """
     @notice Oracle value of `vault`'s holdings (idle plus lent) in USD (WAD), rounded down.
     """
-    state: IVault.VaultState = self._holdings(vault)
+    state: IVault.VaultState = self._holdings(vault, False)
     total: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
     total, weights = self._weights(state, self._prices(vault, state))
@@ -153,7 +153,7 @@ def current_weights(vault: address) -> DynArray[uint256, constants.MAX_ASSETS]:
     """
     @notice Oracle-valued weights of `vault`'s holdings (WAD), rounded down.
     """
-    state: IVault.VaultState = self._holdings(vault)
+    state: IVault.VaultState = self._holdings(vault, False)
     total: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
     total, weights = self._weights(state, self._prices(vault, state))
@@ -166,7 +166,7 @@ def drifts(vault: address) -> DynArray[int256, constants.MAX_ASSETS]:
     """
     @notice Current weight minus target weight of every asset of `vault` (WAD, signed).
     """
-    state: IVault.VaultState = self._holdings(vault)
+    state: IVault.VaultState = self._holdings(vault, False)
     return self._drifts(state, self._prices(vault, state))
 
 
@@ -176,7 +176,7 @@ def max_drift(vault: address) -> uint256:
     """
     @notice Largest |drift| across `vault`'s basket (WAD).
     """
-    state: IVault.VaultState = self._holdings(vault)
+    state: IVault.VaultState = self._holdings(vault, False)
     largest: uint256 = 0
     drifts: DynArray[int256, constants.MAX_ASSETS] = self._drifts(state, self._prices(vault, state))
     for drift: int256 in drifts:
@@ -193,7 +193,7 @@ def needs_rebalance(vault: address) -> (bool, String[16]):
             while paused, shut down or empty. The vault's `rebalance`
             applies the same rule.
     """
-    state: IVault.VaultState = self._holdings(vault)
+    state: IVault.VaultState = self._holdings(vault, False)
     return self._needs_rebalance(state, self._prices(vault, state))
 
 
@@ -250,7 +250,7 @@ def preview_join(vault: address, shares: uint256) -> DynArray[uint256, constants
     @notice Amounts `vault.join(shares, ...)` would take now (rounded up).
             Zero for an empty vault, whose first join sets its own amounts.
     """
-    state: IVault.VaultState = self._holdings(vault)
+    state: IVault.VaultState = self._holdings(vault, True)
     if state.total_supply == 0:
         return rules._exit_amounts(0, self._balances(state), 0)  # one zero per asset
     return rules._join_amounts(shares, self._balances(state), state.total_supply)
@@ -262,7 +262,7 @@ def preview_deposit(vault: address, asset: address, amount: uint256) -> uint256:
     """
     @notice Shares `vault.deposit(asset, amount, ...)` would mint now (rounded down).
     """
-    state: IVault.VaultState = self._holdings(vault)
+    state: IVault.VaultState = self._holdings(vault, True)
     config: uint256 = self._asset(state, asset).feed_config
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices(vault, state)
     total: uint256 = 0
@@ -314,7 +314,7 @@ def lent(vault: address) -> DynArray[uint256, constants.MAX_ASSETS]:
     @notice What `vault` has lent of each asset (base units, the sleeve's
             guarded rate, rounded up); zeros without a sleeve.
     """
-    return self._lent(vault, staticcall IVault(vault).raw_state())
+    return self._lent(vault, staticcall IVault(vault).raw_state(), False)
 
 
 # ---------------------------------------------------------------- flags, limits, clocks
@@ -408,7 +408,7 @@ def turnover_used(vault: address) -> uint256:
     @notice USD value (WAD) still counted against `vault`'s turnover cap now:
             what it traded, less the continuous refill since (`rules._turnover_used`).
     """
-    state: IVault.VaultState = self._holdings(vault)
+    state: IVault.VaultState = self._holdings(vault, False)
     value: uint256 = 0
     weights: DynArray[uint256, constants.MAX_ASSETS] = []
     value, weights = self._weights(state, self._prices(vault, state))
@@ -522,10 +522,10 @@ def _prices(vault: address, state: IVault.VaultState) -> DynArray[uint256, const
 
 @view
 @internal
-def _lent(vault: address, state: IVault.VaultState) -> DynArray[uint256, constants.MAX_ASSETS]:
+def _lent(vault: address, state: IVault.VaultState, entry: bool) -> DynArray[uint256, constants.MAX_ASSETS]:
     sleeve: address = staticcall IVault(vault).sleeve()
     if sleeve != empty(address):
-        return staticcall ISleeve(sleeve).lent_assets()
+        return staticcall ISleeve(sleeve).lent_assets(entry)
     return rules._exit_amounts(0, self._balances(state), 0)  # one zero per asset
 
 
@@ -540,13 +540,14 @@ def _with_lent(state: IVault.VaultState, lent: DynArray[uint256, constants.MAX_A
 
 @view
 @internal
-def _holdings(vault: address) -> IVault.VaultState:
+def _holdings(vault: address, entry: bool) -> IVault.VaultState:
     """
     @dev The vault's raw state with each balance its holding: idle plus
-         lent, as the vault's weights, drift, trigger and entries count it.
+         lent, as the vault's weights, drift and trigger count it, or as
+         an `entry` pays for it (the lent part at the reported rate).
     """
     state: IVault.VaultState = staticcall IVault(vault).raw_state()
-    return self._with_lent(state, self._lent(vault, state))
+    return self._with_lent(state, self._lent(vault, state, entry))
 
 
 @pure

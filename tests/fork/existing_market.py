@@ -7,8 +7,8 @@ Two suites share this module (a sibling of theirs, on pytest's path as they are)
 ``ethereum:mainnet-fork:foundry`` over ``specs/mainnet.yaml`` (when ``BALLAST_MAINNET_RPC`` names
 an upstream RPC), ``test_existing_market_local.py`` on ape's local chain over a market deployed
 beforehand from the npm artifacts. Both deploy through :func:`deploy_existing` (the checks and
-the deploy path of ``ape run deploy``) and run :func:`run_lifecycle`; neither deploys a mock
-token or a pool after its spec is written.
+the deploy path of ``ape run deploy``) and run :func:`run_lifecycle`, then lend on an ERC-4626
+market (:func:`run_lending`); neither deploys a mock token or a pool after its spec is written.
 """
 
 from __future__ import annotations
@@ -124,6 +124,91 @@ def run_lifecycle(
         assert received[name] == expected and vault.balanceOf(holder) == 0
     assert vault.totalSupply() == DEAD_SHARES
     return Lifecycle(decision, realised, received)
+
+
+@dataclass
+class LendingLife:
+    """What :func:`run_lending` saw."""
+
+    lent: int  # base units of the first asset lent into the market
+    paid: list  # the sleeve's ExitPaid events of the two exits, in order (alice, bob)
+
+
+def run_lending(
+    project,
+    deployment: Deployment,
+    spec: PortfolioSpec,
+    tokens: list,
+    market,
+    fund,
+    actors: dict,
+    owner,
+    seed_usd: int = 1_000_000,
+    deposit_usd: int = 100_000,
+) -> LendingLife:
+    """Lending on an existing ERC-4626 market: on a fresh vault, the owner attaches a sleeve with
+    ``market`` for the first asset (20 % idle buffer), Alice seeds the vault in kind, the keeper
+    (the allocator) lends half of the idle first asset, Bob deposits ``deposit_usd`` of it (priced
+    with the lent part at the market's reported rate), and both exit: the lent part comes back
+    redeemed when the market can pay, else in market shares. Asserts each step's outcome.
+    """
+    from ballast.chain.deploy import deploy_sleeve
+
+    vault, lens, alice, bob, keeper = (
+        deployment.vault,
+        deployment.lens,
+        actors["alice"],
+        actors["bob"],
+        actors["keeper"],
+    )
+    assert str(market.asset()).lower() == str(tokens[0].address).lower(), "the market must lend the first asset"
+    sleeve = deploy_sleeve(project, owner, vault, {tokens[0]: market}, 2_000, 2_000, 100)
+    seed = [usd_units(vault, t, seed_usd * a.target_bps // MAX_BPS) for t, a in zip(tokens, spec.assets)]
+    for i, (token, amount) in enumerate(zip(tokens, seed)):
+        fund(alice, i, amount)
+        token.approve(vault, amount, sender=alice)
+    vault.join(0, seed, alice, sender=alice)
+
+    value = int(lens.total_value(vault))
+    amount = int(vault.balances(tokens[0])) // 2
+    tx = vault.lend(tokens[0], amount, sender=keeper)
+    lent_event = tx.events.filter(sleeve.Lent)[0]
+    assert lent_event.assets == amount and lent_event.shares == sleeve.market_shares(tokens[0]) > 0
+    assert int(vault.balances(tokens[0])) == seed[0] - amount
+    # The market's own rounding costs the vault at most a unit or two of the asset.
+    assert amount - 2 <= int(lens.lent(vault)[0]) <= amount + 1
+    assert abs(int(lens.total_value(vault)) - value) <= 2 * int(vault.price(tokens[0])) // 10 ** int(
+        tokens[0].decimals()
+    )
+
+    deposit = usd_units(vault, tokens[0], deposit_usd)
+    fund(bob, 0, deposit)
+    tokens[0].approve(vault, deposit, sender=bob)
+    expected_shares = int(lens.preview_deposit(vault, tokens[0], deposit))
+    vault.deposit(tokens[0], deposit, expected_shares, bob, sender=bob)
+    assert int(vault.balanceOf(bob)) == expected_shares > 0
+
+    paid = []
+    for holder in (alice, bob):
+        shares = int(vault.balanceOf(holder))
+        idle = [int(x) for x in lens.preview_exit(vault, shares)]
+        market_shares = int(lens.preview_exit_lent(vault, shares)[0])
+        redeemable = int(market.previewRedeem(market_shares))
+        before = int(tokens[0].balanceOf(holder)), int(market.balanceOf(holder))
+        tx = vault.exit(shares, [0] * len(tokens), holder, sender=holder)
+        event = tx.events.filter(sleeve.ExitPaid)[0]
+        assert event.shares == market_shares and event.receiver == holder.address
+        got_asset = int(tokens[0].balanceOf(holder)) - before[0]
+        got_shares = int(market.balanceOf(holder)) - before[1]
+        if event.in_kind:
+            assert (got_asset, got_shares, event.assets) == (idle[0], market_shares, 0)
+        else:
+            # Interest accrues per block: the redeem pays at least what it previewed a block before.
+            assert got_shares == 0 and got_asset == idle[0] + event.assets
+            assert redeemable <= event.assets <= redeemable + redeemable // 10_000 + 1
+        paid.append(event)
+    assert vault.totalSupply() == DEAD_SHARES
+    return LendingLife(amount, paid)
 
 
 def deploy_existing(project, provider, path, deployer, keeper) -> tuple[PortfolioSpec, Deployment]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from existing_market import ExistingMarket, deploy_existing, run_lifecycle
+from existing_market import ExistingMarket, deploy_existing, run_lending, run_lifecycle
 
 from ballast.chain.deploy import check_existing_contracts, load_spec
 from ballast.checks import InputError
@@ -78,6 +78,25 @@ def test_existing_market__join_deposit_keeper_rebalance_exit(
     bought = {f.token_out for f in result.realised.fills}
     assert {f.token_in for f in result.realised.fills} == {tokens[0].address}
     assert bought == {t.address for t in tokens[1:]}
+
+
+def test_existing_market__lend_into_an_erc4626_market__deposit_then_exits_redeem(
+    market, spec_path, project, owner, keeper, alice, bob
+):
+    """The fork suite's lending leg over a market deployed beforehand (snekmate's ERC-4626,
+    ``HostileMarket`` with no switch set): lend, a deposit priced with the lent part, and exits
+    that redeem the lent part into the asset."""
+    spec, done = deploy_existing(project, owner.provider, spec_path, owner, keeper)
+    tokens = [market.tokens[a.symbol] for a in spec.assets]
+    lending_market = project.HostileMarket.deploy(tokens[0], sender=owner)
+
+    def fund(account, i, amount):
+        tokens[i].mint(account, amount, sender=owner)
+
+    life = run_lending(
+        project, done, spec, tokens, lending_market, fund, {"alice": alice, "bob": bob, "keeper": keeper}, owner
+    )
+    assert life.lent > 0 and not any(e.in_kind for e in life.paid)
 
 
 def venue(i: int, **fields):

@@ -35,7 +35,7 @@ if not RPC:
         allow_module_level=True,
     )
 
-from existing_market import MAINNET, deploy_existing, fork_of, run_lifecycle, whale_funder  # noqa: E402
+from existing_market import MAINNET, deploy_existing, fork_of, run_lending, run_lifecycle, whale_funder  # noqa: E402
 
 from ballast import keeper as keeper_path  # noqa: E402
 from ballast.checks import require_int  # noqa: E402
@@ -50,6 +50,9 @@ WHALES = {
     "WBTC": "0x5Ee5bf7ae06D1Be5997A1A72006FE6C607eC6DE8",  # aEthWBTC
     "LINK": "0x5E8C8A7243651DB1384C0dDfDbE39761E8e7E51a",  # aEthLINK
 }
+# A real ERC-4626 lending vault on mainnet for the lending leg: Steakhouse USDC, a MetaMorpho
+# vault allocating USDC across Morpho Blue markets (its asset() is checked before anything is sent).
+STEAKHOUSE_USDC = "0xBEEF01735c132Ada46AA9aA4c54623cAA92A64CB"
 # Chain seconds the suite spends after the fork block (one per block mined, with room to spare);
 # every feed's latest round must stay within its heartbeat that long.
 CHAIN_SECONDS = 120
@@ -97,3 +100,25 @@ def test_mainnet_fork__deploy_join_deposit_rebalance_on_real_pools_exit(deployed
         assert fill.venue in venues
         assert fill.cost_bps <= spec.max_slippage_bps
     assert result.realised.value_traded > 100_000 * WAD
+
+
+def test_mainnet_fork__lend_usdc_into_a_metamorpho_vault__deposit_and_exits(deployed, fork, project, accounts, chain):
+    """A second vault of the same spec lends half of its idle USDC into Steakhouse USDC (a real
+    MetaMorpho ERC-4626 vault): the lent value equals what was lent, a deposit is priced with it,
+    and both holders' exits take their part of the lent USDC, redeemed or in market shares."""
+    owner, keeper = accounts[0], accounts[1]
+    spec, deployment = deploy_existing(project, fork, MAINNET, owner, keeper)
+    tokens = [project.MockERC20.at(a.address) for a in spec.assets]
+    # Any ERC-4626 ABI serves (asset, previewRedeem, balanceOf): the failure-injection double's,
+    # whose standard functions are snekmate's erc4626.
+    market = project.HostileMarket.at(STEAKHOUSE_USDC)
+    fund = whale_funder(accounts, tokens, [WHALES[a.symbol] for a in spec.assets])
+    actors = {"alice": accounts[5], "bob": accounts[6], "keeper": keeper}
+    life = run_lending(project, deployment, spec, tokens, market, fund, actors, owner)
+    print(
+        f"lent {life.lent / 1e6:,.2f} USDC into Steakhouse USDC; exits: "
+        + ", ".join(
+            f"{e.shares} shares {'in kind' if e.in_kind else f'redeemed for {e.assets / 1e6:,.2f} USDC'}"
+            for e in life.paid
+        )
+    )

@@ -310,8 +310,9 @@ def donate(lending, i, fraction_bps, owner):
 
 def test_donation__jumps_the_market_rate__the_vault_counts_only_the_bound(lent, lens, chain, owner, bob):
     """A donation of 50 % of the market in one block moves the reported rate by 50 % and the
-    vault's counted value by no more than the bound allows for the seconds since the checkpoint
-    (parts per billion); a deposit right after is priced as before it, to the same precision."""
+    vault's counted value (weights, drift, trigger) by no more than the bound allows for the
+    seconds since the checkpoint (parts per billion). An entry pays for the lent part at the
+    reported rate: a deposit right after mints as many fewer shares as the donation's share adds."""
     usdc, sleeve, vault = lent.tokens[USDC], lent.sleeve, lent.vault
     value, preview = lens.total_value(vault), lens.preview_deposit(vault, usdc, 10_000 * 10**6)
     lent_usd = lens.lent(vault)[USDC] * 10**12  # USDC: 6 decimals at $1
@@ -322,8 +323,46 @@ def test_donation__jumps_the_market_rate__the_vault_counts_only_the_bound(lent, 
     chain.mine()
     bound = lent_usd * RISE_BPS * (chain.blocks.head.timestamp - since) // (MAX_BPS * YEAR) + 10**12
     assert value <= lens.total_value(vault) <= value + bound
-    assert lens.preview_deposit(vault, usdc, 10_000 * 10**6) == pytest.approx(preview, rel=1e-8)
     assert lens.total_value(vault) < value + lent_usd // 10**6  # the donation itself: +50 % of lent
+    entry_value = value + lent_usd // 2  # what an entry pays for: the lent part at the reported rate
+    assert lens.preview_deposit(vault, usdc, 10_000 * 10**6) == pytest.approx(preview * value / entry_value, rel=1e-6)
+
+
+def round_trip_gain(lent, holder, enter):
+    """Tokens ``holder`` has after ``enter()`` then an exit of every share it got, less before
+    (per asset, base units). The markets can pay, so the exit's lent part comes back redeemed."""
+    before = [t.balanceOf(holder) for t in lent.tokens]
+    enter()
+    exit_all(lent.stack, holder)
+    assert all(lent.markets[i].balanceOf(holder) == 0 for i in lent.markets)
+    return [t.balanceOf(holder) - b for t, b in zip(lent.tokens, before)]
+
+
+def test_donation__join_then_exit__takes_none_of_it_from_the_holders(lent, lens, owner, bob):
+    """After a 50 % donation to the USDC market the counted rate lags the reported one. A join
+    priced at the counted rate and an exit of market shares worth the reported one would take 10 %
+    of the vault's part of the donation (5 % of its lent USDC) from the other holders; an entry
+    pays the reported rate, so the round trip returns no more of any asset than it paid."""
+    vault = lent.vault
+    donate(lent, USDC, 5_000, owner)
+    shares = vault.totalSupply() // 10
+    amounts = list(lens.preview_join(vault, shares))
+    lent.stack.fund(bob, amounts)
+    gains = round_trip_gain(lent, bob, lambda: vault.join(shares, amounts, bob, sender=bob))
+    assert all(g <= 0 for g in gains), gains
+
+
+def test_donation__deposit_then_exit__takes_none_of_it_from_the_holders(lent, lens, owner, bob):
+    """The same with a single-asset deposit of USDC: the oracle value of what comes back is no more
+    than what was deposited (the haircut and rounding keep a little for the vault)."""
+    vault, stack, usdc = lent.vault, lent.stack, lent.tokens[USDC]
+    donate(lent, USDC, 5_000, owner)
+    amount = 100_000 * 10**6
+    usdc.mint(bob, amount, sender=stack.owner)
+    usdc.approve(vault, amount, sender=bob)
+    gains = round_trip_gain(lent, bob, lambda: vault.deposit(usdc, amount, 0, bob, sender=bob))
+    value = sum(g * vault.price(t) // 10 ** t.decimals() for g, t in zip(gains, lent.tokens))
+    assert value <= 0, value
 
 
 def test_donation__unlocks_no_faster_than_the_bound(lent, chain, owner):
