@@ -3,7 +3,8 @@
 
 One market for everyone: the demo's four tokens, priced by Chainlink's contracts, and Uniswap V2
 pairs of every pair. A $1M Ballast vault, a $1M SetToken and a $1M Balancer weighted pool (30 bps),
-all at 40/30/20/10. WBTC moves +40% (the pairs are arbitraged to the new oracle prices first) and
+all at 40/30/20/10. WBTC moves +40% (the pairs are arbitraged to the new oracle prices first, each
+to the edge of its fee band) and
 each system is brought back to its targets: Ballast by one keeper rebalance through the keeper
 path, Set by its GeneralIndexModule's ``startRebalance`` and ``trade``s, Balancer passively, by the
 arbitrageurs' swaps that bring its prices back to the oracle's (what they earn is its
@@ -33,7 +34,7 @@ from ballast.bench.sandwich import Asset
 from ballast.chain import skip_debug_log_replay
 from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
 from ballast.chain.erc20 import token_at
-from ballast.chain.market import arbitrage, plan_arbitrage
+from ballast.chain.market import arbitrage, arbitrage_snapshot, plan_arbitrage, snapshot_venue
 from ballast.constants import WAD
 from ballast.peers import set_protocol
 from ballast.peers.sandwich import Attacker, Sandwich, usd
@@ -187,6 +188,11 @@ def run(project, chain, accounts, echo=print) -> dict:
             feed.set_answer(answer, sender=deployer)
         oracle = [a * 10 ** (18 - spec.feed_decimals) for a in answers]  # USD per whole token, WAD
         arbitrage(venue, tokens, oracle, decimals, arb)
+        # Then every pair to the edge of its fee band: the arbitrage above skips moves under its fee
+        # times its reserves, and what it leaves (the last turns' impact) would be free to whoever
+        # trades first, the attacker's front-runs included.
+        for pool in snapshot_venue(venue, tokens):
+            arbitrage_snapshot(venue, pool, tokens, oracle, decimals, arb)
         assets = {str(t.address).lower(): Asset(str(t.address), d, o) for t, d, o in zip(tokens, decimals, oracle)}
 
         attacker = functools.partial(Attacker, attacker_account, system.router, factory, assets)
