@@ -152,7 +152,7 @@ class MarketModel:
         return rate
 
     def lent(self, now: int, rise_bps: int) -> int:
-        """``lent_assets()``: the vault's shares at the counted rate, rounded up."""
+        """``lent_assets(False)``: the vault's shares at the counted rate, rounded up."""
         return mul_div(self.held, self.counted(now, rise_bps), RATE_SHARES, up=True) if self.held else 0
 
     def entry_rate(self, now: int, rise_bps: int) -> int:
