@@ -3,8 +3,8 @@ the issue's targets, and a breakdown by call frame of every rebalance-gas target
 
 from __future__ import annotations
 
-from ballast.bench.breakdowns import frame_table
-from ballast.bench.context import Context
+from ballast.bench.breakdowns import frame_table, storage_table
+from ballast.bench.context import Context, Measured
 from ballast.bench.report import Table
 
 
@@ -14,6 +14,7 @@ def peer_tables(ctx: Context, result: dict) -> list[Table]:
 
     tables = [peers_table(result), attacked_table(result["attacked"]), targets_table(result["targets"])]
     ctx.name(*result["contracts"])
+    ctx.label(*result.get("labels", []))
     by = {(r.system, r.move): r for r in result["rows"]}
     for name, _, measured, met in result["targets"]:
         if met or not name.startswith("rebalance gas, "):
@@ -31,6 +32,14 @@ def peer_tables(ctx: Context, result: dict) -> list[Table]:
             "opcodes, Ballast's one transaction against Set's startRebalance and trades; the target needs Ballast "
             f"at or under {theirs.gas // 2:,} gas, {ours.gas - theirs.gas // 2:,} less than it used."
         )
+        tables.append(table)
+        gas, txn_hash, calldata = ours.receipts[0]
+        table = storage_table(
+            ctx,
+            Measured("rebalance", 4, gas, None, txn_hash, calldata),
+            f"Storage accesses by variable: Ballast's rebalance at {move} ({gas:,} gas)",
+        )
+        table.about = "Every storage access of Ballast's rebalance transaction by contract and variable."
         tables.append(table)
     return tables
 

@@ -318,7 +318,9 @@ def run(project, chain, accounts, echo=print) -> dict:
         for k, a in enumerate(tokens)
         for b in tokens[k + 1 :]
     ]
-    out = {"rows": rows, "entry": entry, "attacked": attacked, "contracts": contracts}
+    labels = [(vault, "vault"), (venue, "venue"), *((t, a.symbol) for t, a in zip(tokens, spec.assets))]
+    labels += [(set_token, "SetToken"), (keeper, "keeper")]
+    out = {"rows": rows, "entry": entry, "attacked": attacked, "contracts": contracts, "labels": labels}
     out["targets"] = targets_of(out)
     echo(format_rows(rows, entry))
     echo("")
