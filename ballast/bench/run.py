@@ -105,7 +105,7 @@ def run(
     state, _ = runs[max(SIZES)].planner_state
     planner_market, planner_pools = three_venue_market(ctx, runs[max(SIZES)])
     echo("Peers: Ballast, Set Protocol v2 and Balancer V2 through the same moves ...")
-    peers = race.run(project, chain, accounts, echo=lambda *_: None)
+    peers = race.run(project, chain, accounts, echo=lambda *_: None, measured=lambda g, h, d: ctx.trace(h, g, d))
     gas_seconds = time.perf_counter() - started
 
     # Timing figures one at a time, after the gas phase, so that nothing competes with them.
@@ -172,7 +172,8 @@ def run_peers(project, chain, accounts, provider, echo=print) -> list[Table]:
     ctx.selectors = _selectors(project)
     client = provider.make_request("web3_clientVersion", [])
     echo(f"Ballast benchmark, peers only, on {client}; gas = receipts' gas_used")
-    tables = peer_tables(ctx, race.run(project, chain, accounts, echo=lambda *_: None))
+    peers = race.run(project, chain, accounts, echo=lambda *_: None, measured=lambda g, h, d: ctx.trace(h, g, d))
+    tables = peer_tables(ctx, peers)
     for table in tables:
         echo("")
         echo(table.text())

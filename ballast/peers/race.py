@@ -100,8 +100,14 @@ class Attacked:
         return sum(1 for s in self.sandwiches if s.plan.best.front_run)
 
 
-def run(project, chain, accounts, echo=print) -> dict:
-    """Run the race; print and return its rows and the entry/exit gas of each system."""
+def run(project, chain, accounts, echo=print, measured=None) -> dict:
+    """Run the race; print and return its rows and the entry/exit gas of each system.
+
+    ``measured(gas, txn_hash, calldata)``, if given, is called for each measured rebalance
+    transaction as soon as it is mined, before any snapshot is restored (the bench traces them
+    there: a turn restored away is no longer on the chain, and a later transaction may reuse its hash).
+    """
+    measured = measured or (lambda *_: None)
     skip_debug_log_replay()
     spec = dataclasses.replace(load_spec(SPEC), market_venues=[("uniswap_v2", 30)])
     deployer, keeper, alice, bob, arb = accounts[:5]
@@ -231,6 +237,8 @@ def run(project, chain, accounts, echo=print) -> dict:
             before / WAD,
             receipts=[_tx(r) for r in result.receipts],
         )
+        for tx in set_row.receipts:
+            measured(*tx)
         chain.restore(start)
 
         # Ballast: the keeper path, from the same state; first with the attacker, then without.
@@ -258,6 +266,7 @@ def run(project, chain, accounts, echo=print) -> dict:
                 receipts=[_tx(receipt)],
             )
         )
+        measured(*rows[-1].receipts[0])
         attacked.append(Attacked("Ballast", label, rows[-1].value_lost, lost_with, sandwiches))
         rows.append(set_row)
         attacked.append(Attacked("Set v2", label, set_row.value_lost, set_lost_with, set_attacker.sandwiches))
