@@ -62,7 +62,9 @@ def peers_table(result: dict) -> Table:
             "AMM model bps",
         ],
         about="A $1M basket at 40/30/20/10 in each system, on the same tokens, Chainlink feeds and Uniswap V2 "
-        "pairs ($20M a side, 30 bps); WBTC +40% then -30%, pools arbitraged to the oracle first; each brought "
+        "pairs ($20M a side, 30 bps); WBTC +40% then -30%, the pairs arbitraged to the oracle first (each to the "
+        "edge of its fee band), and every measured turn from that same chain state (a snapshot restored before "
+        "each; every measured transaction in a block of its own, 12 s after the last); each brought "
         "back to its targets: Ballast by one keeper-path rebalance, Set by its GeneralIndexModule "
         "(startRebalance, one trade per component against WETH, 50 bps limits), Balancer passively by "
         "arbitrage swaps (its loss is their profit, its LVR). Losses at oracle prices; the AMM model is the "
