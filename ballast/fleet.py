@@ -403,3 +403,67 @@ def fleet_from_env(project, env: Mapping[str, str], signer=None, logger=None) ->
     if not url:
         raise InputError(f"BALLAST_REDIS_URL is not set, and {path} has no `redis:`: the fleet's Redis")
     return fleet_from_config(project, config, redis_client(url), signer=signer, logger=logger, worker=worker_name(env))
+
+
+# ---------------------------------------------------------------- command line
+
+
+def config_from_records(paths: list[str], name: str = "ballast", keeper: str | None = None) -> dict:
+    """A fleet configuration (as a dict, to dump as YAML) covering every vault of ``paths``:
+    the deployment records ``ape run deploy`` and ``make node`` write (``<network>.json``,
+    one vault per network per file)."""
+    vaults = []
+    for path in paths:
+        book = json.loads(Path(path).read_text())
+        for network, entry in book.items():
+            stem = Path(path).parent.name if Path(path).parent.name != "deployments" else Path(path).stem
+            vaults.append(
+                {
+                    "name": f"{stem}-{network}" if len(book) > 1 else stem,
+                    "vault": entry["vault"],
+                    "lens": entry["lens"],
+                    "venues": entry["venues"],
+                    "feeds": entry["feeds"],
+                }
+            )
+    data: dict = {"name": name}
+    if keeper:
+        data["keeper"] = keeper
+    data["vaults"] = vaults
+    fleet_config_from_dict(data, "the records")  # the same checks as at start-up
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ballast.fleet config RECORD... [--keeper ALIAS] [--name NAME]``: print a fleet
+    file for the recorded vaults; ``python -m ballast.fleet journal --redis URL [--name NAME]
+    [-n 50]``: print the fleet's last decisions, oldest first."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m ballast.fleet", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    config = commands.add_parser("config", help="a fleet file (YAML) for deployment records")
+    config.add_argument("records", nargs="+", help="deployment records (deployments/<network>.json)")
+    config.add_argument("--name", default="ballast", help="the fleet's name (Redis keys)")
+    config.add_argument("--keeper", default=None, help="the keeper's ape alias (or TEST::n)")
+    journal = commands.add_parser("journal", help="the fleet's last decisions")
+    journal.add_argument("--redis", default=os.environ.get("BALLAST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    journal.add_argument("--name", default="ballast", help="the fleet's name")
+    journal.add_argument("-n", type=int, default=50, help="how many (newest)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "config":
+            print(yaml.safe_dump(config_from_records(args.records, args.name, args.keeper), sort_keys=False), end="")
+            return 0
+        ledger = RedisLedger(redis_client(args.redis), args.name, "reader")
+        for e in ledger.read_journal(max(args.n, 1) - 1):
+            tx = f" [{e['txn_hash']}]" if e.get("txn_hash") else ""
+            print(f"{e['worker']} {e['vault']} {e['trigger']}: {e['action']} ({e['reason']}){tx}")
+        return 0
+    except (InputError, OSError, KeyError, json.JSONDecodeError) as err:
+        print(f"python -m ballast.fleet: {err}")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

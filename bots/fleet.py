@@ -8,7 +8,9 @@ All the logic is :mod:`ballast.fleet` (a :class:`ballast.bot.KeeperLoop` per vau
   ``redis:``); use the broker's Redis;
 * ``BALLAST_WORKER``: this worker's name in logs and claims (default ``<host>:<pid>``);
 * Silverback's broker on the same Redis: ``SILVERBACK_BROKER_CLASS=taskiq_redis:ListQueueBroker``,
-  ``SILVERBACK_BROKER_KWARGS='{"url": "redis://..."}'``,
+  ``SILVERBACK_BROKER_KWARGS='{"url": "redis://...", "socket_timeout": null}'`` (redis-py 8 reads
+  with a 5 s timeout by default, and taskiq-redis 1.2.3 lets the TimeoutError of an idle ``BRPOP``
+  kill the worker),
   ``SILVERBACK_RESULT_BACKEND_CLASS=taskiq_redis:RedisAsyncResultBackend``,
   ``SILVERBACK_RESULT_BACKEND_KWARGS='{"redis_url": "redis://...", "keep_results": false}'``.
 
@@ -24,11 +26,17 @@ from datetime import datetime
 from ape import chain, project
 from ape.logging import logger
 from silverback import SilverbackBot
+from silverback.main import SharedState
 
 from ballast.checks import InputError
 from ballast.fleet import fleet_from_env, fleet_metrics
 
 bot = SilverbackBot()
+# Silverback 0.7.38 creates `bot.state` only in the worker that runs its load-snapshot system
+# task; in any other worker every block handler fails on `self.state` (AttributeError) before it
+# reaches ours. Each worker starts with an empty one (the fleet keeps nothing there: see Redis).
+if not hasattr(bot, "state"):
+    bot.state = SharedState()
 try:  # a bad entry stops the bot here, with one line naming it, before any transaction
     fleet = fleet_from_env(project, os.environ, signer=bot.signer, logger=logger)
 except InputError as err:
