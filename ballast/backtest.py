@@ -5,7 +5,11 @@ Python loop over time steps) and compares, under the same paths and costs:
 
 * the three vault triggers (calendar, threshold, hybrid; see
   :mod:`ballast.policy`), each trading back to the target ("target"), only
-  back to the band edge ("edge"), or a fraction of the way ("partial");
+  back to the band edge ("edge", :func:`ballast.policy.band_edge_np`, the
+  same rule as the planner's), a fraction of the way ("partial"), or every
+  drift scaled down until the worst sits on its band ("shrink"); optionally
+  checked only every few steps and gated by the planner's benefit-versus-cost
+  rule;
 * buy-and-hold;
 * a constant-weight AMM pool (Balancer-style weighted geometric mean),
   rebalanced only by zero-fee arbitrageurs, which suffers loss-versus-rebalancing.
@@ -35,7 +39,7 @@ from tqdm import tqdm
 
 from ballast.checks import InputError, require_file, require_folder_for, require_range
 from ballast.constants import MAX_BPS, SECONDS_PER_YEAR
-from ballast.policy import Trigger, needs_rebalance_np, update_variance_np, vol_scale_np
+from ballast.policy import Trigger, band_edge_np, needs_rebalance_np, update_variance_np, vol_scale_np
 
 __all__ = [
     "DAY",
@@ -61,6 +65,7 @@ __all__ = [
     "run_backtest",
     "simulate",
     "trade_keep",
+    "trade_to",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -421,7 +426,8 @@ class Bootstrap:
 # ------------------------------------------------------------------- policies
 
 Kind = Literal["calendar", "threshold", "hybrid", "hold", "amm"]
-Mode = Literal["target", "edge", "partial"]
+Mode = Literal["target", "edge", "partial", "shrink"]
+MODES: tuple[str, ...] = ("target", "edge", "partial", "shrink")
 _TRIGGERS: dict[str, Trigger] = {"calendar": Trigger.CALENDAR, "threshold": Trigger.THRESHOLD, "hybrid": Trigger.HYBRID}
 
 
@@ -434,13 +440,27 @@ class Policy:
         kind: "calendar", "threshold", "hybrid" (vault triggers), "hold"
             (never trade) or "amm" (weighted geometric-mean pool).
         mode: How far a triggered rebalance trades: "target" (all the way),
-            "edge" (every drift scaled down uniformly until the worst asset
-            sits on its band edge; for hybrid the vol-scaled band, capped by
-            the outer band) or "partial" (``fraction`` of the way).
+            "edge" (each asset outside its band back to its band edge, no
+            further: :func:`ballast.policy.band_edge_np`, the planner's rule),
+            "partial" (``fraction`` of the way) or "shrink" (every drift
+            scaled down by one factor until the worst asset sits on its band
+            edge: what "edge" meant here before it meant one thing). For
+            hybrid, "edge" and "shrink" use the vol-scaled band, capped by the
+            outer band.
         fraction: Share of the drift removed in "partial" mode, in (0, 1].
         interval: Calendar interval / hybrid check interval, seconds.
         bands_bps: Drift band, bps (one value for all assets, or one per asset).
         outer_bands_bps: Hybrid outer band, bps (scalar or per asset).
+        inner_ratio: In "edge" mode, trade back to ``inner_ratio`` times the band
+            (1.0, the default: the band edge itself; below 1, an inner band, which
+            a fixed cost per rebalance calls for), in [0, 1].
+        check_steps: The trigger is looked at only on every ``check_steps``-th
+            step (a keeper that checks weekly on daily prices: 7).
+        drift_aversion_bps: The planner's benefit-versus-cost gate
+            (:func:`ballast.planner.benefit`): a due rebalance trades only if
+            ``value * kappa * (sum d_before**2 - sum d_after**2)``, with
+            ``kappa = drift_aversion_bps / 10_000``, is at least its cost
+            (proportional cost plus gas). None: no gate.
     """
 
     name: str
@@ -450,13 +470,22 @@ class Policy:
     interval: float = 30 * DAY
     bands_bps: float | tuple[float, ...] = 300.0
     outer_bands_bps: float | tuple[float, ...] = 900.0
+    inner_ratio: float = 1.0
+    check_steps: int = 1
+    drift_aversion_bps: float | None = None
 
     def __post_init__(self) -> None:
         """Validates the parameters."""
         if self.kind not in (*_TRIGGERS, "hold", "amm"):
             raise ValueError(f"unknown policy kind {self.kind!r}")
-        if self.mode not in ("target", "edge", "partial"):
-            raise ValueError(f"unknown mode {self.mode!r}")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
+        if not 0 <= self.inner_ratio <= 1:
+            raise ValueError("inner_ratio must be in [0, 1]")
+        if int(self.check_steps) != self.check_steps or self.check_steps < 1:
+            raise ValueError("check_steps must be a positive integer")
+        if self.drift_aversion_bps is not None and not self.drift_aversion_bps > 0:
+            raise ValueError("drift_aversion_bps must be positive (or None for no gate)")
         if not 0 < self.fraction <= 1:
             raise ValueError("fraction must be in (0, 1]")
         if self.interval <= 0:
@@ -600,26 +629,56 @@ def ideal_values(prices: FloatArray, config: BacktestConfig) -> FloatArray:
     return values
 
 
+def _trade_bands(policy: Policy, n_assets: int, vols: FloatArray | None, vol_reference: float) -> FloatArray:
+    """The bands "edge" and "shrink" trade back to, fractions: hybrid's vol-scaled, capped by the outer band."""
+    bands, outer = policy.bands(n_assets)
+    band = bands / MAX_BPS
+    if vols is not None:
+        band = np.minimum(band * vol_scale_np(vols, vol_reference), outer / MAX_BPS)
+    return band
+
+
 def trade_keep(
     policy: Policy, abs_drift: FloatArray, vols: FloatArray | None, vol_reference: float
 ) -> tuple[FloatArray | float, FloatArray]:
-    """How far a triggered rebalance of ``policy`` trades, for drifts of shape (paths, assets).
+    """How far a triggered rebalance of ``policy`` trades, as one share of the drift kept per path.
 
     Returns ``(keep, gross)``: the share of each path's drift left after the trade (new weights
-    are ``target + keep * drift``; a float, or an array (paths,) in "edge" mode) and the one-side
-    swap notional as a fraction of value, ``sum |delta w| / 2``, shape (paths,).
+    are ``target + keep * drift``; a float, or an array (paths,) in "shrink" and "edge" mode) and
+    the one-side swap notional as a fraction of value, ``sum |delta w| / 2``, shape (paths,).
+    "edge" is one uniform share only with two assets (where it equals "shrink"); with more, its
+    result depends on the drifts' signs: use :func:`trade_to`.
     """
     if policy.mode == "target":
         return 0.0, 0.5 * abs_drift.sum(axis=1)
     if policy.mode == "partial":
         return 1.0 - policy.fraction, (0.5 * policy.fraction) * abs_drift.sum(axis=1)
-    bands, outer = policy.bands(abs_drift.shape[1])
-    band = bands / MAX_BPS
-    if vols is not None:
-        band = np.minimum(band * vol_scale_np(vols, vol_reference), outer / MAX_BPS)
-    worst = (abs_drift / band).max(axis=1)
+    if policy.mode == "edge" and abs_drift.shape[1] != 2:
+        raise ValueError("edge mode moves each asset by its own share with more than two assets: use trade_to")
+    band = _trade_bands(policy, abs_drift.shape[1], vols, vol_reference)
+    if policy.mode == "edge":
+        band = policy.inner_ratio * band
+    with np.errstate(divide="ignore", invalid="ignore"):
+        worst = np.nan_to_num(abs_drift / band, nan=0.0, posinf=np.inf).max(axis=1)
     keep = np.where(worst > 1.0, 1.0 / np.maximum(worst, 1.0), 1.0)
     return keep, 0.5 * (1.0 - keep) * abs_drift.sum(axis=1)
+
+
+def trade_to(
+    policy: Policy, drift: FloatArray, vols: FloatArray | None, vol_reference: float
+) -> tuple[FloatArray, FloatArray]:
+    """The drifts a triggered rebalance of ``policy`` leaves, for signed drifts of shape (paths, assets).
+
+    Returns ``(after, gross)``: the drifts after the trade (new weights are ``target + after``)
+    and the one-side swap notional as a fraction of value, ``sum |delta w| / 2``, shape (paths,).
+    """
+    if policy.mode == "edge":
+        bands = _trade_bands(policy, drift.shape[1], vols, vol_reference)
+        after = band_edge_np(drift, policy.inner_ratio * bands)
+    else:
+        keep, _ = trade_keep(policy, np.abs(drift), vols, vol_reference)
+        after = (keep[:, None] if isinstance(keep, np.ndarray) else keep) * drift
+    return after, 0.5 * np.abs(drift - after).sum(axis=1)
 
 
 def simulate(
@@ -705,12 +764,20 @@ def simulate(
                 variance, p / prices[k - 1] - 1.0, dt_seconds, config.vol_alpha_bps, config.vol_reference
             )
             vols = np.sqrt(variance)
+        if k % policy.check_steps:
+            if after is not None:
+                after[k] = weights[record_path]
+            continue
         due, _ = needs_rebalance_np(
             trigger, drift, bands, outer, now, last, policy.interval, vols, config.vol_reference
         )
 
-        keep, gross = trade_keep(policy, abs_drift, vols, config.vol_reference)
+        left, gross = trade_to(policy, drift, vols, config.vol_reference)
         do = due & (gross > _MIN_TRADE)
+        if policy.drift_aversion_bps is not None:
+            # The planner's worth-it rule: the fall in the drift penalty pays for the trade.
+            worth = value * (policy.drift_aversion_bps / MAX_BPS) * ((drift**2).sum(axis=1) - (left**2).sum(axis=1))
+            do &= worth >= rate * gross * value + gas
         if not do.any():
             if after is not None:
                 after[k] = weights[record_path]
@@ -718,8 +785,7 @@ def simulate(
 
         fee = np.where(do, rate * gross * value + gas, 0.0)
         new_value = value - fee
-        keep_col = keep[:, None] if isinstance(keep, np.ndarray) else keep
-        new_weights = targets + keep_col * drift
+        new_weights = targets + left
         units = np.where(do[:, None], new_value[:, None] * new_weights / p, units)
         values[k] = new_value
         cost += fee

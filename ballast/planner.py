@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ballast.chain.state import VaultState
 from ballast.constants import BPS_TO_WAD, MAX_BPS, MAX_TRADES, WAD
+from ballast.policy import band_edge_deltas
 from ballast.venues import amm
 from ballast.venues.routing import Side, sandwich_safe_min_out, split_order
 
@@ -243,28 +244,27 @@ def target_deltas(state: VaultState, mode: str = "target", fraction_bps: int = M
     """USD (WAD) to buy (+) or sell (-) of each asset for a target mode.
 
     * ``"target"``: every asset all the way back to its target;
-    * ``"edge"``: only assets outside their band, and only back to the band edge (the optimum
-      with purely proportional costs); buys and sells are then matched by scaling the larger
-      side down, so every asset still moves toward its target;
+    * ``"edge"``: every asset outside its band back to its band edge, no further (the optimum
+      with purely proportional costs); the one definition, shared with the backtester, is
+      :func:`ballast.policy.band_edge_deltas`;
     * ``"partial"``: every asset ``fraction_bps`` of the way to its target (with a fixed cost per
       rebalance, trading into the band beats stopping at its edge).
+
+    Buys and sells are then matched by scaling the larger side down (rounding dust in "edge"
+    mode), so every asset still moves toward its target.
     """
     total = state.total_value
-    deltas = []
-    for asset in state.assets:
-        gap = asset.target * total // WAD - asset.value
-        if mode == "target":
-            deltas.append(gap)
-        elif mode == "partial":
-            deltas.append(gap * fraction_bps // MAX_BPS)
-        elif mode == "edge":
-            band_value = asset.band_bps * BPS_TO_WAD * total // WAD
-            if abs(gap) <= band_value:
-                deltas.append(0)
-            else:
-                deltas.append(gap - band_value if gap > 0 else gap + band_value)
-        else:
-            raise ValueError(f"unknown target mode {mode!r}: use target, edge or partial")
+    if mode not in ("target", "edge", "partial"):
+        raise ValueError(f"unknown target mode {mode!r}: use target, edge or partial")
+    gaps = [asset.target * total // WAD - asset.value for asset in state.assets]
+    if mode == "target":
+        deltas = gaps
+    elif mode == "partial":
+        deltas = [gap * fraction_bps // MAX_BPS for gap in gaps]
+    else:
+        bands = [asset.band_bps * BPS_TO_WAD * total // WAD for asset in state.assets]
+        one_unit = sum(_value(1, asset.price, asset.decimals, True) for asset in state.assets)  # rounding
+        deltas = band_edge_deltas(gaps, bands, dust=one_unit)
     buys = sum(d for d in deltas if d > 0)
     sells = -sum(d for d in deltas if d < 0)
     if buys and sells and buys != sells:

@@ -10,6 +10,10 @@ Two flavours of the same rules live here:
   :func:`vol_scale_np`, :func:`update_variance_np`) that evaluates the same
   rules for many simulated paths at once, for the backtester.
 
+It also holds the one definition of "edge" (how far a rebalance in edge mode trades),
+used by both the planner (:func:`band_edge_deltas`, integers) and the backtester
+(:func:`band_edge_np`): see :func:`band_edge_deltas`.
+
 Units of the scalar version match the vault:
 
 * drifts (``weight_i - target_i``), volatilities and variances are WAD
@@ -44,6 +48,8 @@ __all__ = [
     "REASON_THRESHOLD",
     "Trigger",
     "VolEstimator",
+    "band_edge_deltas",
+    "band_edge_np",
     "effective_bands_bps",
     "needs_rebalance",
     "needs_rebalance_np",
@@ -198,6 +204,52 @@ def needs_rebalance(
         if abs(drift) > effective * _BPS_TO_WAD:
             return True, "hybrid"
     return False, ""
+
+
+def band_edge_deltas(gaps: Sequence[int], band_values: Sequence[int], dust: int = 0) -> list[int]:
+    """Edge mode, the one definition: trade each asset back to its band edge, no further.
+
+    Under proportional costs the optimal policy leaves a no-trade band around the target and, once
+    an asset leaves it, trades it back only to the band's edge (Davis & Norman 1990; Leland 2000;
+    the band's half-width grows as ``cost**(1/3)``). In a fully invested basket every sale buys
+    something, so the bought and sold amounts must match: each asset outside its band goes to its
+    edge, and if the assets above their bands hold more excess than those below (or the reverse),
+    the side with less excess also trades, pro rata, *toward* its targets (never past them) until
+    the two sides match. That is the smallest total trade that puts every asset back inside its
+    band (it trades ``max(excess above, excess below)``), and no asset ever crosses its target.
+
+    Args:
+        gaps: ``target value - value`` of each asset (buy > 0, sell < 0), integers in any one unit
+            (the planner uses USD WAD).
+        band_values: Each asset's band half-width in the same unit (``band_bps * value / 10_000``).
+        dust: An imbalance this small is rounding (token amounts are whole base units), left
+            for the caller to trim rather than traded by assets inside their bands.
+
+    Returns:
+        The amount to buy (+) or sell (-) of each asset, same unit; buys and sells sum to the same
+        total up to rounding (the caller trims the dust).
+    """
+    g = _ints("gaps", gaps)
+    b = _ints("band_values", band_values, len(g))
+    if any(x < 0 for x in b):
+        raise ValueError("band_values must be non-negative")
+    left = [max(-bi, min(gi, bi)) for gi, bi in zip(g, b, strict=True)]  # gap left after the trade
+    deltas = [gi - li for gi, li in zip(g, left, strict=True)]
+    buys = sum(d for d in deltas if d > 0)
+    sells = -sum(d for d in deltas if d < 0)
+    # Values rounded to integers leave sum(gaps) a few units off zero: that residue, and any
+    # imbalance below ``dust``, is the caller's to trim, not an imbalance to trade away.
+    need = abs(buys - sells) - abs(sum(g))
+    if need > max(dust, 0):
+        # The side with less excess also trades toward target, pro rata to the gap it has left.
+        side = -1 if buys > sells else 1  # buys > sells: more must be sold, by assets above target
+        room = sum(abs(li) for li in left if li * side > 0)
+        if room:
+            need = min(need, room)
+            deltas = [
+                d + side * (abs(li) * need // room) if li * side > 0 else d for d, li in zip(deltas, left, strict=True)
+            ]
+    return deltas
 
 
 @dataclass
@@ -385,6 +437,36 @@ def needs_rebalance_np(
     reason[outer_due] = REASON_OUTER_BAND
     reason[hybrid_due] = REASON_HYBRID
     return outer_due | hybrid_due, reason
+
+
+def band_edge_np(drifts: ArrayLike, bands: ArrayLike) -> NDArray[np.float64]:
+    """Vectorised :func:`band_edge_deltas`: the drifts an edge-mode rebalance leaves, per path.
+
+    Each drift is clipped to its band; then, as weights must still sum to one, whichever side
+    (drifts above or below target) holds more is scaled toward the target until both sides
+    match. Drifts already inside their bands on the smaller-excess side never move, so with two
+    assets (or one risky asset and cash) this is exactly the band edge of Davis & Norman.
+
+    Args:
+        drifts: ``weight - target`` per path and asset, fractions, shape (P, N), summing to ~0.
+        bands: Band half-widths, fractions, shape (N,) or (P, N).
+
+    Returns:
+        The drifts after the trade, shape (P, N): new weights are ``target + result``.
+    """
+    d = np.asarray(drifts, dtype=np.float64)
+    if d.ndim != 2:
+        raise ValueError("drifts must have shape (paths, assets)")
+    band = np.broadcast_to(np.asarray(bands, dtype=np.float64), d.shape)
+    if np.any(band < 0):
+        raise ValueError("bands must be non-negative")
+    left = np.clip(d, -band, band)
+    above = np.where(left > 0, left, 0.0).sum(axis=1)
+    below = -np.where(left < 0, left, 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrink_above = np.where(above > below, below / above, 1.0)
+        shrink_below = np.where(below > above, above / below, 1.0)
+    return np.where(left > 0, left * shrink_above[:, None], left * shrink_below[:, None])
 
 
 def update_variance_np(
