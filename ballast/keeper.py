@@ -2,7 +2,7 @@
 
 ``ape run keeper``, the Silverback bot, the demo and the bench all go through it:
 
-* :func:`read`: the vault's state and every venue's pools, at one timestamp;
+* :func:`read`: the vault's state and every venue's pools, at one block;
 * :func:`decide`: the vault's own trigger, then the plan (:func:`ballast.planner.plan_rebalance`);
 * :func:`format_decision`: the preview (state, trades, expected cost and drift);
 * :func:`send`: the rebalance transaction;
@@ -35,9 +35,11 @@ class Decision:
 def read(vault, venues: list, tokens: list, token_at, timestamp: int, lens) -> tuple[VaultState, Market]:
     """The vault's state, read through ``lens`` (a ``VaultLens``) in one call that also answers
     the trigger (``token_at`` maps an address to an ERC-20 instance), and a snapshot of every
-    venue's pools among ``tokens``, for a decision at ``timestamp``."""
-    state = read_state(vault, token_at, timestamp, [str(v.address) for v in venues], lens)
-    return state, snapshot_market(venues, tokens)
+    venue's pools among ``tokens``, all at one block (the latest when read), for a decision at
+    ``timestamp``."""
+    block = vault.provider.get_block("latest").number
+    state = read_state(vault, token_at, timestamp, [str(v.address) for v in venues], lens, block=block)
+    return state, snapshot_market(venues, tokens, block=block)
 
 
 def decide(

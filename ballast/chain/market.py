@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from ballast.chain.pinned import at_block
 from ballast.planner import Market, Pool
 from ballast.venues import amm, balancer_v2, uniswap_v3
 
@@ -22,16 +23,18 @@ def has_view(contract, name: str) -> bool:
     return any(m.name == name for m in contract_type.view_methods)
 
 
-def snapshot_venue(venue, tokens: list) -> list:
+def snapshot_venue(venue, tokens: list, block: int | None = None) -> list:
     """The pools of one venue adapter among ``tokens``, as planner snapshots (any curve).
 
     The adapter's kind is read from its views: Balancer (``pool_id``), Uniswap V3 (``pool_state``),
-    else a constant-product venue (``get_reserves``: the AMM double and Uniswap V2 pairs).
+    else a constant-product venue (``get_reserves``: the AMM double and Uniswap V2 pairs). Every
+    call reads ``block`` when given (:func:`at_block`).
     """
+    venue = at_block(venue, block)
     if has_view(venue, "pool_id"):
         return [balancer_v2.snapshot(venue)]
     if has_view(venue, "pool_state"):  # Uniswap V3: one pool per pair at the adapter's fee tier
-        pools = (uniswap_v3.snapshot(venue, a, b) for a, b in itertools.combinations(tokens, 2))
+        pools = (uniswap_v3.snapshot(venue, a, b, block=block) for a, b in itertools.combinations(tokens, 2))
         return [uniswap_v3.V3VenuePool(pool) for pool in pools if pool is not None and pool.liquidity]
     pools = []
     fee = int(venue.fee_bps())
@@ -42,9 +45,10 @@ def snapshot_venue(venue, tokens: list) -> list:
     return pools
 
 
-def snapshot_market(venues: list, tokens: list) -> Market:
-    """Every venue's pools among ``tokens`` in one :class:`Market` snapshot."""
-    return market_from([pool for venue in venues for pool in snapshot_venue(venue, tokens)])
+def snapshot_market(venues: list, tokens: list, block: int | None = None) -> Market:
+    """Every venue's pools among ``tokens`` in one :class:`Market` snapshot, read at ``block``
+    (the latest when None)."""
+    return market_from([pool for venue in venues for pool in snapshot_venue(venue, tokens, block)])
 
 
 def market_from(pools: list[Pool]) -> Market:

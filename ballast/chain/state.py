@@ -53,6 +53,8 @@ class VaultState:
     venues: list[str] = field(default_factory=list)
     # The vault's ``needs_rebalance()`` answer at this state, when read with it (the lens).
     trigger: tuple[bool, str] | None = None
+    # The block the state was read at (the lens's own answer), so that the pools can be read at it.
+    block: int | None = None
 
     @property
     def total_value(self) -> int:
@@ -84,15 +86,17 @@ class VaultState:
         return max(cap - self.turnover_used, 0)
 
 
-def read_state(vault, token_at, timestamp: int, venues: list[str] | None, lens) -> VaultState:
+def read_state(vault, token_at, timestamp: int, venues: list[str] | None, lens, block: int | None = None) -> VaultState:
     """Read a :class:`VaultState` of a deployed vault through ``lens`` (a ``VaultLens``): the
-    whole state, the trigger's answer included, in one ``eth_call`` at one block.
+    whole state, the trigger's answer included, in one ``eth_call`` at one block (``block``, or
+    the latest); the state records which.
 
     ``vault`` is an ape contract instance or an address; ``token_at`` maps an address to an
     ERC-20 instance, asked for a symbol only when the lens could not decode it.
     """
     address = str(getattr(vault, "address", vault))
-    return _from_lens(lens.snapshot(address), address, token_at, timestamp, venues)
+    view = lens.snapshot(address) if block is None else lens.snapshot(address, block_id=block)
+    return _from_lens(view, address, token_at, timestamp, venues)
 
 
 # VaultState's scalar fields, each a field of the lens's VaultView (and a lens view of its own).
@@ -134,5 +138,6 @@ def _from_lens(view, address: str, token_at, timestamp: int, venues) -> VaultSta
         timestamp=int(timestamp),
         venues=[str(v) for v in (venues or [])],
         trigger=(bool(view.due), str(view.reason)),
+        block=int(view.block_number),
         **{name: int(getattr(view, name)) for name in _SCALARS},
     )

@@ -17,6 +17,7 @@ from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
 from ballast.chain import artifacts
+from ballast.chain.pinned import at_block
 from ballast.venues import uniswap_v3_math as v3
 from ballast.venues.routing import BeyondSnapshot
 
@@ -398,12 +399,14 @@ def read_pool_state(pool, words: int = 4, word_positions: list[int] | None = Non
     )
 
 
-def snapshot(venue, token_a, token_b, words: int = 4) -> V3Pool | None:
-    """The :class:`V3Pool` of (token_a, token_b) at ``venue``'s fee tier (None if no pool)."""
+def snapshot(venue, token_a, token_b, words: int = 4, block: int | None = None) -> V3Pool | None:
+    """The :class:`V3Pool` of (token_a, token_b) at ``venue``'s fee tier (None if no pool), every
+    call read at ``block`` when given."""
     address = venue.pool_for(_address(token_a), _address(token_b))
-    pool = container("UniswapV3Pool").at(address) if venue.provider.get_code(address) else None
-    if pool is None:
+    if not venue.provider.get_code(address, block_id=block):
         return None
+    pool = container("UniswapV3Pool").at(address)
+    pool = at_block(pool, block)
     token0, token1 = sort_tokens(token_a, token_b)
     return V3Pool(
         venue=_address(venue),

@@ -105,11 +105,11 @@ def test_read_state__empty_lens_symbol__asks_the_token():
         variance=0,
     )
     scalars = dict.fromkeys(state_module._SCALARS, 0)
-    view = SimpleNamespace(assets=[asset], total_supply=1, due=False, reason="", **scalars)
+    view = SimpleNamespace(assets=[asset], total_supply=1, due=False, reason="", block_number=9, **scalars)
     lens = SimpleNamespace(snapshot=lambda vault: view)
     vault = SimpleNamespace(address="0x" + "22" * 20)
     state = read_state(vault, lambda address: SimpleNamespace(symbol=lambda: "MKR"), 0, None, lens)
-    assert state.assets[0].symbol == "MKR"
+    assert state.assets[0].symbol == "MKR" and state.block == 9
 
 
 def test_keeper_decide__follows_the_trigger_read_with_the_state(project, seeded, lens, chain):
