@@ -158,6 +158,14 @@ interface IPool:
     def slot0() -> (uint160, int24, uint16, uint16, uint16, uint8, bool): view
     def liquidity() -> uint128: view
 
+interface ISleeve:
+    def market_shares(asset: address) -> uint256: view
+    def checkpoint_rate(asset: address) -> uint256: view
+    def checkpoint_time(asset: address) -> uint256: view
+    def peak_rate(asset: address) -> uint256: view
+    def owed(holder: address, market: address) -> uint256: view
+    def lent_assets(entry: bool) -> DynArray[uint256, 8]: view
+
 @view
 @external
 def read(
@@ -179,6 +187,35 @@ def token_balances(tokens: DynArray[address, 8], holder: address) -> DynArray[ui
     out: DynArray[uint256, 8] = []
     for token: address in tokens:
         out.append(staticcall IERC20(token).balanceOf(holder))
+    return out
+
+@view
+@external
+def lending(
+    sleeve: address, indices: DynArray[uint256, 8], tokens: DynArray[address, 8],
+    markets: DynArray[address, 8], holders: DynArray[address, 16]
+) -> DynArray[uint256, 256]:
+    # Per lent asset: the sleeve's market shares, its share balance in the market, the market's
+    # supply and assets, the checkpoint rate and time, the peak rate, lent_assets(False) and
+    # lent_assets(True); then per holder, what the sleeve owes it and its market shares.
+    out: DynArray[uint256, 256] = []
+    counted: DynArray[uint256, 8] = staticcall ISleeve(sleeve).lent_assets(False)
+    entry: DynArray[uint256, 8] = staticcall ISleeve(sleeve).lent_assets(True)
+    for k: uint256 in range(len(tokens), bound=8):
+        token: address = tokens[k]
+        market: address = markets[k]
+        out.append(staticcall ISleeve(sleeve).market_shares(token))
+        out.append(staticcall IERC20(market).balanceOf(sleeve))
+        out.append(staticcall IERC20(market).totalSupply())
+        out.append(staticcall IERC20(token).balanceOf(market))
+        out.append(staticcall ISleeve(sleeve).checkpoint_rate(token))
+        out.append(staticcall ISleeve(sleeve).checkpoint_time(token))
+        out.append(staticcall ISleeve(sleeve).peak_rate(token))
+        out.append(counted[indices[k]])
+        out.append(entry[indices[k]])
+        for holder: address in holders:
+            out.append(staticcall ISleeve(sleeve).owed(holder, market))
+            out.append(staticcall IERC20(market).balanceOf(holder))
     return out
 
 @view
@@ -630,6 +667,29 @@ class FuzzStack:
     def plan(self, **kwargs) -> Plan:
         """What ``ballast.planner.plan_rebalance`` proposes against the live pools."""
         return plan_rebalance(self.state(), self.market(), **kwargs)
+
+    def lending_books(self, holders: list[str]) -> dict[int, tuple[tuple, dict]]:
+        """Per lent asset, in one lens call: (the sleeve's market shares, its balance in the
+        market, the market's supply and assets, checkpoint rate and time, peak rate,
+        ``lent_assets(False)``, ``lent_assets(True)``) and, per holder, (owed, market shares)."""
+        lent = sorted(self.markets)
+        words = self.lens.lending(
+            self.sleeve.address,
+            lent,
+            [self.tokens[i].address for i in lent],
+            [self.markets[i].address for i in lent],
+            holders,
+        )
+        out, at = {}, 0
+        for i in lent:
+            book = tuple(int(w) for w in words[at : at + 9])
+            at += 9
+            per_holder = {}
+            for who in holders:
+                per_holder[who] = (int(words[at]), int(words[at + 1]))
+                at += 2
+            out[i] = (book, per_holder)
+        return out
 
     def tracked(self) -> list[int]:
         return [int(self.vault.balances(t)) for t in self.tokens]
