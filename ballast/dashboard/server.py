@@ -116,9 +116,24 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
         self._send(HTTPStatus.OK, path.read_bytes(), CONTENT_TYPES[path.suffix])
 
+    def _same_origin(self) -> bool:
+        """Only the page itself may POST: JSON bodies (a cross-site form or a no-cors fetch cannot
+        send one without a preflight, which this server never grants), from this server's origin
+        when the browser says where from, to a loopback host name (no DNS rebinding)."""
+        port = self.server.server_address[1]
+        hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        origin = self.headers.get("Origin")
+        return (
+            (self.headers.get("Content-Type") or "").split(";")[0].strip() == "application/json"
+            and self.headers.get("Host") in hosts
+            and (origin is None or origin in {f"http://{h}" for h in hosts})
+        )
+
     def do_POST(self):  # noqa: N802
         url = urlparse(self.path)
         target, provider = self.server.target, self.server.provider
+        if not self._same_origin():
+            return self._json({"error": "only the dashboard's own page may post here"}, HTTPStatus.FORBIDDEN)
         if url.path == "/rpc":
             return self._relay()
         routes = {
