@@ -16,7 +16,7 @@ SOLC_VERSIONS := 0.8.19 0.8.20
 SOLC_SHIMS := $(foreach v,$(SOLC_VERSIONS),$(SOLC_DIR)/solc-v$(v))
 export SOLCX_BINARY_PATH := $(SOLC_DIR)
 
-.PHONY: setup demo test lint fuzz backtest bench peers clean mutate forecast solc compile node node-stop dashboard
+.PHONY: setup demo test lint fuzz backtest bench peers clean mutate forecast solc compile node node-stop dashboard frontier
 
 setup: $(STAMP)
 
@@ -82,6 +82,11 @@ node_modules/.bin/anvil: package.json package-lock.json
 
 backtest: setup
 	$(BIN)/python -m ballast.backtest
+
+## The cost / tracking-error envelope, searched on 810 policies, scored on held-out paths; tables and
+## docs/frontier.png (Dask LocalCluster; ARGS="--scheduler tcp://host:8786" for a cluster; ~20 min on 2 loaded cores).
+frontier: setup
+	$(BIN)/python -m ballast.frontier $(ARGS)
 
 ## Volatility forecasts: the scoreboard and the walk-forward policy table (about a minute).
 forecast: setup

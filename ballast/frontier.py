@@ -40,6 +40,7 @@ from ballast.backtest import (
     Metrics,
     Policy,
     _pyplot,
+    _write_metrics,
     ideal_values,
     path_stats,
     run_backtest,
@@ -305,12 +306,15 @@ def format_frontier(result: FrontierResult) -> str:
                 m.policy,
                 f"{100 * m.tracking_error:.2f}%",
                 f"{100 * m.cost:.3f}%",
+                f"{m.rebalances:.1f}",
+                f"{100 * m.turnover:.1f}%",
                 "-" if best is None else f"{100 * best.cost:.3f}%",
                 "below the envelope's range" if extra is None else f"{100 * extra:+.0f}%",
                 "-" if best is None else best.policy,
             ]
         )
-    out.append(_table(["policy", "track err", "cost", "envelope", "excess", "envelope policy"], rows))
+    header = ["policy", "track err", "cost", "rebal", "turnover", "envelope", "excess", "envelope policy"]
+    out.append(_table(header, rows))
     out += ["", targets_text(result)]
     return "\n".join(out)
 
@@ -378,7 +382,7 @@ def plot_frontier(result: FrontierResult, path: str | Path) -> Path:
     s = result.settings
     ax.set_title(
         f"Cost / tracking-error frontier, found by search\nGBM, {s['paths']:,} held-out paths x {s['steps']} days, "
-        "30 bps + $10 per rebalance on $100,000",
+        r"30 bps + \$10 per rebalance on \$100,000",
         fontsize=10,
     )
     ax.grid(True, which="both", alpha=0.3)
@@ -489,6 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scheduler", default="local", help="local, sync, or a Dask scheduler address tcp://host:port")
     parser.add_argument("--workers", type=int, help="local cluster worker processes (default: cores)")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "frontier.png", help="output PNG")
+    parser.add_argument("--csv", type=Path, default=ROOT / "out" / "frontier", help="folder for the metrics as CSV")
     parser.add_argument("--band-fit", action="store_true", help="also fit the edge band's exponent on cost (1/3)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -506,6 +511,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(format_frontier(result))
     print(f"wrote {plot_frontier(result, args.plot)}")
+    args.csv.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("searched", result.searched), ("envelope", result.front), ("named", result.named)):
+        _write_metrics(rows, args.csv / f"{name}.csv")
+    print(f"wrote {args.csv}/searched.csv, envelope.csv, named.csv")
     if args.band_fit:
         print()
         print("Edge rule against the proportional-cost closed form (one risky asset, sigma 1, 50/50, kappa 0.375)")

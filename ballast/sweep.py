@@ -245,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Time a sweep of rebalancing policies (the frontier's search space) on Dask.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--configs", type=int, default=1_000, help="policies (the first N of the search space)")
+    parser.add_argument("--configs", type=int, default=810, help="policies, spread evenly over the search space")
     parser.add_argument("--paths", type=int, default=10_000, help="price paths")
     parser.add_argument("--steps", type=int, default=365, help="daily steps per path")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
@@ -259,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     space = search_space()
     if not 0 < args.configs <= len(space):
         parser.error(f"--configs must be in [1, {len(space)}]")
-    policies = space[: args.configs]
+    policies = [space[i * len(space) // args.configs] for i in range(args.configs)]
     start = time.perf_counter()
     metrics = run_sweep(
         GBM(),

@@ -244,3 +244,11 @@ def test_run_frontier__small__held_out_envelope_tables_and_plot(tmp_path):
     text = format_frontier(result)
     assert "Envelope (held-out)" in text and CALENDAR_30D in text and result.default_name in text and "Targets" in text
     assert plot_frontier(result, tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_frontier_cli__same_seed_for_search_and_scoring__refused(capsys):
+    from ballast.frontier import main
+
+    with pytest.raises(SystemExit):
+        main(["--seed", "4", "--search-seed", "4"])
+    assert "held-out" in capsys.readouterr().err

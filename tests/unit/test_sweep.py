@@ -117,3 +117,14 @@ def test_sweep__progress__counts_every_task(capsys):
 def test_sweep__bad_scheduler__refused():
     with pytest.raises(ValueError, match="scheduler"):
         run_sweep(GBM(), POLICIES[:1], BacktestConfig(), **SIZES, scheduler="nowhere", progress=False)
+
+
+def test_sweep_cli__small_sync_run__prints_the_timing_line(capsys):
+    from ballast.sweep import main
+
+    assert (
+        main(["--configs", "3", "--paths", "40", "--steps", "20", "--chunk", "20", "--scheduler", "sync", "--quiet"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "sweep: 3 policies x 40 paths x 20 steps x 4 assets on sync:" in out and "policy-paths/s" in out
