@@ -52,7 +52,8 @@ def exit_bundle(target, shares: int = WAD) -> dict:
 
     Per asset: the idle amount (lens ``preview_exit``) and, with a lending sleeve, the lending
     market's shares the exit takes (lens ``preview_exit_lent``) counted in the asset at the
-    sleeve's guarded rate; each valued at the oracle price. The total is compared with the NAV
+    market's reported rate (what redeeming them pays, when the market can); each valued at the
+    oracle price. The total is compared with the NAV
     per share (value of the vault per share, the lens's ``total_value``).
     """
     from ape.exceptions import ContractLogicError
@@ -70,7 +71,8 @@ def exit_bundle(target, shares: int = WAD) -> dict:
     for token, symbol, decimals, amount, lent_shares, price in zip(
         target.tokens, target.symbols, target.decimals, idle, market_shares, prices
     ):
-        rate = int(sleeve.counted_rate(token.address)) if sleeve is not None and lent_shares else 0
+        # The market's own rate: what redeeming those shares pays when the market can.
+        rate = int(sleeve.reported_rate(token.address)) if sleeve is not None and lent_shares else 0
         from_lent = lent_shares * rate // RATE_SHARES
         value = (amount + from_lent) * price // 10**decimals
         total += value

@@ -192,8 +192,8 @@ def test_dashboard__rebalanced_vault__figures_equal_the_lens(page, stack, chain)
         label = page.locator(f'#weights-chart g[data-asset="{target.symbols[i]}"] text.value').text_content()
         assert label.startswith(f"{units(weights[i], 16, 2)} % (target {units(int(a.target), 16, 2)} %")
 
-        # Exit now: the idle part, plus the lent market shares at the sleeve's counted rate.
-        rate = int(stack.sleeve.counted_rate(a.asset)) if int(lent_shares[i]) else 0
+        # Exit now: the idle part, plus the lent market shares at the market's own rate.
+        rate = int(stack.sleeve.reported_rate(a.asset)) if int(lent_shares[i]) else 0
         amount = int(idle[i]) + int(lent_shares[i]) * rate // RATE_SHARES
         value = amount * int(a.price) // 10 ** int(a.decimals)
         bundle += value
