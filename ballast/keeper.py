@@ -5,6 +5,8 @@
 * :func:`read`: the vault's state and every venue's pools, at one block;
 * :func:`decide`: the vault's own trigger, then the plan (:func:`ballast.planner.plan_rebalance`);
 * :func:`format_decision`: the preview (state, trades, expected cost and drift);
+* :func:`route`: pools or a Dutch auction, whichever is expected to cost less
+  (:func:`ballast.route.choose_route`); :func:`open_auction` opens the auction;
 * :func:`send`: the rebalance transaction;
 * :func:`decode`: the realised fills and totals from the ``TradeExecuted`` and ``Rebalanced``
   events, and :func:`format_realised`, realised next to expected.
@@ -18,6 +20,7 @@ from ballast.chain.market import snapshot_market
 from ballast.chain.state import VaultState, read_state
 from ballast.constants import WAD
 from ballast.planner import Market, Plan, plan_rebalance
+from ballast.route import Curve, RouteChoice, choose_route
 
 
 @dataclass
@@ -98,6 +101,25 @@ def format_decision(decision: Decision, gas_estimate: int | None = None) -> str:
             + (f", gas ~{gas_estimate:,}" if gas_estimate else "")
         )
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- route
+
+
+def route(decision: Decision, market, gas_price_wei: int, eth_usd: int, auction=None, **model) -> RouteChoice | None:
+    """For a due decision, the expected cost of its plan on the pools against that of a Dutch
+    auction (``auction``'s curve, or the default one when None); ``model`` goes to
+    :func:`ballast.route.choose_route` (``filler_margin_bps``, ``waiting_bps_per_hour``, ``gaps``).
+    None when nothing is due."""
+    if not decision.due:
+        return None
+    curve = Curve.of(auction) if auction is not None else Curve()
+    return choose_route(decision.state, market, decision.plan, gas_price_wei, eth_usd, curve, **model)
+
+
+def open_auction(auction, sender, **tx_kwargs):
+    """Open ``auction`` (the keeper's right inside the launcher window); returns the receipt."""
+    return auction.open(sender=sender, **tx_kwargs)
 
 
 # ---------------------------------------------------------------- send and decode
