@@ -38,7 +38,7 @@ ANVIL_BIN = ROOT / "node_modules" / ".bin"
 SPEC = ROOT / "specs" / "demo.yaml"
 HOUR = 3_600
 N_VAULTS = 6
-BOT_NAME = "ballast-fleet-test"  # the runner's snapshot goes to .silverback-sessions/<this>/, removed after
+BOT_NAME = "ballast-fleet-test"  # the runner keeps its snapshot in <cwd>/.silverback-sessions/<this>/
 
 
 def _free_port() -> int:
@@ -268,6 +268,21 @@ def test_redis_ledger__dead_claim_and_busy_signer__one_send_per_state(anvil, red
     assert all(e["reason"] for e in journal)
 
 
+def _project_copy(project, folder: Path) -> Path:
+    """The ape project the bot's processes run in: this repository's config and sources, and the
+    contract types this test deployed, as a compiled manifest of its own. In the repository's
+    folder they would share .build with every other ape process started there meanwhile, and
+    compile again whenever one of those rewrote it."""
+    project.load_contracts()  # up to date (a no-op unless a source changed since the test began)
+    shutil.copytree(ROOT / "contracts", folder / "contracts", symlinks=True)
+    shutil.copy(ROOT / "ape-config.yaml", folder / "ape-config.yaml")
+    (folder / ".build").mkdir()
+    (folder / ".build" / "__local__.json").write_text(
+        project.manifest.model_dump_json(by_alias=True, exclude_none=True)
+    )
+    return folder
+
+
 def _silverback() -> str:
     return shutil.which("silverback") or str(Path(sys.executable).with_name("silverback"))
 
@@ -302,9 +317,7 @@ def test_keeper_fleet__two_workers_and_a_restart__each_due_state_served_once(
     fleet_file = tmp_path / "fleet.yaml"
     fleet_file.write_text(yaml.safe_dump(stack.fleet_config(names)))
     start_block = chain.blocks.head.number + 1
-    # The bot's processes load the same project: bring its compiled manifest (.build) up to date
-    # first, or each of them compiles every contract on its own before starting.
-    project.load_contracts()
+    bot_project = _project_copy(project, tmp_path / "project")
     redis = redis_client(redis_url)
     ledger = RedisLedger(redis, "test", "test")
     env = {
@@ -330,7 +343,7 @@ def test_keeper_fleet__two_workers_and_a_restart__each_due_state_served_once(
         with logs[name].open("w") as log:
             processes[name] = subprocess.Popen(
                 [_silverback(), *command, "bots.fleet:bot", *network],
-                cwd=ROOT,
+                cwd=bot_project,
                 env={**env, "BALLAST_WORKER": name},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -351,8 +364,6 @@ def test_keeper_fleet__two_workers_and_a_restart__each_due_state_served_once(
         print(f"{time.monotonic() - t0:6.1f} s  {what}", flush=True)
 
     miner = Miner(anvil.uri)
-    sessions = ROOT / ".silverback-sessions"
-    had_sessions = sessions.exists()
     try:
         start("w1", "worker", "-w", "1")
         start("w2", "worker", "-w", "1")
@@ -432,10 +443,6 @@ def test_keeper_fleet__two_workers_and_a_restart__each_due_state_served_once(
             _stop(processes["runner"], 30)  # first: its shutdown asks a worker for a last snapshot
         for process in processes.values():
             _stop(process)
-        if not had_sessions:
-            shutil.rmtree(sessions, ignore_errors=True)
-        else:
-            shutil.rmtree(sessions / BOT_NAME, ignore_errors=True)
 
     text = {name: path.read_text() for name, path in logs.items()}
     entries = journal()
