@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlparse
 
 from ballast.checks import InputError
 from ballast.dashboard import api
+from ballast.depositor import reverts
 from ballast.depositor.entries import VaultReverted
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -94,6 +95,10 @@ class Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError as err:
             return self._json({"error": f"request: not JSON ({err})"}, HTTPStatus.BAD_REQUEST)
         except Exception as err:  # noqa: BLE001 - the page shows it; the terminal gets the trace
+            from ape.exceptions import ContractLogicError
+
+            if isinstance(err, ContractLogicError):  # a view reverted (a stale feed, say): its sentence
+                return self._json({"error": reverts.explain(err)}, HTTPStatus.BAD_REQUEST)
             traceback.print_exc()
             return self._json({"error": f"{type(err).__name__}: {err}"}, HTTPStatus.INTERNAL_SERVER_ERROR)
         self._json(data)

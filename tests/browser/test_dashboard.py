@@ -358,3 +358,12 @@ def test_dashboard__paused_vault__deposit_error_is_a_sentence(page, stack, accou
     send_with_keyboard(page)
     assert text(page, "#act-error") == sentence
     assert int(target.vault.balanceOf(bob.address)) == shares
+
+
+def test_dashboard__stale_feed__page_says_why_it_cannot_read(page, stack, chain):
+    from dashboard_stack import DAY, pass_time
+
+    pass_time(chain, DAY + 1)  # past every feed's heartbeat
+    page.reload()
+    page.wait_for_function("document.getElementById('load-error').textContent !== ''")
+    assert text(page, "#load-error") == "Could not read the vault: " + reverts.explain("pricing: stale")
