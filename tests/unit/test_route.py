@@ -123,3 +123,68 @@ def test_curve__every_minute__matches_the_contracts_python_mirror():
     # m crosses the oracle 1,194.x s after opening (TECH_SPEC "Auctions"): the first second at or below it is 1,195.
     assert 1_194 < math.log(c.start) / c.rate < 1_195
     assert c.fill_time(1.0, block_seconds=1) == 1_195
+
+
+# ---------------------------------------------------------------- on chain: ape run keeper --auction
+
+
+def _keeper_cli():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "keeper.py"
+    spec = importlib.util.spec_from_file_location("ballast_script_keeper_route", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cli
+
+
+def _rallied_with_auction(make_stack, project, owner, alice, lens, chain, **stack_kwargs):
+    """$1M at target, WBTC (T1) +40 % with the pools arbitraged to it, cooldown over, an auction."""
+    from ballast.auction import deploy_auction
+
+    stack = make_stack(**stack_kwargs)
+    stack.seed(alice)
+    stack.move_price(1, 84_000.0, owner)
+    stack.auction = deploy_auction(project, owner, stack.vault, lens)
+    chain.pending_timestamp += stack.lens.cooldown(stack.vault) + 1
+    return stack
+
+
+def _run_keeper(stack, gas_gwei):
+    from click.testing import CliRunner
+
+    args = ["--account", "TEST::1", "--vault", str(stack.vault.address), "--venue", str(stack.venue.address)]
+    args += ["--lens", str(stack.lens.address), "--auction", str(stack.auction.address), "--send"]
+    args += ["--gas-gwei", str(gas_gwei), "--eth-usd", "3000", "--network", "ethereum:local:test"]
+    result = CliRunner().invoke(_keeper_cli(), args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_keeper_auction__fee_100bps_pools__opens_auction_and_swaps_nothing(
+    make_stack, project, owner, alice, lens, chain
+):
+    # Pools at the 100 bps fee tier: ~1 % a trade; fillers at 30 bps margin take the lots for less.
+    stack = _rallied_with_auction(make_stack, project, owner, alice, lens, chain, fee_bps=100, depth_usd=20_000_000)
+    balances = [stack.vault.balances(t) for t in stack.tokens]
+    last = stack.lens.last_rebalance(stack.vault)
+    output = _run_keeper(stack, gas_gwei=1)
+    assert "route: AUCTION (auction:" in output, output
+    assert "opened auction 1: 3 lots" in output, output
+    assert stack.auction.is_open() and int(stack.auction.lot_count()) == 3
+    assert [stack.vault.balances(t) for t in stack.tokens] == balances
+    assert stack.lens.last_rebalance(stack.vault) == last
+
+
+def test_keeper_auction__fee_30bps_pools_at_50_gwei__rebalances_on_pools(
+    make_stack, project, owner, alice, lens, chain
+):
+    # At 50 gwei each filler's gas (~$53 a lot) pushes the auction above the 30 bps pools.
+    stack = _rallied_with_auction(make_stack, project, owner, alice, lens, chain, fee_bps=30)
+    drift = stack.lens.max_drift(stack.vault)
+    output = _run_keeper(stack, gas_gwei=50)
+    assert "route: POOLS (pools:" in output, output
+    assert "realised: cost" in output, output
+    assert not stack.auction.is_open() and int(stack.auction.auction_id()) == 0
+    assert stack.lens.max_drift(stack.vault) < drift
