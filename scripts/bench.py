@@ -15,6 +15,7 @@ from ape import accounts, chain, networks, project
 from ape.logging import logger
 
 from ballast.bench import ROOT, ape_local_tps, run, run_lending, run_peers
+from ballast.bench.run import run_auction
 from ballast.checks import InputError, click_errors, require_folder_for, require_network
 
 
@@ -42,10 +43,10 @@ def _provider_settings(network: str) -> dict:
 @click.option("--no-stateful", is_flag=True, help="Skip the titanoboa state machine's steps/s (saves ~3 minutes).")
 @click.option(
     "--only",
-    type=click.Choice(["lending", "peers"]),
+    type=click.Choice(["lending", "peers", "auction"]),
     default=None,
     help="Print one part alone, writing nothing (lending: about a minute; peers: the race's tables, "
-    "then their Markdown).",
+    "then their Markdown; auction: the pool and auction routes under an adversary, and each fill's price).",
 )
 def cli(network, output, no_stateful, only):
     """Measure gas (join, deposit, exit, rebalance; 2, 4, 8 assets) and throughput on anvil."""
@@ -58,6 +59,10 @@ def cli(network, output, no_stateful, only):
     if only == "lending":
         with target as provider:
             run_lending(project, chain, accounts.test_accounts, provider, echo=click.echo)
+        return
+    if only == "auction":
+        with target as provider:
+            run_auction(project, chain, accounts.test_accounts, provider, echo=click.echo)
         return
     if only == "peers":
         with target as provider:

@@ -183,6 +183,16 @@ def run_peers(project, chain, accounts, provider, echo=print) -> list[Table]:
     return tables
 
 
+def run_auction(project, chain, accounts, provider, echo=print) -> list[Table]:
+    """Only the route comparison and the auction's fill quality (``ape run bench --only auction``,
+    :mod:`ballast.bench.auction`): printed as text, then as Markdown; nothing written."""
+    from ballast.bench.auction import run_auction_bench
+
+    client = provider.make_request("web3_clientVersion", [])
+    echo(f"Ballast benchmark, auction only, on {client}; gas = receipts' gas_used")
+    return run_auction_bench(project, chain, accounts, echo=echo)
+
+
 def _targets(runs: dict[int, VaultRun], overhead: list[VaultRun]) -> list[tuple]:
     """(name, goal, measured, met, measured transaction, run) for every target."""
     four = runs[4]
