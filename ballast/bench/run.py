@@ -106,6 +106,10 @@ def run(
     planner_market, planner_pools = three_venue_market(ctx, runs[max(SIZES)])
     echo("Peers: Ballast, Set Protocol v2 and Balancer V2 through the same moves ...")
     peers = race.run(project, chain, accounts, echo=lambda *_: None, measured=lambda g, h, d: ctx.trace(h, g, d))
+    echo("Auction: one rebalance by the pools and by auction, under an adversary ...")
+    from ballast.bench.auction import run_auction_bench
+
+    auction_tables = run_auction_bench(project, chain, accounts, echo=lambda *_: None)
     gas_seconds = time.perf_counter() - started
 
     # Timing figures one at a time, after the gas phase, so that nothing competes with them.
@@ -139,9 +143,10 @@ def run(
     )
     tables["main"] += peer_tables(ctx, peers)
     tables["lending"] = [lending]
+    tables["auction"] = auction_tables
     elapsed = time.perf_counter() - started
     echo("")
-    for table in tables["main"] + tables["lending"] + tables["breakdowns"]:
+    for table in tables["main"] + tables["lending"] + tables["auction"] + tables["breakdowns"]:
         echo(table.text())
         echo("")
     if output is not None:
@@ -387,6 +392,17 @@ def build_tables(
     }
 
 
+AUCTION_INTRO = (
+    "## Auctions: the pool route and the auction route\n\n"
+    "Source `ballast/bench/auction.py`; `ape run bench --only auction` prints these tables alone. One "
+    "rebalance, from one chain snapshot, by the keeper's plan on the pools (with the sandwich attacker of "
+    "`ballast.bench.sandwich` on each trade) and by a Dutch auction (`contracts/auction/DutchAuction.vy`) "
+    "filled by a competitive filler and by an adversary who fills at the curve's end. The route model "
+    "(`ballast/route.py`) and the backtester's auction fills (`python -m ballast.auction_model`): "
+    'TECH_SPEC "Choosing the route".'
+)
+
+
 def write_markdown(path: Path, tables: dict, runs, refs, client, hardfork, elapsed, gas_seconds, load) -> None:
     floors = [m.floor for r in runs.values() for m in (r.join, r.deposit, r.exit, r.rebalance)]
     floors += [m.floor for m in (refs.deposit_4626, refs.redeem_4626, refs.transfer)]
@@ -416,6 +432,10 @@ def write_markdown(path: Path, tables: dict, runs, refs, client, hardfork, elaps
             "",
         ]
         for table in tables["lending"]:
+            lines += [table.markdown(), ""]
+    if tables.get("auction"):
+        lines += [AUCTION_INTRO, ""]
+        for table in tables["auction"]:
             lines += [table.markdown(), ""]
     if tables["breakdowns"]:
         lines += [
