@@ -87,3 +87,39 @@ def settle(queue, vault, request_id: int, sender):
 def claim(queue, controller, receiver=None):
     """Claim every settled share of ``controller`` (ERC-7540 ``deposit`` of ``maxDeposit``); the receipt."""
     return queue.deposit(queue.maxDeposit(controller), receiver or controller, controller, sender=controller)
+
+
+def demo_async_deposit(project, chain, vault, tokens, feeds, depositor, keeper, owner, asset_index=1, echo=print):
+    """One asynchronous deposit, end to end, for the demo: a ``DepositQueue`` for asset
+    ``asset_index``, a request by ``depositor``, the delay, a new round on every feed (the oracle
+    catching up: each feed re-publishes its answer), settlement by ``keeper``, the claim. ``feeds``
+    are :class:`ballast.chain.chainlink.Feed` (the queue reads ``getRoundData``); ``owner`` owns
+    the feeds and mints the mock ``tokens``. Returns a dict of what happened, gas from receipts."""
+    min_delay, window = 600, 900
+    token = tokens[asset_index]
+    queue = project.DepositQueue.deploy(vault, token, min_delay, window, sender=owner)
+    amount = 10 ** int(token.decimals()) // 5  # 0.2 of a whole token
+    token.mint(depositor, amount, sender=owner)
+    token.approve(queue, amount, sender=depositor)
+    request_tx = queue.requestDeposit(amount, depositor, depositor, sender=depositor)
+    request_id = int(request_tx.events.filter(queue.DepositRequest)[-1].requestId)
+    echo(f"request #{request_id}: {amount} base units of {token.symbol()} queued (gas {request_tx.gas_used:,})")
+    chain.pending_timestamp += min_delay
+    for feed in feeds:
+        feed.set_answer(feed.latest_answer(), sender=owner)
+    settle_tx = settle(queue, vault, request_id, sender=keeper)
+    shares = int(settle_tx.events.filter(queue.DepositSettled)[-1].shares)
+    echo(
+        f"settled by the keeper after {min_delay}s and a new round on every feed: {shares / 10**18:,.2f} shares (gas {settle_tx.gas_used:,})"
+    )
+    claim_tx = claim(queue, depositor)
+    echo(
+        f"claimed: the depositor holds {int(vault.balanceOf(depositor)) / 10**18:,.2f} shares (gas {claim_tx.gas_used:,})"
+    )
+    return {
+        "queue": str(queue.address),
+        "request_id": request_id,
+        "assets": amount,
+        "shares": shares,
+        "gas": {"request": request_tx.gas_used, "settle": settle_tx.gas_used, "claim": claim_tx.gas_used},
+    }
