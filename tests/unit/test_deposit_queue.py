@@ -118,7 +118,7 @@ def test_set_operator__self__reverts(es, bob):
         es.queues[WBTC].setOperator(bob, True, sender=bob)
 
 
-def test_request__fee_on_transfer_token__reverts(project, owner, keeper, lens, bob):
+def test_request__fee_on_transfer_token__queue_and_entry_revert(project, owner, keeper, lens, bob):
     plain = project.MockERC20.deploy("A", "A", 6, sender=owner)
     taxed = project.FeeOnTransferToken.deploy("B", "B", 8, 100, sender=owner)
     feeds = [
@@ -140,6 +140,14 @@ def test_request__fee_on_transfer_token__reverts(project, owner, keeper, lens, b
     taxed.approve(q, 10**8, sender=bob)
     with ape.reverts("queue: fee-on-transfer token"):
         q.requestDeposit(10**8, bob, bob, sender=bob)
+    # The entry point measures what it pulled the same way.
+    entry = project.AssetEntry.deploy(q, lens, 3_600, sender=owner)
+    taxed.approve(entry, 10**8, sender=bob)
+    assert entry.is_safe()
+    with ape.reverts("entry: fee-on-transfer token"):
+        entry.deposit(10**8, bob, sender=bob)
+    with ape.reverts("entry: fee-on-transfer token"):
+        entry.requestDeposit(10**8, bob, bob, sender=bob)
 
 
 def _two_asset_spec():
@@ -257,12 +265,16 @@ def test_settle__twice__reverts_not_pending(es, bob):
         es.queues[WBTC].ready_at(request_id, rounds)
 
 
-def test_settle__vault_paused__reverts_with_vault_reason(es, bob, guardian):
+def test_settle__vault_paused__reverts_then_refunded_after_window(es, bob, guardian):
     request_id, _, _ = _request(es, bob)
     rounds = _ready(es)
     es.vault.pause(sender=guardian)
     with ape.reverts("vault: paused"):
         es.queues[WBTC].settle(request_id, rounds, sender=bob)
+    # Neither settleable nor cancellable while paused: refunded once the window is over.
+    es.wait(SETTLE_WINDOW + 1)
+    es.queues[WBTC].refund(request_id, rounds, sender=bob)
+    assert requests.read_request(es.queues[WBTC], request_id).state == "refunded"
 
 
 # ---------------------------------------------------------------- cancel
