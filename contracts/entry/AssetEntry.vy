@@ -109,6 +109,10 @@ def __init__(queue: address, lens: address, max_age: uint256):
     QUEUE = queue
     LENS = lens
     self._set_max_age(max_age)
+    # Standing approvals: the entry holds nothing between calls, and both spenders take only
+    # what the call that follows asks for; no approval write per deposit.
+    assert extcall IERC20(ASSET).approve(VAULT, max_value(uint256), default_return_value=True)
+    assert extcall IERC20(ASSET).approve(queue, max_value(uint256), default_return_value=True)
 
 
 # ---------------------------------------------------------------- entries
@@ -366,7 +370,6 @@ def _pull(assets: uint256):
 @internal
 def _deposit(assets: uint256, receiver: address) -> uint256:
     self._pull(assets)
-    assert extcall IERC20(ASSET).approve(VAULT, assets, default_return_value=True)
     shares: uint256 = extcall IVault(VAULT).deposit(ASSET, assets, 1, receiver)
     log Deposit(sender=msg.sender, owner=receiver, assets=assets, shares=shares)
     return shares
@@ -375,7 +378,6 @@ def _deposit(assets: uint256, receiver: address) -> uint256:
 @internal
 def _request(assets: uint256, controller: address) -> uint256:
     self._pull(assets)
-    assert extcall IERC20(ASSET).approve(QUEUE, assets, default_return_value=True)
     request_id: uint256 = extcall IDepositQueue(QUEUE).requestDeposit(assets, controller, self)
     log Requested(sender=msg.sender, controller=controller, requestId=request_id, assets=assets)
     return request_id

@@ -143,6 +143,8 @@ def __init__(vault: address, asset: address, min_delay: uint256, settle_window: 
     MIN_DELAY = min_delay
     SETTLE_WINDOW = settle_window
     self.next_request_id = 1
+    # A standing approval: the vault's `deposit` takes exactly the amount settled.
+    assert extcall IERC20(asset).approve(vault, max_value(uint256), default_return_value=True)
 
 
 # ---------------------------------------------------------------- requests
@@ -193,7 +195,6 @@ def settle(request_id: uint256, first_rounds: DynArray[uint80, constants.MAX_ASS
     assert block.timestamp <= ready_at + SETTLE_WINDOW, "queue: settle window over"
     self._request[request_id] = self._pack(controller, requested_at, SETTLED)
     assets: uint256 = self.request_assets[request_id]
-    assert extcall IERC20(ASSET).approve(VAULT, assets, default_return_value=True)
     shares: uint256 = extcall IVault(VAULT).deposit(ASSET, assets, 1, self)
     self.claimable_assets[controller] += assets
     self.claimable_shares[controller] += shares

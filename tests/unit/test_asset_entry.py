@@ -267,17 +267,38 @@ def test_lag_table__instant_reproduces_issue__queued_never_gains(es, attacker, k
 # ---------------------------------------------------------------- gas
 
 
-def test_gas__request_settle_claim_cancel_refund_and_instant__printed(es, bob, keeper, capsys):
-    """Gas from receipts on the 4-asset vault (WBTC, $10k each)."""
+def _instant_gas(vault, entry, token, amount, owner, direct_holder, entry_holder):
+    """Gas of a new holder's deposit of ``amount`` straight into the vault and through the entry."""
+    for holder, spender in ((direct_holder, vault), (entry_holder, entry)):
+        token.mint(holder, amount, sender=owner)
+        token.approve(spender, amount, sender=holder)
+    direct = vault.deposit(token, amount, 0, direct_holder, sender=direct_holder).gas_used
+    routed = entry.deposit(amount, entry_holder, sender=entry_holder).gas_used
+    return direct, routed
+
+
+def test_gas__request_settle_claim_cancel_refund_and_instant__printed(
+    es, make_stack, project, owner, alice, bob, attacker, keeper, accounts, capsys
+):
+    """Gas from receipts, $10k of one asset, new holders: the instant path on the bench's settable
+    feed (BENCHMARKS' deposit row: USDC into a 4-asset vault) and on Chainlink's proxies, and
+    the queue's steps (WBTC, Chainlink proxies)."""
+    gas = {}
+    mock = make_stack()
+    mock.seed(alice)
+    mock_queue = project.DepositQueue.deploy(mock.vault, mock.tokens[USDC], MIN_DELAY, 900, sender=owner)
+    mock_entry = project.AssetEntry.deploy(mock_queue, es.lens, MAX_AGE, sender=owner)
+    amount = mock.units(10_000)[USDC]
+    direct, routed = _instant_gas(mock.vault, mock_entry, mock.tokens[USDC], amount, owner, bob, attacker)
+    gas["vault.deposit, USDC, settable feeds (BENCHMARKS' row)"] = direct
+    gas["entry.deposit, USDC, settable feeds (instant, freshness check included)"] = routed
     q, entry, token, vault = es.queues[WBTC], es.entries[WBTC], es.tokens[WBTC], es.vault
     amount = es.units(WBTC, 10_000)
-    token.mint(bob, 10 * amount, sender=es.owner)
+    direct, routed = _instant_gas(vault, entry, token, amount, owner, accounts[6], accounts[7])
+    gas["vault.deposit, WBTC, Chainlink proxies"] = direct
+    gas["entry.deposit, WBTC, Chainlink proxies (instant)"] = routed
+    token.mint(bob, 3 * amount, sender=owner)
     token.approve(q, 2**256 - 1, sender=bob)
-    token.approve(entry, 2**256 - 1, sender=bob)
-    token.approve(vault, 2**256 - 1, sender=bob)
-    gas = {}
-    gas["vault.deposit (direct, for reference)"] = vault.deposit(token, amount, 0, bob, sender=bob).gas_used
-    gas["entry.deposit (instant, freshness check included)"] = entry.deposit(amount, bob, sender=bob).gas_used
     gas["queue.requestDeposit"] = q.requestDeposit(amount, bob, bob, sender=bob).gas_used
     gas["queue.cancelDepositRequest (before the delay)"] = q.cancelDepositRequest(1, bob, sender=bob).gas_used
     q.requestDeposit(amount, bob, bob, sender=bob)
@@ -286,8 +307,8 @@ def test_gas__request_settle_claim_cancel_refund_and_instant__printed(es, bob, k
     es.publish_all()
     rounds = es.rounds()
     gas["queue.settle"] = q.settle(2, rounds, sender=keeper).gas_used
-    gas["queue.deposit (claim all)"] = q.deposit(q.maxDeposit(bob), bob, sender=bob).gas_used
-    es.wait(es.queues[WBTC].SETTLE_WINDOW() + 1)
+    gas["queue.deposit (claim all, new holder)"] = q.deposit(q.maxDeposit(bob), bob, sender=bob).gas_used
+    es.wait(q.SETTLE_WINDOW() + 1)
     gas["queue.refund (after the window)"] = q.refund(3, rounds, sender=keeper).gas_used
     with capsys.disabled():
         print("\n| call | gas |\n| --- | ---: |")
