@@ -76,6 +76,9 @@ _status: uint256
 # @dev Start of the current turnover period and the USD value traded in it
 #      (`packing`: turnover): one slot, written by every rebalance.
 _turnover: uint256
+# @dev ERC-7575's share-side lookup: the entry point (`AssetEntry`) of each
+#      basket asset, owner-set (`set_entry`); none until set.
+vault: public(HashMap[address, address])
 
 
 event Join:
@@ -157,6 +160,12 @@ event SleeveSet:
 
 event Shutdown:
     account: indexed(address)
+
+
+# @dev ERC-7575's event for a change of `vault(asset)`.
+event VaultUpdate:
+    asset: indexed(address)
+    vault: address
 
 
 @deploy
@@ -521,6 +530,19 @@ def set_sleeve(new_sleeve: address):
     self.sleeve = new_sleeve
     self._status |= packing.LENDING
     log SleeveSet(sleeve=new_sleeve)
+
+
+@external
+def set_entry(asset: address, entry: address):
+    """
+    @notice Sets the ERC-7575 entry point of `asset` that `vault(asset)`
+            returns (none: `empty(address)`). The entry holds nothing: it
+            calls `deposit` like any depositor.
+    """
+    ownable._check_owner()
+    self._check_asset(asset)
+    self.vault[asset] = entry
+    log VaultUpdate(asset=asset, vault=entry)
 
 
 @external
