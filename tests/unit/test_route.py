@@ -188,3 +188,17 @@ def test_keeper_auction__fee_30bps_pools_at_50_gwei__rebalances_on_pools(
     assert "realised: cost" in output, output
     assert not stack.auction.is_open() and int(stack.auction.auction_id()) == 0
     assert stack.lens.max_drift(stack.vault) < drift
+
+
+def test_keeper_auction__not_an_auction__refused_before_sending(stack, chain, accounts):
+    from click.testing import CliRunner
+
+    token = str(stack.tokens[0].address)
+    args = ["--account", "TEST::1", "--vault", str(stack.vault.address), "--venue", str(stack.venue.address)]
+    args += ["--lens", str(stack.lens.address), "--auction", token, "--send", "--network", "ethereum:local:test"]
+    height = chain.blocks.height
+    result = CliRunner().invoke(_keeper_cli(), args, catch_exceptions=False)
+    assert result.exit_code == 1
+    expected = f"Error: --auction: {token} is not a DutchAuction (its END_MULTIPLIER() call failed)"
+    assert result.output.strip().splitlines()[-1] == expected
+    assert chain.blocks.height == height
