@@ -31,7 +31,7 @@ from ballast.bot import SENT, SKIP, WAIT, Sent
 from ballast.chain.deploy import deploy_local_market, deploy_vault, feed_answer, load_spec
 from ballast.chain.market import arbitrage
 from ballast.chain.state import read_state
-from ballast.fleet import RedisLedger, fleet_config_from_dict, fleet_from_config, redis_client
+from ballast.fleet import RedisLedger, config_from_records, fleet_config_from_dict, fleet_from_config, redis_client
 
 ROOT = Path(__file__).resolve().parents[2]
 ANVIL_BIN = ROOT / "node_modules" / ".bin"
@@ -509,3 +509,32 @@ def test_keeper_fleet__two_workers_and_a_restart__each_due_state_served_once(
     assert any(e["vault"] == "v0" and e["reason"].startswith("cooldown") for e in entries)
     for worker in ("w1", "w2", "w1-restarted"):
         assert f"{worker} v5 block" in text[worker] and ": wait (not due" in text[worker]
+
+
+def test_fleet_config__bad_entries__refused_with_one_line_naming_each(tmp_path):
+    """The fleet file is checked before any worker starts: each problem names its entry."""
+    vault, venue, lens = "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20
+    good = {"name": "f", "lens": lens, "vaults": [{"name": "a", "vault": vault, "venues": [venue]}]}
+    config = fleet_config_from_dict(good, "fleet.yaml")
+    assert config.name == "f" and [e.name for e in config.vaults] == ["a"]
+    assert config.vaults[0].env["BALLAST_LENS"] == lens  # the top-level default
+    cases = {
+        "vaults: must be a non-empty list": {**good, "vaults": []},
+        "unknown key(s) keepr": {**good, "keepr": "x"},
+        "vaults[0]: venues: required": {**good, "vaults": [{"vault": vault}]},
+        "vaults[0].vault: must be a quoted string": {**good, "vaults": [{"vault": int(vault, 16), "venues": [venue]}]},
+        "vaults[1]: name: duplicate 'a'": {**good, "vaults": good["vaults"] * 2},
+        "vaults[1]: vault: 0x1111111111111111111111111111111111111111 is listed twice": {
+            **good,
+            "vaults": [good["vaults"][0], {**good["vaults"][0], "name": "b"}],
+        },
+    }
+    for message, data in cases.items():
+        with pytest.raises(ValueError) as err:
+            fleet_config_from_dict(data, "fleet.yaml")
+        assert message in str(err.value) and str(err.value).startswith("fleet.yaml: "), (message, str(err.value))
+    record = tmp_path / "v1" / "local.json"
+    record.parent.mkdir()
+    record.write_text(json.dumps({"local": {"vault": vault, "lens": lens, "venues": [venue], "feeds": []}}))
+    written = config_from_records([str(record)], "f", "TEST::1")
+    assert written["keeper"] == "TEST::1" and written["vaults"][0]["name"] == "v1"
