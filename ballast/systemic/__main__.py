@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ballast.auction_model import AuctionModel
 from ballast.backtest import DEFAULT_WEIGHTS_BPS, _equal_weights, _floats, _HelpFormatter, _ints, _model
 from ballast.checks import InputError, require_file, require_folder_for, require_range
 from ballast.constants import MAX_BPS
@@ -17,10 +18,12 @@ from ballast.systemic.model import Market, Mitigation
 from ballast.systemic.report import (
     POLICIES,
     Scenario,
+    compare_pools,
     contagion,
     crowding,
     format_rows,
     mitigations,
+    mitigations_at_shock,
     plot_crowding,
     plot_mitigations,
     plot_shock,
@@ -37,7 +40,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The command-line parser of ``python -m ballast.systemic``."""
     parser = argparse.ArgumentParser(
         prog=prog or "python -m ballast.systemic",
-        description="Many Ballast-style vaults rebalancing through shared constant-product pools.",
+        description="Many Ballast-style vaults rebalancing through shared constant-product or concentrated pools.",
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--paths", type=int, default=40, help="number of price paths")
@@ -55,6 +58,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--value", type=float, default=1_000_000.0, help="each vault's initial value")
     parser.add_argument("--depth", type=float, default=50_000_000.0, help="numeraire reserve of each pool")
     parser.add_argument("--fee-bps", type=float, default=30.0, help="pool fee, bps")
+    parser.add_argument(
+        "--pool", choices=("cp", "v3"), default="cp", help="pools of the main tables: constant product or concentrated"
+    )
+    parser.add_argument(
+        "--range-bps", type=float, default=2_000.0, help="concentrated position's half-width: pb/p = p/pa = 1 + range"
+    )
     parser.add_argument("--latency", type=int, default=0, help="arbitrage latency, steps")
     parser.add_argument("--noise", type=float, default=0.0, help="noise trade per step, share of pool reserve")
     parser.add_argument("--gas", type=float, default=10.0, help="cost per vault rebalance")
@@ -63,6 +72,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--jitter", type=float, default=2.0, help="mitigation: mean keeper delay, steps")
     parser.add_argument("--stagger", type=int, default=5, help="mitigation: calendar dates K")
     parser.add_argument("--fraction", type=float, default=0.5, help="mitigation: partial rebalance share")
+    parser.add_argument(
+        "--hedge-steps",
+        type=int,
+        default=5,
+        help="mitigation: auction fillers unwind on the pools over this many steps",
+    )
     parser.add_argument("--out", type=Path, default=Path("out/systemic"), help="output folder")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -86,6 +101,8 @@ def _check_args(args: argparse.Namespace) -> None:
     require_range(args.jitter, "--jitter", 0)
     require_range(args.stagger, "--stagger", 1)
     require_range(args.fraction, "--fraction", 0, 1, low_open=True)
+    require_range(args.range_bps, "--range-bps", 0, low_open=True)
+    require_range(args.hedge_steps, "--hedge-steps", 1)
     for i, vol in enumerate(args.vols or ()):
         require_range(vol, f"--vols[{i}]", 0)
     if args.csv is not None:
@@ -106,7 +123,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         weights = DEFAULT_WEIGHTS_BPS if model.n_assets == len(DEFAULT_WEIGHTS_BPS) else _equal_weights(model.n_assets)
         market = Market(
             weights_bps=weights, depth=args.depth, fee_bps=args.fee_bps, arb_latency=args.latency,
-            noise=args.noise, gas=args.gas,
+            noise=args.noise, gas=args.gas, pool_kind=args.pool, range_bps=args.range_bps,
         )  # fmt: skip
     except (ValueError, OSError) as exc:
         parser.error(str(exc))
@@ -118,7 +135,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     print(
         f"{args.model}: {args.paths} path(s) x {steps} steps; assets {','.join(names)} (first = numeraire), "
         f"weights {','.join(map(str, weights))} bps; {args.policy} vaults of {args.value:,.0f}; pools of "
-        f"{args.depth:,.0f} numeraire each, fee {args.fee_bps:g} bps, arbitrage latency {args.latency} step(s), "
+        f"{args.depth:,.0f} numeraire each ({args.pool}), fee {args.fee_bps:g} bps, arbitrage latency {args.latency} step(s), "
         f"noise {args.noise:g}; gas {args.gas:g} per rebalance"
     )
 
@@ -132,14 +149,21 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         f"jitter {args.jitter:g}": Mitigation(jitter=args.jitter),
         f"stagger {args.stagger}": Mitigation(stagger=args.stagger),
         f"partial {args.fraction:g}": Mitigation(fraction=args.fraction),
+        "auction, hedge 1": Mitigation(auction=AuctionModel()),
+        f"auction, hedge {args.hedge_steps}": Mitigation(auction=AuctionModel(), hedge_steps=args.hedge_steps),
     }
-    print(f"\nMitigations, {n} vaults, same paths")
-    mitigated = mitigations(scenario, n, variants, progress)
-    print(format_rows("mitigation", mitigated, KEYS))
-
-    shock_counts = sorted({0, 1, max(n // 10, 1), n})
     step = args.jump_step
     shocked_scenario = replace(scenario, policy=args.shock_policy)
+    print(
+        f"\nMitigations, {n} vaults, same paths ({args.policy}; overshoot and pushback: {args.shock_policy} "
+        f"vaults at the shock of step {step})"
+    )
+    mitigated = mitigations(scenario, n, variants, progress)
+    at_shock = mitigations_at_shock(shocked_scenario, n, variants, step, args.jump)
+    mitigated = [(name, m | at_shock[name]) for name, m in mitigated]
+    print(format_rows("mitigation", mitigated, (*KEYS, "overshoot_bps", "pushback_bps")))
+
+    shock_counts = sorted({0, 1, max(n // 10, 1), n})
     shocked, results = shock(shocked_scenario, shock_counts, step, args.jump)
     print(
         f"\nShock, {args.shock_policy} vaults: every risky asset x{np.exp(args.jump):.3g} at step {step} (pool minus external in the jump's direction)"
@@ -151,6 +175,19 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         f"\nContagion: vault 0 of {n} {args.shock_policy} vaults shuts down at the shock and sells everything on the pools"
     )
     print(format_rows("measure", [("bps", hit)], tuple(hit)))
+
+    pool_counts = sorted({1, max(n // 10, 1), n})
+    print(
+        f"\nPools of the same value: constant product against a concentrated position of +/-"
+        f"{args.range_bps / 100:g}% (re-centred when arbitrage leaves it); {args.policy} vaults, "
+        f"overshoot and pushback: {args.shock_policy} vaults at the shock"
+    )
+    pooled = compare_pools(scenario, shocked_scenario, pool_counts, step, args.jump, args.range_bps, progress)
+    print(
+        format_rows(
+            "pools, N", pooled, ("sync", "pressure_bps", "var_ratio", "cost_bps", "overshoot_bps", "pushback_bps")
+        )
+    )
 
     args.out.mkdir(parents=True, exist_ok=True)
     sub = f"{args.model}, {args.paths} paths, vaults of {args.value:,.0f}, pools {args.depth:,.0f}"

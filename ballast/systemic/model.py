@@ -30,10 +30,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from ballast.auction_model import AuctionModel
 from ballast.backtest import _MIN_TRADE, _TRIGGERS, Policy, trade_keep
 from ballast.constants import MAX_BPS
 from ballast.policy import Trigger, needs_rebalance_np, update_variance_np
-from ballast.venues.amm import arbitrage_input_np, swap_np
+from ballast.route import AUCTION_GAS
+from ballast.systemic.pools import make_pools
 
 FloatArray = NDArray[np.float64]
 
@@ -76,7 +78,11 @@ class Market:
             stays within ``fee_bps`` of the external one); if False they trade the pool price
             exactly to the external price (as ``ballast.chain.market.arbitrage`` does in tests).
         noise: Noise trade per pool and step, as a share of the asset reserve (std. dev.).
-        gas: Fixed cost per vault rebalance, numeraire.
+        gas: Fixed cost per vault rebalance on the pools, numeraire.
+        pool_kind: ``"cp"``, constant-product pools, or ``"v3"``, one concentrated position per
+            pool of the same starting value (:mod:`ballast.systemic.pools`).
+        range_bps: The concentrated position's half-width: ``pb / p = p / pa = 1 + range``.
+        recentre: The concentrated position is re-centred when arbitrage leaves its range.
         vol_reference, vol_alpha_bps: The hybrid trigger's estimator settings.
     """
 
@@ -89,9 +95,14 @@ class Market:
     gas: float = 10.0
     vol_reference: float = 0.6
     vol_alpha_bps: float = 500.0
+    pool_kind: str = "cp"
+    range_bps: float = 2_000.0
+    recentre: bool = True
 
     def __post_init__(self) -> None:
         """Validates the market."""
+        if self.pool_kind not in ("cp", "v3") or self.range_bps <= 0:
+            raise ValueError("pool_kind must be 'cp' or 'v3' and range_bps positive")
         if len(self.weights_bps) < 2 or sum(self.weights_bps) != MAX_BPS or min(self.weights_bps) <= 0:
             raise ValueError(f"weights_bps: at least two positive weights summing to {MAX_BPS}")
         if self.depth <= 0 or not 0 <= self.fee_bps < MAX_BPS or self.arb_latency < 0 or self.noise < 0:
@@ -113,16 +124,25 @@ class Mitigation:
         stagger: Calendar dates: vault ``j``'s clock starts ``(j mod stagger) / stagger`` of an
             interval early, so the vaults' calendar dates are spread over ``stagger`` dates.
         fraction: If set, every vault trades only this share of its drift (partial rebalancing).
+        auction: If set, every vault sells its rebalance by Dutch auction instead of trading on
+            the pools (the fillers' model: :func:`auction_fills`); a forced liquidation still
+            sells on the pools.
+        hedge_steps: The fillers unwind the inventory a step's fills leave them on the pools in
+            this many equal slices, one a step, starting with the fills' step.
     """
 
     jitter: float = 0.0
     stagger: int = 1
     fraction: float | None = None
+    auction: AuctionModel | None = None
+    hedge_steps: int = 1
 
     def __post_init__(self) -> None:
         """Validates the mitigation."""
         if self.jitter < 0 or self.stagger < 1 or (self.fraction is not None and not 0 < self.fraction <= 1):
             raise ValueError("jitter must be >= 0, stagger >= 1, fraction in (0, 1]")
+        if self.hedge_steps < 1:
+            raise ValueError("hedge_steps must be >= 1")
 
 
 #: No mitigation: every vault trades as soon as its trigger is due, on its own calendar.
@@ -162,24 +182,103 @@ class SystemicResult:
         return self.step_cost.sum(axis=0)
 
 
-def _vault_trades(units, price, pool_x, pool_y, buy, sell, fee_bps):
-    """One vault's trades on every pool, vectorised over paths; updates the arrays in place.
+def _vault_trades(units, price, pools, buy, sell):
+    """One vault's trades on every pool, vectorised over paths; updates ``units`` and ``pools``.
 
     ``sell`` / ``buy`` are the numeraire values to sell / buy of each pooled asset at external
     ``price``, shape (paths, pools). Sells go first; buys are scaled down if the numeraire the
-    vault then holds cannot pay for them. Returns the notional traded, shape (paths,).
+    vault then holds cannot pay for them. What a concentrated pool cannot take at its range edge
+    stays with the vault. Returns the notional traded, shape (paths,).
     """
-    sold = sell / price
-    proceeds, pool_x[:], pool_y[:] = swap_np(sold, pool_x, pool_y, fee_bps)
+    proceeds, sold = pools.sell(sell / price)
     units[:, 1:] -= sold
     units[:, 0] += proceeds.sum(axis=1)
     total = buy.sum(axis=1)
     scale = np.where(total > units[:, 0], np.maximum(units[:, 0], 0.0) / np.maximum(total, 1e-300), 1.0)
-    spend = buy * scale[:, None]
-    got, pool_y[:], pool_x[:] = swap_np(spend, pool_y, pool_x, fee_bps)
-    units[:, 0] -= spend.sum(axis=1)
+    got, spent = pools.buy(buy * scale[:, None])
+    units[:, 0] -= spent.sum(axis=1)
     units[:, 1:] += got
-    return sell.sum(axis=1) + spend.sum(axis=1)
+    return (sold * price).sum(axis=1) + spent.sum(axis=1)
+
+
+def fill_level(auction: AuctionModel, lot: FloatArray, hedge_cost: FloatArray) -> FloatArray:
+    """The highest multiplier at which a filler takes a lot of ``lot`` (numeraire): the external
+    value it receives over the value it pays, ``1 / m``, must cover its margin, its fill gas per
+    unit of lot and its hedge's cost per unit (fee and impact on the pools):
+    ``m <= 1 / (1 + margin + fill gas / lot + hedge cost)``."""
+    fill_gas = AUCTION_GAS["fill"] * auction.usd_per_gas
+    with np.errstate(divide="ignore"):
+        return 1.0 / (1.0 + auction.filler_margin_bps / MAX_BPS + fill_gas / lot + np.maximum(hedge_cost, 0.0))
+
+
+def fill_multiplier(auction: AuctionModel, level: FloatArray) -> FloatArray:
+    """The curve's multiplier at the first block (``block_seconds`` apart, the first one after
+    the opening) at or below ``level``; NaN where none comes before the TTL (the lot is not
+    filled). The oracle is the external price, which does not move within a step."""
+    m = auction.multipliers()  # non-increasing
+    first = np.searchsorted(-m, -np.asarray(level), side="left")
+    return np.where(first < m.size, m[np.minimum(first, m.size - 1)], np.nan)
+
+
+def auction_fills(auction: AuctionModel, pools, price, sells, buys, hedge_steps: int):
+    """A step's auctions, all vaults at once; ``sells`` / ``buys`` (paths, vaults, pools) are the
+    numeraire values each auctioning vault offers and asks for, at the external ``price``.
+
+    The model: every lot trades one pooled asset against the numeraire (the contract pairs
+    surplus with deficit assets; through the numeraire is the same to first order); lots under
+    the curve's ``min_lot_usd`` are left out. The fillers net their step's inventory per asset
+    (sells minus buys over every vault) and price the cost of hedging it on the pool now, in
+    ``hedge_steps`` equal slices each quoted on the current pool (between slices arbitrage
+    brings the pool back): ``hedge cost = 1 - proceeds(slice) / slice`` at external prices. Each
+    lot fills whole at :func:`fill_multiplier` of :func:`fill_level`; the vault pays
+    ``lot * m`` of what it buys per ``lot`` it sells (a loss of ``lot (1 - m)``).
+
+    Returns ``(sell_m, buy_m)``: the fill multiplier of each lot, 0 where unfilled.
+    """
+    min_lot = auction.curve.min_lot_usd / 1e18
+    sells = np.where(sells >= min_lot, sells, 0.0)
+    buys = np.where(buys >= min_lot, buys, 0.0)
+    net = (sells - buys).sum(axis=1)  # (paths, pools): numeraire value the fillers must sell
+    slice_ = np.abs(net) / hedge_steps
+    got_sell = pools.quote_sell(np.maximum(net, 0.0) / hedge_steps / price) * hedge_steps
+    got_buy = pools.quote_buy(np.maximum(-net, 0.0) / hedge_steps) * price * hedge_steps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hedge_cost = np.where(slice_ > 0, 1.0 - np.where(net > 0, got_sell, got_buy) / np.abs(net), 0.0)
+    out = []
+    for lots in (sells, buys):
+        m = fill_multiplier(auction, fill_level(auction, lots, hedge_cost[:, None, :]))
+        out.append(np.where((lots > 0) & np.isfinite(m), m, 0.0))
+    return out[0], out[1]
+
+
+def _auction_step(auction, pool, ext, full, units, want, opened, hedge_queue, hedge_steps, keeper_gas, cost, traded):
+    """The auctions of one step (:func:`auction_fills`): settles every filled lot in the vaults'
+    ``units``, charges each vault that opened an auction the keeper's open and close gas, adds
+    the fillers' net inventory to ``hedge_queue`` in equal slices and records ``cost`` and
+    ``traded`` (in place). Returns which vaults had a lot filled (their rebalance, for the trigger)."""
+    if not opened.any():
+        return np.zeros_like(opened)
+    sells = np.where(opened[..., None], np.maximum(-want[..., 1:], 0.0), 0.0)
+    buys = np.where(opened[..., None], np.maximum(want[..., 1:], 0.0), 0.0)
+    sell_m, buy_m = auction_fills(auction, pool, ext, sells, buys, hedge_steps)
+    sold = np.where(sell_m > 0, sells, 0.0)
+    bought = np.where(buy_m > 0, buys, 0.0)
+    before = (units * full[:, None, :]).sum(axis=2)
+    units[..., 1:] -= sold / ext[:, None, :]
+    units[..., 0] += (sold * sell_m).sum(axis=2)
+    # buys are paid from the numeraire held after the sells, scaled down if it falls short
+    pay = bought.sum(axis=2)
+    scale = np.where(pay > units[..., 0], np.maximum(units[..., 0], 0.0) / np.maximum(pay, 1e-300), 1.0)
+    bought = bought * scale[..., None]
+    units[..., 0] -= bought.sum(axis=2)
+    units[..., 1:] += bought * buy_m / ext[:, None, :]
+    units[..., 0] -= np.where(opened, keeper_gas, 0.0)
+    cost += before - (units * full[:, None, :]).sum(axis=2)
+    traded += sold.sum(axis=2) + bought.sum(axis=2)
+    # the fillers hold what the vaults sold and owe what they bought: unwound on the pools
+    inventory = (sold - bought * buy_m).sum(axis=1) / ext  # units, (paths, pools)
+    hedge_queue += inventory / hedge_steps
+    return (sold.sum(axis=2) + bought.sum(axis=2)) > 0
 
 
 def simulate_market(
@@ -199,7 +298,7 @@ def simulate_market(
         groups: The vaults, by policy; a group may be empty.
         market: Pools, arbitrage, noise and common settings.
         dt_seconds: Step length, seconds.
-        mitigation: Jitter, staggered calendars, partial rebalancing.
+        mitigation: Jitter, staggered calendars, partial rebalancing, auctions.
         seed: Seed of the random order of vaults, keeper delays and noise trades (the same seed
             draws the same numbers whatever the vaults do, so runs compare on equal terms).
         liquidate: ``(vault, step)``: that vault shuts down at that step and sells every asset it
@@ -222,8 +321,13 @@ def simulate_market(
         raise ValueError(f"liquidate: vault must be in [0, {vaults}) and step in [1, {steps}], got {liquidate}")
 
     rng = np.random.default_rng(seed)
-    pool_x = np.broadcast_to(market.depth / external[0], (paths, pools)).copy()
-    pool_y = np.full((paths, pools), market.depth)
+    pool = make_pools(
+        market.pool_kind, market.depth, np.broadcast_to(external[0], (paths, pools)), market.fee_bps,
+        market.range_bps, market.recentre,
+    )  # fmt: skip
+    auction = mitigation.auction
+    hedge_queue = np.zeros((mitigation.hedge_steps, paths, pools))  # units the fillers sell (+) / buy (-)
+    keeper_gas = (AUCTION_GAS["open"] + AUCTION_GAS["close"]) * auction.usd_per_gas if auction else 0.0
     full = np.concatenate([np.ones((paths, 1)), external[0]], axis=1)
     units = initial[None, :, None] * targets / full[:, None, :]  # (paths, vaults, assets)
     last = np.zeros((paths, vaults))
@@ -236,7 +340,7 @@ def simulate_market(
     act_p = 1.0 / (1.0 + mitigation.jitter)
 
     pool_rec = np.empty_like(external)
-    pool_rec[0] = pool_y / pool_x
+    pool_rec[0] = pool.price()
     trading = np.zeros((steps + 1, paths, vaults), dtype=bool)
     values = np.empty((steps + 1, paths, vaults))
     values[0] = initial
@@ -253,15 +357,13 @@ def simulate_market(
         # 1. arbitrage toward the (possibly stale) external price, to the edge of the fee band.
         seen = external[max(k - market.arb_latency, 0)]
         band = 1.0 if market.arb_to_edge else 1.0 - market.fee_bps / MAX_BPS
-        sell_x = arbitrage_input_np(pool_x, pool_y, seen * band, market.fee_bps)
-        sell_y = arbitrage_input_np(pool_y, pool_x, band / seen, market.fee_bps)
-        _, pool_x[:], pool_y[:] = swap_np(sell_x, pool_x, pool_y, market.fee_bps)
-        _, pool_y[:], pool_x[:] = swap_np(sell_y, pool_y, pool_x, market.fee_bps)
-        # 2. noise traders.
+        pool.arbitrage(seen, band)
+        # 2. noise traders: a share of the depth in units (constant product: of the asset reserve).
         if market.noise > 0:
-            trade = market.noise * pool_x * noise
-            _, pool_x[:], pool_y[:] = swap_np(trade, pool_x, pool_y, market.fee_bps)
-            _, pool_y[:], pool_x[:] = swap_np(-trade * pool_y / pool_x, pool_y, pool_x, market.fee_bps)
+            reserve = pool.x if market.pool_kind == "cp" else market.depth / pool.price()
+            trade = market.noise * reserve * noise
+            pool.sell(trade)
+            pool.buy(-trade * pool.price())
         # 3. vault decisions at external prices.
         full = np.concatenate([np.ones((paths, 1)), ext], axis=1)
         held = units * full[:, None, :]
@@ -299,25 +401,36 @@ def simulate_market(
             new_weights[:, forced] = 0.0
             new_weights[:, forced, 0] = 1.0
             order = np.concatenate([[forced], order[order != forced]])
-        # 4. trades, in the block's order.
+        # 4. trades, in the block's order (by auction: every auctioning vault's lots at once).
         want = value[..., None] * new_weights - held  # numeraire value to buy (+) / sell (-)
+        on_pool = do.copy()
+        if auction is not None:
+            on_pool[:] = False
+            if forced is not None:
+                on_pool[:, forced] = do[:, forced]
+            do = _auction_step(
+                auction, pool, ext, full, units, want, do & ~on_pool, hedge_queue, mitigation.hedge_steps,
+                keeper_gas, cost[k], traded,
+            ) | on_pool  # fmt: skip
         for j in order:
-            if not do[:, j].any():
+            if not on_pool[:, j].any():
                 continue
-            mask = do[:, j][:, None]
+            mask = on_pool[:, j][:, None]
             delta = np.where(mask, want[:, j, 1:], 0.0)
             u = units[:, j]
             before = (u * full).sum(axis=1)
-            traded[:, j] += _vault_trades(
-                u, ext, pool_x, pool_y, np.maximum(delta, 0), np.maximum(-delta, 0), market.fee_bps
-            )
-            gas = np.where(do[:, j], market.gas, 0.0)
+            traded[:, j] += _vault_trades(u, ext, pool, np.maximum(delta, 0), np.maximum(-delta, 0))
+            gas = np.where(on_pool[:, j], market.gas, 0.0)
             u[:, 0] -= gas
             cost[k, :, j] = before - (u * full).sum(axis=1)
+        if auction is not None:  # the fillers' hedge slice of this step
+            pool.sell(np.maximum(hedge_queue[0], 0.0))
+            pool.buy(np.maximum(-hedge_queue[0], 0.0) * ext)
+            hedge_queue[:-1], hedge_queue[-1] = hedge_queue[1:].copy(), 0.0
         last = np.where(do & (np.arange(vaults) != forced), now, last)
         rebalances += do
         trading[k] = do
         values[k] = (units * full[:, None, :]).sum(axis=2)
-        pool_rec[k] = pool_y / pool_x
+        pool_rec[k] = pool.price()
 
     return SystemicResult(external, pool_rec, trading, values, cost, traded, rebalances, initial, group_of)

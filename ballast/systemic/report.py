@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +29,13 @@ from ballast.systemic.model import (
 __all__ = [
     "POLICIES",
     "Scenario",
+    "compare_pools",
     "contagion",
     "crowding",
     "format_rows",
     "measures",
     "mitigations",
+    "mitigations_at_shock",
     "plot_crowding",
     "plot_mitigations",
     "plot_shock",
@@ -139,7 +141,14 @@ def mitigations(
     return [(name, measures(r)) for name, r in zip(variants, results, strict=True)]
 
 
-def shock(scenario: Scenario, counts: Sequence[int], step: int, log_size: float, window: int = 5):
+def shock(
+    scenario: Scenario,
+    counts: Sequence[int],
+    step: int,
+    log_size: float,
+    window: int = 5,
+    mitigation: Mitigation = NO_MITIGATION,
+):
     """Pool against external price around a jump of every risky asset at ``step``.
 
     Returns ``(rows, results)``: per N, the measures plus ``overshoot_bps``, the largest move of
@@ -148,13 +157,52 @@ def shock(scenario: Scenario, counts: Sequence[int], step: int, log_size: float,
     ``pushback_bps``, the largest move against the jump's direction (vaults buying the dip).
     """
     prices = with_jump(scenario.prices, step, log_size)
-    results = [scenario.run(n, prices=prices) for n in counts]
+    results = [scenario.run(n, mitigation, prices=prices) for n in counts]
     rows = []
     sign = np.sign(log_size)
     for n, r in zip(counts, results, strict=True):
         gap = sign * np.log(r.pool[step : step + window] / r.external[step : step + window]) * MAX_BPS
         rows.append((n, measures(r) | {"overshoot_bps": float(gap.max()), "pushback_bps": float(-gap.min())}))
     return rows, results
+
+
+def mitigations_at_shock(
+    scenario: Scenario, count: int, variants: dict[str, Mitigation], step: int, log_size: float
+) -> dict[str, dict[str, float]]:
+    """Each mitigation's ``overshoot_bps`` and ``pushback_bps`` (:func:`shock`) with ``count`` vaults."""
+    out = {}
+    for name, mitigation in variants.items():
+        ((_, row),) = shock(scenario, [count], step, log_size, mitigation=mitigation)[0]
+        out[name] = {key: row[key] for key in ("overshoot_bps", "pushback_bps")}
+    return out
+
+
+def compare_pools(
+    scenario: Scenario,
+    shock_scenario: Scenario,
+    counts: Sequence[int],
+    step: int,
+    log_size: float,
+    range_bps: float,
+    progress: bool = False,
+) -> list[tuple[str, dict[str, float]]]:
+    """Constant-product against concentrated pools of the same starting value (both sides'
+    ``depth``), on the same paths: for each kind and N, the crowding measures of ``scenario``
+    and the shock's overshoot and pushback of ``shock_scenario``."""
+    rows = []
+    items = [(kind, n) for kind in ("cp", "v3") for n in counts]
+
+    def run(item):
+        kind, n = item
+        market = replace(scenario.market, pool_kind=kind, range_bps=range_bps)
+        calm = measures(replace(scenario, market=market).run(n))
+        ((_, hit),) = shock(replace(shock_scenario, market=market), [n], step, log_size)[0]
+        label = "constant product" if kind == "cp" else f"v3 +/-{range_bps / 100:g}%"
+        return label, n, calm | {key: hit[key] for key in ("overshoot_bps", "pushback_bps")}
+
+    for label, n, m in _runs(items, run, "pools", progress):
+        rows.append((f"{label}, N={n}", m))
+    return rows
 
 
 def contagion(scenario: Scenario, count: int, step: int, log_size: float) -> dict[str, float]:
