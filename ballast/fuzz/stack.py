@@ -191,6 +191,15 @@ def token_balances(tokens: DynArray[address, 8], holder: address) -> DynArray[ui
 
 @view
 @external
+def balances_of(tokens: DynArray[address, 8], holders: DynArray[address, 16]) -> DynArray[uint256, 128]:
+    out: DynArray[uint256, 128] = []
+    for holder: address in holders:
+        for token: address in tokens:
+            out.append(staticcall IERC20(token).balanceOf(holder))
+    return out
+
+@view
+@external
 def lending(
     sleeve: address, indices: DynArray[uint256, 8], tokens: DynArray[address, 8],
     markets: DynArray[address, 8], holders: DynArray[address, 16]
@@ -553,6 +562,11 @@ class FuzzStack:
 
     def token_balances(self, account) -> list[int]:
         return list(self.lens.token_balances([t.address for t in self.tokens], account))
+
+    def holders_token_balances(self, holders: list[str]) -> dict[str, list[int]]:
+        """Every token balance of every one of ``holders``, in one call."""
+        words = list(self.lens.balances_of([t.address for t in self.tokens], holders))
+        return {who: words[k * self.n : (k + 1) * self.n] for k, who in enumerate(holders)}
 
     def snapshot(self, holders: list[str]) -> tuple[int, list[int], list[int], list[int]]:
         """(totalSupply, shares of ``holders``, tracked balances, real token balances of the vault) in one call."""
