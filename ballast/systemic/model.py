@@ -233,7 +233,8 @@ def auction_fills(auction: AuctionModel, pools, price, sells, buys, hedge_steps:
     lot fills whole at :func:`fill_multiplier` of :func:`fill_level`; the vault pays
     ``lot * m`` of what it buys per ``lot`` it sells (a loss of ``lot (1 - m)``).
 
-    Returns ``(sell_m, buy_m)``: the fill multiplier of each lot, 0 where unfilled.
+    Returns ``(sell_m, buy_m, offered)``: the fill multiplier of each lot (0 where unfilled) and
+    whether each vault offered any lot (opened an auction), (paths, vaults).
     """
     min_lot = auction.curve.min_lot_usd / 1e18
     sells = np.where(sells >= min_lot, sells, 0.0)
@@ -248,19 +249,19 @@ def auction_fills(auction: AuctionModel, pools, price, sells, buys, hedge_steps:
     for lots in (sells, buys):
         m = fill_multiplier(auction, fill_level(auction, lots, hedge_cost[:, None, :]))
         out.append(np.where((lots > 0) & np.isfinite(m), m, 0.0))
-    return out[0], out[1]
+    return out[0], out[1], ((sells > 0) | (buys > 0)).any(axis=2)
 
 
 def _auction_step(auction, pool, ext, full, units, want, opened, hedge_queue, hedge_steps, keeper_gas, cost, traded):
     """The auctions of one step (:func:`auction_fills`): settles every filled lot in the vaults'
-    ``units``, charges each vault that opened an auction the keeper's open and close gas, adds
+    ``units``, charges each vault that opened an auction (offered a lot) the keeper's open and close gas, adds
     the fillers' net inventory to ``hedge_queue`` in equal slices and records ``cost`` and
     ``traded`` (in place). Returns which vaults had a lot filled (their rebalance, for the trigger)."""
     if not opened.any():
         return np.zeros_like(opened)
     sells = np.where(opened[..., None], np.maximum(-want[..., 1:], 0.0), 0.0)
     buys = np.where(opened[..., None], np.maximum(want[..., 1:], 0.0), 0.0)
-    sell_m, buy_m = auction_fills(auction, pool, ext, sells, buys, hedge_steps)
+    sell_m, buy_m, offered = auction_fills(auction, pool, ext, sells, buys, hedge_steps)
     sold = np.where(sell_m > 0, sells, 0.0)
     bought = np.where(buy_m > 0, buys, 0.0)
     before = (units * full[:, None, :]).sum(axis=2)
@@ -272,7 +273,7 @@ def _auction_step(auction, pool, ext, full, units, want, opened, hedge_queue, he
     bought = bought * scale[..., None]
     units[..., 0] -= bought.sum(axis=2)
     units[..., 1:] += bought * buy_m / ext[:, None, :]
-    units[..., 0] -= np.where(opened, keeper_gas, 0.0)
+    units[..., 0] -= np.where(offered, keeper_gas, 0.0)
     cost += before - (units * full[:, None, :]).sum(axis=2)
     traded += sold.sum(axis=2) + bought.sum(axis=2)
     # the fillers hold what the vaults sold and owe what they bought: unwound on the pools

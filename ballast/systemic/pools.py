@@ -118,8 +118,13 @@ class ConcentratedPools:
         net = a * self.gamma
         room = self.L * (1.0 / self.sa - 1.0 / self.s)  # net input that takes the price to pa
         hit = net >= room
-        s_new = np.where(hit, self.sa, 1.0 / (1.0 / self.s + np.minimum(net, room) / self.L))
-        return self.L * (self.s - s_new), np.where(hit, room / self.gamma, a), s_new
+        used = np.minimum(net, room)
+        # 1/s' = 1/s + used / L, and the output L (s - s') = used s^2 / (1 + used s / L), in a
+        # form that does not cancel (s - s' is tiny next to s for small trades on deep pools)
+        step = used * self.s / self.L
+        s_new = np.where(hit, self.sa, self.s / (1.0 + step))
+        out = np.where(hit, self.L * (self.s - self.sa), used * self.s * self.s / (1.0 + step))
+        return out, np.where(hit, room / self.gamma, a), s_new
 
     def _buy(self, spend):
         """``(units out, numeraire consumed, new s)`` of a buy spending ``spend``; the pool unchanged."""
@@ -128,7 +133,9 @@ class ConcentratedPools:
         room = self.L * (self.sb - self.s)  # net input that takes the price to pb
         hit = net >= room
         s_new = np.where(hit, self.sb, self.s + np.minimum(net, room) / self.L)
-        return self.L * (1.0 / self.s - 1.0 / s_new), np.where(hit, room / self.gamma, b), s_new
+        # L (1/s - 1/s') = used / (s s'), without cancellation
+        out = np.minimum(net, room) / (self.s * s_new)
+        return out, np.where(hit, room / self.gamma, b), s_new
 
     def sell(self, units: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Sells ``units`` (>= 0): ``(numeraire out, units consumed)``; stops at ``pa``."""
@@ -152,7 +159,7 @@ class ConcentratedPools:
         """The LP moves its position's value, at the current price, to a range centred there."""
         x, y = self.reserves()
         value = x * self.s * self.s + y
-        self.L = np.where(where, value / (self.s * (1.0 - 1.0 / self.half)), self.L)
+        self.L = np.where(where, value / (2.0 * self.s * (1.0 - 1.0 / self.half)), self.L)
         self.sa = np.where(where, self.s / self.half, self.sa)
         self.sb = np.where(where, self.s * self.half, self.sb)
 

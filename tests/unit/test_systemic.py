@@ -193,5 +193,6 @@ def test_command_prints_tables_and_writes_plots(tmp_path, capsys):
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "Crowding" in text and "Mitigations" in text and "Contagion" in text
+    assert "| auction, hedge 5 |" in text and "| v3 +/-20%, N=3 |" in text
     for name in ("systemic_shock.png", "systemic_crowding.png", "systemic_mitigations.png"):
         assert (out / name).stat().st_size > 1_000
