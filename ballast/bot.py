@@ -13,12 +13,18 @@ trigger, cooldown, plan) and returns an :class:`Outcome` whose ``action`` is one
 * ``wait``: nothing to do (paused, cooldown, not due, no worthwhile plan), with the reason;
 * ``skip``: a rebalance was already sent for this very state (see below), or the block is old,
   or another decision is in flight;
-* ``sent``: the rebalance was mined; ``dry-run``: it would have been sent (no keeper account);
+* ``sent``: the rebalance (or, with an ``auction``, the auction's opening) was mined;
+  ``dry-run``: it would have been sent (no keeper account);
 * ``failed``: the rebalance reverted or could not be sent; logged, remembered, and the loop
   carries on;
 * ``error``: the vault or the venues could not be read (RPC failure, stale oracle, ...).
 
 Every outcome is logged with its reason.
+
+**Routes.** With ``auction`` (a ``DutchAuction`` of the vault), a due state goes to the route that
+:func:`ballast.keeper.route` expects to cost less: the pools (the rebalance) or the auction (its
+``open``), under the same claim, so a state gets one of them at most; while an auction is open
+the loop waits for its fills.
 
 **At most one rebalance per state.** The state is keyed on what a rebalance depends on and
 changes: ``(vault, last_rebalance, tracked balances, oracle prices, oracle rounds)``, the
@@ -59,6 +65,7 @@ from ballast.checks import (
     require_choice,
     require_env,
     require_feed,
+    require_instance,
     require_int,
     require_lens,
     require_number,
@@ -212,6 +219,12 @@ class KeeperLoop:
     ledger: Any = None  # where "sent once per state" lives; default MemoryLedger (this process)
     label: str = ""  # prefix of every log line, e.g. "w1 core-4": who decided, for which vault
     worker: str = ""  # recorded with each claim
+    # A DutchAuction of this vault: when set, each due state goes to the cheaper route
+    # (:func:`ballast.keeper.route`), the pools or an auction opening, under the same claim.
+    auction: Any = None
+    gas_price_wei: int | None = None  # for the route's gas costs; default: the node's gas price
+    eth_usd: int | None = None  # WAD; default: the basket's WETH/ETH oracle price, else $3,000
+    filler_margin_bps: float = 30.0
 
     def __post_init__(self):
         self.logger = self.logger or logging.getLogger("ballast.bot")
@@ -296,7 +309,7 @@ class KeeperLoop:
             )
 
         try:
-            market = snapshot_market(self.venues, self.tokens())
+            market = snapshot_market(self.venues, self.tokens(), block=state.block)
             decision = decide(
                 vault, state, market, slippage_bps=self.slippage_bps, min_trade_value=self.min_trade_value
             )
@@ -304,15 +317,45 @@ class KeeperLoop:
             return Outcome(trigger, ERROR, f"cannot decide: {error_message(err)}", key)
         if not decision.actionable:
             return Outcome(trigger, WAIT, decision.reason, key, decision=decision)
+        if self.auction is not None:
+            try:
+                if self.auction.is_open():
+                    return Outcome(trigger, WAIT, "an auction is open: its fills rebalance the vault", key)
+                choice = keeper_path.route(
+                    decision,
+                    market,
+                    self._gas_price(),
+                    self._eth_usd(state),
+                    auction=self.auction,
+                    filler_margin_bps=self.filler_margin_bps,
+                )
+            except Exception as err:
+                return Outcome(trigger, ERROR, f"cannot choose the route: {error_message(err)}", key)
+            if choice.route == "auction":
+                return self._send(trigger, key, decision, f"route: auction ({choice.reason})")
         return self._send(trigger, key, decision)
 
-    def _send(self, trigger: str, key: StateKey, decision: Decision) -> Outcome:
+    def _gas_price(self) -> int:
+        return self.gas_price_wei if self.gas_price_wei is not None else int(self.vault.provider.gas_price)
+
+    def _eth_usd(self, state) -> int:
+        if self.eth_usd is not None:
+            return self.eth_usd
+        prices = [a.price for a in state.assets if a.symbol.upper() in ("WETH", "ETH")]
+        return prices[0] if prices else 3_000 * WAD
+
+    def _send(self, trigger: str, key: StateKey, decision: Decision, auction_reason: str | None = None) -> Outcome:
+        """Claim ``key`` and send its rebalance, or open the auction when ``auction_reason`` says
+        the auction is the cheaper route: either way one transaction at most per state."""
         plan = decision.plan
         summary = (
             f"{decision.reason}: {len(plan.trades)} trades, ${plan.value_traded / WAD:,.2f} traded, "
             f"expected cost ${plan.expected_cost / WAD:,.2f}"
         )
-        self._log(logging.INFO, f"{trigger}: REBALANCE ({summary})\n{format_decision(decision)}")
+        if auction_reason is not None:
+            summary = f"{decision.reason}: {auction_reason}"
+        action = "OPEN AUCTION" if auction_reason is not None else "REBALANCE"
+        self._log(logging.INFO, f"{trigger}: {action} ({summary})\n{format_decision(decision)}")
         if self.keeper is None:
             return Outcome(trigger, DRY_RUN, f"{summary}; no keeper account, nothing sent", key, decision=decision)
 
@@ -332,7 +375,10 @@ class KeeperLoop:
             with self.ledger.signer(str(self.keeper.address)):
                 if self.before_send is not None:
                     self.before_send(decision)
-                receipt = keeper_path.send(self.vault, decision, self.keeper, **self.tx_kwargs)
+                if auction_reason is not None:
+                    receipt = keeper_path.open_auction(self.auction, self.keeper, **self.tx_kwargs)
+                else:
+                    receipt = keeper_path.send(self.vault, decision, self.keeper, **self.tx_kwargs)
         except SignerBusy as err:  # nothing went out: give the state back for the next block
             self.ledger.release(key, record)
             self.sent.pop(key, None)
@@ -350,6 +396,11 @@ class KeeperLoop:
                 decision,
             )
         record.status, record.txn_hash = "mined", str(receipt.txn_hash)
+        if auction_reason is not None:
+            self._settle(key, record)
+            opened = receipt.events.filter(self.auction.AuctionOpened)[0]
+            text = f"opened auction {opened.auction_id} with {opened.lots} lots, gas {receipt.gas_used:,}"
+            return Outcome(trigger, SENT, f"{summary}; {text}", key, record.txn_hash, decision)
         text, record.cost = self._describe(receipt, decision)
         self._settle(key, record)
         return Outcome(trigger, SENT, f"{summary}; {text}", key, record.txn_hash, decision, record.cost)
@@ -502,7 +553,9 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
       in one call per decision;
     * ``BALLAST_SLIPPAGE_BPS``: a slippage bound tighter than the vault's (optional);
     * ``BALLAST_MIN_TRADE_USD``: smallest trade worth making, USD (default 1);
-    * ``BALLAST_OBSERVE``: ``1`` to feed the hybrid trigger's volatility estimate on ticks.
+    * ``BALLAST_OBSERVE``: ``1`` to feed the hybrid trigger's volatility estimate on ticks;
+    * ``BALLAST_AUCTION``: a ``DutchAuction`` of the vault (optional): each due state goes to the
+      cheaper route, the pools or an auction (see Routes above).
     """
     provider = project.provider
     vault_address = require_address(
@@ -532,6 +585,17 @@ def loop_from_env(project, env, signer=None, logger=None, **overrides) -> Keeper
         min_trade_value=int(require_number(min_trade, "BALLAST_MIN_TRADE_USD", 0) * WAD),
         observe=require_choice(env.get("BALLAST_OBSERVE", ""), "BALLAST_OBSERVE", _FLAGS),
     )
+    auction_address = (env.get("BALLAST_AUCTION") or "").strip()
+    if auction_address:
+        auction_address = require_address(auction_address, "BALLAST_AUCTION")
+        auction = require_instance(
+            auction_address, "BALLAST_AUCTION", provider, project.DutchAuction, "END_MULTIPLIER", "a DutchAuction"
+        )
+        if str(auction.VAULT()).lower() != str(vault.address).lower():
+            raise InputError(
+                f"BALLAST_AUCTION: {auction_address} sells for vault {auction.VAULT()}, not {vault.address}"
+            )
+        settings["auction"] = auction
     alias = (env.get("BALLAST_KEEPER") or "").strip()
     keeper = load_account(alias) if alias else signer
     if keeper is not None:

@@ -69,6 +69,7 @@ VAULT_KEYS = {
     "slippage_bps": "BALLAST_SLIPPAGE_BPS",
     "min_trade_usd": "BALLAST_MIN_TRADE_USD",
     "observe": "BALLAST_OBSERVE",
+    "auction": "BALLAST_AUCTION",
 }
 #: Top-level keys; ``keeper``, ``lens``, ``slippage_bps``, ``min_trade_usd`` and ``observe`` are
 #: defaults for every vault.
@@ -152,7 +153,7 @@ def fleet_config_from_dict(data, where: str = "fleet") -> FleetConfig:
         for key, variable in VAULT_KEYS.items():
             if merged.get(key) is None:
                 continue
-            if key in ("vault", "lens"):
+            if key in ("vault", "lens", "auction"):
                 env[variable] = require_address(merged[key], f"{at}.{key}")
             elif key in ("venues", "feeds"):
                 env[variable] = _addresses(merged[key], f"{at}.{key}")

@@ -367,6 +367,27 @@ def test_bot__bad_env__one_sentence(project, bot_env, chain_state, change, messa
     assert chain_state() == before
 
 
+def test_bot__auction__a_dutch_auction_of_this_vault_only(project, owner, stack, make_stack, lens, bot_env):
+    """BALLAST_AUCTION: a DutchAuction selling for this vault is taken; a token, or another vault's
+    auction, is refused in one sentence before the loop exists."""
+    from ballast.auction import deploy_auction
+    from ballast.bot import loop_from_env
+
+    auction = deploy_auction(project, owner, stack.vault, lens)
+    assert (
+        loop_from_env(project, {**bot_env, "BALLAST_AUCTION": str(auction.address)}).auction.address == auction.address
+    )
+    token = str(stack.tokens[0].address)
+    assert bot_refusal(project, {**bot_env, "BALLAST_AUCTION": token}) == (
+        f"BALLAST_AUCTION: {token} is not a DutchAuction (its END_MULTIPLIER() call failed)"
+    )
+    other = make_stack()
+    foreign = deploy_auction(project, owner, other.vault, lens)
+    assert bot_refusal(project, {**bot_env, "BALLAST_AUCTION": str(foreign.address)}) == (
+        f"BALLAST_AUCTION: {foreign.address} sells for vault {other.vault.address}, not {stack.vault.address}"
+    )
+
+
 def test_bot__lens__reads_the_state_through_it(project, owner, bot_env):
     from ballast.bot import loop_from_env
 
