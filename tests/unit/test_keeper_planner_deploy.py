@@ -128,6 +128,9 @@ def test_demo__short_path__rebalances_and_reports(project, chain, accounts):
     assert [r["symbol"] for r in result["lending"]] == ["USDC", "WETH"]
     assert all(0.04 < r["apr"] < 0.08 and r["earned"] > 0 for r in result["lending"])
     assert "lend" in result["gas"] and any(line.startswith("lending (Morpho Blue)") for line in lines)
+    # One queued WBTC deposit, settled after the delay at fresh rounds, and claimed.
+    queued = result["async_deposit"]
+    assert queued["shares"] > 0 and {"queue request", "queue settle", "queue claim"} <= set(result["gas"])
     # The gas model (refitted to the full demo's receipts) predicts these within 5 %.
     for row in result["rows"]:
         predicted = rebalance_gas(4, row["swap_kinds"], lent_assets=len(result["lending"]))
