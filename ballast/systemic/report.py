@@ -278,14 +278,15 @@ def plot_crowding(rows: Sequence[tuple[int, dict[str, float]]], path: Path, titl
 
 
 def plot_mitigations(rows: Sequence[tuple[str, dict[str, float]]], path: Path, title: str) -> Path:
-    """Synchronisation, price pressure and cost per vault under each mitigation."""
+    """Synchronisation, price pressure, cost and rebalances per vault under each mitigation (a
+    mitigation that stops the vaults trading is cheap: the last panel shows it)."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.5))
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.5))
     names = [name for name, _ in rows]
     for ax, key, label in zip(
         axes,
-        ("sync", "pressure_bps", "cost_bps"),
-        ("synchronisation", "pressure in bursts, bps", "cost per vault, bps"),
+        ("sync", "pressure_bps", "cost_bps", "rebalances"),
+        ("synchronisation", "pressure in bursts, bps", "cost per vault, bps", "rebalances per vault"),
     ):
         ax.bar(names, [m[key] for _, m in rows])
         ax.set_title(label, fontsize=9)
