@@ -1,8 +1,9 @@
 """Many vaults, one market: an agent-based simulator of rebalancing vaults sharing pools.
 
 Asset 0 is the numeraire (a stablecoin, price 1). Every other asset ``i`` trades against it on
-one constant-product pool (``x_i`` units of the asset, ``y_i`` of the numeraire; pool price
-``y_i / x_i``). The external price path (GBM, jumps or a CSV history: the backtester's price
+one pool: constant-product (``x_i`` units of the asset, ``y_i`` of the numeraire; pool price
+``y_i / x_i``) or one concentrated position of the same value (``Market.pool_kind``,
+:mod:`ballast.systemic.pools`). The external price path (GBM, jumps or a CSV history: the backtester's price
 models) is exogenous: nothing the vaults do moves it. Each step ``k``:
 
 1. arbitrage: each pool is traded to the edge of its fee band around the external price of step
@@ -14,7 +15,9 @@ models) is exogenous: nothing the vaults do moves it. Each step ``k``:
    evaluates its backtester policy (:func:`ballast.policy.needs_rebalance_np`,
    :func:`ballast.backtest.trade_keep`), and, if due and past its keeper's random delay, trades
    on the pools: sells first, then buys, in a random order of vaults that changes every step
-   (the block's ordering). A vault forced to liquidate sells everything it holds first;
+   (the block's ordering), or, with ``Mitigation.auction``, sells its rebalance by Dutch auction
+   to fillers who hedge on the pools over ``hedge_steps`` steps (:func:`auction_fills`). A vault
+   forced to liquidate sells everything it holds on the pools first;
 4. the pool prices after these trades are recorded (the price the next step's arbitrage corrects).
 
 A vault's cost is the value it loses at external prices by trading (pool fee plus price impact,

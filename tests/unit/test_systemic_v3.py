@@ -233,3 +233,12 @@ def test_auction_fillers_unwind_their_inventory_on_the_pool_over_hedge_steps():
         assert np.all(r.trading[30])  # every vault's auction filled on its calendar date
         dev[h] = np.log(r.pool[30, :, 0] / r.external[30, :, 0])
     np.testing.assert_allclose(dev[4], dev[1] / 4, rtol=0.02)
+
+
+def test_command__pool_v3__runs_every_table_on_concentrated_pools(tmp_path, capsys):
+    from ballast.systemic.__main__ import main
+
+    args = ["--paths", "2", "--steps", "40", "--vaults", "3", "--jump-step", "20", "--pool", "v3", "--quiet"]
+    assert main([*args, "--range-bps", "500", "--hedge-steps", "2", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "each (v3)" in text and "| auction, hedge 2 |" in text and "| v3 +/-5%, N=3 |" in text
