@@ -328,9 +328,11 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def extremes(drifts: list[int]) -> tuple[int, int]:
-    """(most overweight, most underweight) asset: the pair a drift-directed trade sells and buys."""
-    return max(range(len(drifts)), key=drifts.__getitem__), min(range(len(drifts)), key=drifts.__getitem__)
+def extremes(drifts: list, among: list[int] | None = None) -> tuple[int, int]:
+    """(most overweight, most underweight) asset (of ``among``, default all): the pair a
+    drift-directed trade sells and buys."""
+    among = list(range(len(drifts))) if among is None else among
+    return max(among, key=drifts.__getitem__), min(among, key=drifts.__getitem__)
 
 
 def feed_error(answer: int, updated: int, broken: bool, a: AssetParams, now: int) -> str | None:
@@ -424,6 +426,7 @@ class VaultMachine(RuleBasedStateMachine):
         self.nav_check: tuple | None = None  # (balances, supply, cost limit of an accepted rebalance) of the last step
         self.markets: dict[int, MarketModel] = {}  # the lending markets' model (none: the vault does not lend)
         self.lending_moves = 0
+        self.market_moved = False
 
     def teardown(self):
         self._anchor.__exit__(None, None, None)
@@ -750,8 +753,11 @@ class VaultMachine(RuleBasedStateMachine):
         self.accrue(self.shares)
         before = dict(self.shares)
         bal_before, supply_before, lent_before = list(self.bal), self.supply, self.lent_shares()
+        rates_before = self.valuation_rates()
+        unreadable = any(m.mode & lending.REVERT_RATE for m in self.markets.values())
         self.record = None
         self.lending_moves = 0  # lends and recalls of this step (each may round one unit away)
+        self.market_moved = False  # interest, a donation, a loss or a switch moved a market's rate
         yield
         self.accrue(before)
         self.nav_check = (
@@ -760,6 +766,8 @@ class VaultMachine(RuleBasedStateMachine):
             self.record.max_cost_bps if self.record else None,
             lent_before,
             self.lending_moves + (len(self.record.recalled) if self.record else 0),
+            None if self.market_moved else rates_before,
+            unreadable or any(m.mode & lending.REVERT_RATE for m in self.markets.values()),
         )
 
     def send(self, sender: str, fn, *args):
@@ -1430,6 +1438,10 @@ class VaultMachine(RuleBasedStateMachine):
         "REENTER_VIEW",
     )
 
+    # The hostile modes the vault refuses by measuring what moved (its own checks, not a revert
+    # inside the venue).
+    MEASURED_MODES = ("KEEP_LESS", "REPORT_MORE", "PAY_ELSEWHERE")
+
     @rule(
         mode=st.sampled_from(HOSTILE_MODES),
         size=st.integers(1, MAX_BPS),
@@ -1454,6 +1466,12 @@ class VaultMachine(RuleBasedStateMachine):
                 )
             before = self.s.state()
             i, j = extremes(before.drifts)
+            plain = [k for k, a in enumerate(self.cfg.assets) if not a.no_return]
+            if mode in self.MEASURED_MODES and {i, j} - set(plain) and len(plain) >= 2:
+                # The venue's own transfer of a token that returns nothing reverts first (no
+                # reason): trade the most overweight and underweight of the other tokens, so
+                # that the vault's measurement is what refuses it.
+                i, j = extremes([before.drifts[k] if k in plain else None for k in range(self.n)], plain)
             if i == j:
                 return
             amount = max(1, self.bal[i] * size // MAX_BPS)
@@ -1955,6 +1973,7 @@ class VaultMachine(RuleBasedStateMachine):
                 amount = max(10 ** self.cfg.assets[m.index].decimals, m.assets * bps // 100)
             self.s.tokens[m.index].mint(self.s.markets[m.index].address, amount)
             m.assets += amount
+            self.market_moved = True
 
     @lending_only
     @rule(pick=st.integers(0, 7), kind=st.sampled_from(["partial", "all", "repay"]), bps=st.integers(0, MAX_BPS))
@@ -1987,6 +2006,7 @@ class VaultMachine(RuleBasedStateMachine):
             before = int(self.s.sleeve.counted_rate(self.s.tokens[m.index].address))
             self.expect(self.send(DONOR, self.s.markets[m.index].lose, amount), None, "lose")
             m.assets -= amount
+            self.market_moved = True
             after = int(self.s.sleeve.counted_rate(self.s.tokens[m.index].address))
             assert after <= before, f"a loss raised the counted rate: {before} -> {after}"
 
@@ -2000,6 +2020,7 @@ class VaultMachine(RuleBasedStateMachine):
             m = self.markets[sorted(self.markets)[pick % len(self.markets)]]
             m.mode = (m.mode & lending.NO_LIQUIDITY) | lending.SWITCHES[switch]
             self.s.markets[m.index].set_mode(m.mode)
+            self.market_moved = True  # the rate may become (un)readable: the valuation moves
 
     @lending_only
     @rule(pick=st.integers(0, 7), kind=st.sampled_from(["checkpoint", "acknowledge", "acknowledge", "stranger"]))
@@ -2239,25 +2260,32 @@ class VaultMachine(RuleBasedStateMachine):
         check, self.nav_check = self.nav_check, None
         if check is None:
             return
-        bal_before, supply_before, max_cost_bps, lent_before, moves = check
+        bal_before, supply_before, max_cost_bps, lent_before, moves, rates_before, unreadable = check
         if not supply_before or not self.supply:
             return  # the first join sets the price of a share; the last exit leaves none
-        # Both sides at the prices and market rates after the step: a price move, interest, a
-        # donation or a loss in a market moves both alike and drops out.
+        if moves and unreadable:
+            # While a market's rate cannot be read the model values its shares at the checkpoint,
+            # and a lend or recall moves them at the market's real rate: not comparable.
+            STATS.outcomes["share value: a lend or recall with an unreadable rate, not compared"] += 1
+            return
+        # Both sides at the prices after the step: a price move drops out. A market's rate moved
+        # by interest, a donation, a loss or a switch (no vault flow in those rules) is taken
+        # after the step on both sides, so it drops out too; otherwise each side is valued at
+        # its own market rates, which only the step's own flows (lends, recalls, redeems) moved.
         rates = self.valuation_rates()
-        value_before = self.position_value(bal_before, lent_before, rates)
+        rates_before = rates_before if rates_before is not None else rates
+        value_before = self.position_value(bal_before, lent_before, rates_before)
         value_after = self.position_value(self.bal, self.lent_shares(), rates)
         # A lend or recall rounds in the market's favour: up to one base unit of the asset and
-        # one market share's value per move; and the shares it moves are valued at the reported
-        # rate, which the market truncates to 1e-18 of a unit per share: up to one unit per
-        # 10**18 shares moved.
+        # one market share's value per move; and the market truncates its reported rate to
+        # 1e-18 of a unit per share: up to one unit per 10**18 shares held, before and after.
         slack = Fraction(0)
         if moves:
             now = self.lent_shares()
             for i, rate in rates.items():
-                moved = abs(now[i] - lent_before.get(i, 0))
-                if moved:
-                    slack += self.value(i, 1) * (moves * (2 + rate) + Fraction(moved, RATE_SHARES))
+                if now[i] != lent_before.get(i, 0):
+                    held = now[i] + lent_before.get(i, 0)
+                    slack += self.value(i, 1) * (moves * (2 + rate) + Fraction(held, RATE_SHARES) + 1)
         if max_cost_bps is not None:  # an accepted rebalance, under this cost limit
             assert self.supply == supply_before, "a rebalance changed the share supply"
             loss = value_before - value_after
