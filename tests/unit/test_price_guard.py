@@ -343,12 +343,17 @@ def test_manipulation__one_block_push_to_the_stale_price__does_not_pass_a_bad_de
     chain.mine(timestamp=chain.pending_timestamp + WINDOW)
     feed.set_round(answer, chain.pending_timestamp - 600, sender=stack.owner)
     gap_before = _twap_gap_bps(env, BTC)
+    amount = stack.units(10_000)[BTC]
+    stack.tokens[BTC].mint(bob, amount, sender=stack.owner)
+    stack.tokens[BTC].approve(env.vault, amount, sender=bob)
     _move_pool(env, BTC, 1 / 0.95)
     start = chain.blocks.head.timestamp
     chain.pending_timestamp = start + 1
     with ape.reverts("vault: price sources disagree"):
-        _deposit(env, bob, BTC)
-    chain.mine(timestamp=start + 1)  # the refused deposit mined nothing: read the TWAP 1 s on
+        env.vault.deposit(stack.tokens[BTC], amount, 0, bob, sender=bob)
+    if chain.blocks.head.timestamp == start:  # read the TWAP at the refused deposit's block
+        chain.mine(timestamp=start + 1)
+    assert chain.blocks.head.timestamp - start == 1
     gap_after = _twap_gap_bps(env, BTC)
     assert 0 < gap_before - gap_after < 2  # about ln(1/0.95) * 1 s / 1800 s = 0.3 bps
     # Hold the pool at the stale price (no arbitrage) and count the seconds until the TWAP agrees.
