@@ -333,9 +333,9 @@ def test_rebalance__right_after_a_rally__refused_until_the_twap_follows(guarded,
 
 def test_manipulation__one_block_push_to_the_stale_price__does_not_pass_a_bad_deposit(guarded, bob, chain, capsys):
     """The feed lags a 5 % fall (the TWAP has seen it). The attacker pushes the pool back to the
-    stale price, and 1 s later (the next block) deposits: the TWAP has moved by about 1/1800 of
-    the push, so the deposit refuses. Held there with no arbitrage, the pool has to stay at the
-    stale price for most of a window, (J - bound) / J of it, before the TWAP agrees."""
+    stale price and deposits in the next block: refused. A 12 s block later the TWAP has moved by
+    12/1800 of the push (3.4 bps). Held there with no arbitrage, the pool has to stay at the stale
+    price for most of a window, (J - bound) / J of it, before the TWAP agrees."""
     env = guarded
     stack, feed = env.stack, env.stack.feeds[BTC]
     answer = int(feed.latest_answer())
@@ -351,11 +351,10 @@ def test_manipulation__one_block_push_to_the_stale_price__does_not_pass_a_bad_de
     chain.pending_timestamp = start + 1
     with ape.reverts("vault: price sources disagree"):
         env.vault.deposit(stack.tokens[BTC], amount, 0, bob, sender=bob)
-    if chain.blocks.head.timestamp == start:  # read the TWAP at the refused deposit's block
-        chain.mine(timestamp=start + 1)
-    assert chain.blocks.head.timestamp - start == 1
+    # One 12 s block on, the TWAP has taken in 12 s of the push: ln(1/0.95) * 12 / 1800, 3.4 bps.
+    chain.mine(timestamp=start + 12)
     gap_after = _twap_gap_bps(env, BTC)
-    assert 0 < gap_before - gap_after < 2  # about ln(1/0.95) * 1 s / 1800 s = 0.3 bps
+    assert 2 < gap_before - gap_after < 5
     # Hold the pool at the stale price (no arbitrage) and count the seconds until the TWAP agrees.
     held = 0
     while not _sources_agree(env, BTC):
@@ -365,7 +364,7 @@ def test_manipulation__one_block_push_to_the_stale_price__does_not_pass_a_bad_de
     assert abs(held - expected) <= 60
     with capsys.disabled():
         print(
-            f"\nMANIPULATION lag {gap_before:.0f} bps: a push 1 s old moves the TWAP {gap_before - gap_after:.2f} bps; "
+            f"\nMANIPULATION lag {gap_before:.0f} bps: a push one 12 s block old moves the TWAP {gap_before - gap_after:.2f} bps; "
             f"the pool must be held at the stale price {held} s of a {WINDOW} s window before a deposit passes"
         )
 
