@@ -73,6 +73,9 @@ sleeve: public(address)
 #      cost, turnover and cooldown limits. Joins, deposits and rebalances
 #      stop while paused or shut down; exits never do.
 _status: uint256
+# @dev Each asset's second price source, a Uniswap V3 TWAP (`packing`:
+#      price guard; 0: none). Single-asset deposits and rebalances check it.
+price_guard: public(HashMap[address, uint256])
 # @dev Start of the current turnover period and the USD value traded in it
 #      (`packing`: turnover): one slot, written by every rebalance.
 _turnover: uint256
@@ -147,6 +150,19 @@ event LimitsSet:
 
 event EntryHaircutSet:
     entry_haircut_bps: uint256
+
+
+event PriceGuardSet:
+    asset: indexed(address)
+    pool: indexed(address)
+    window: uint256
+    max_deviation_bps: uint256
+
+
+event HaircutBoundsSet:
+    floor_bps: uint256
+    cap_bps: uint256
+    horizon: uint256
 
 
 event Paused:
@@ -344,6 +360,7 @@ def rebalance(trades: DynArray[IVault.Trade, constants.MAX_TRADES]) -> uint256:
     cooldown: uint256 = packing._unpack(status, packing.COOLDOWN_AT, packing.DURATION_BITS)
     assert block.timestamp >= basket._last_rebalance() + cooldown, "vault: cooldown"
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices()
+    self._check_sources(prices, True)
     value_before: uint256 = 0
     weights_before: DynArray[uint256, constants.MAX_ASSETS] = []
     value_before, weights_before = self._weights(prices)
@@ -572,6 +589,37 @@ def set_entry_haircut(entry_haircut_bps: uint256):
     """
     ownable._check_owner()
     self._set_entry_haircut(entry_haircut_bps)
+
+
+@external
+def set_haircut_bounds(floor_bps: uint256, cap_bps: uint256, horizon: uint256):
+    """
+    @notice Makes the deposit haircut follow volatility: sigma * sqrt(horizon
+            / year) of the basket's most volatile asset, within [floor_bps,
+            cap_bps]; a zero `cap_bps` makes it `floor_bps` flat.
+    """
+    ownable._check_owner()
+    self._status = staticcall IRules(basket.RULES).haircut_word(self._status, floor_bps, cap_bps, horizon)
+    log HaircutBoundsSet(floor_bps=floor_bps, cap_bps=cap_bps, horizon=horizon)
+
+
+@external
+def set_price_guard(asset: address, pool: address, window: uint256, max_deviation_bps: uint256):
+    """
+    @notice Sets the second price source of `asset`: single-asset deposits
+            (of any asset: the lag misprices the basket) and rebalances
+            refuse while its oracle price and `pool`'s TWAP over `window`
+            seconds differ by more than `max_deviation_bps`. A zero `pool`
+            removes it. Exits and joins never read it.
+    """
+    ownable._check_owner()
+    self._check_asset(asset)
+    guard: uint256 = 0
+    status: uint256 = 0
+    guard, status = staticcall IRules(basket.RULES).guard_word(asset, pool, window, max_deviation_bps, self._status)
+    self.price_guard[asset] = guard
+    self._status = status
+    log PriceGuardSet(asset=asset, pool=pool, window=window, max_deviation_bps=max_deviation_bps)
 
 
 @external
@@ -811,6 +859,27 @@ def _prices() -> DynArray[uint256, constants.MAX_ASSETS]:
 
 @internal
 @view
+def _check_sources(prices: DynArray[uint256, constants.MAX_ASSETS], rebalance: bool):
+    """
+    @dev `Rules.check_source` on every asset's price guard: a lagging oracle
+         misprices the whole basket, so a deposit of any asset checks them
+         all. Reads nothing more while no asset has one.
+    """
+    if self._status & packing.GUARDED == 0:
+        return
+    for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
+        guard: uint256 = self.price_guard[assets[i]]
+        if guard != 0:
+            quote_price: uint256 = prices[packing._unpack(guard, packing.QUOTE_AT, packing.SMALL_BITS)]
+            # A raw call: smaller code than a typed one; a refusal's reason is bubbled up as it is.
+            payload: Bytes[132] = abi_encode(
+                guard, prices[i], quote_price, rebalance, method_id=method_id("check_source(uint256,uint256,uint256,bool)")
+            )
+            raw_call(basket.RULES, payload, is_static_call=True)
+
+
+@internal
+@view
 def _weights(
     prices: DynArray[uint256, constants.MAX_ASSETS]
 ) -> (uint256, DynArray[uint256, constants.MAX_ASSETS]):
@@ -857,16 +926,25 @@ def _deposit_shares(asset: address, amount: uint256) -> (uint256, uint256):
     """
     @dev Shares for `amount` of `asset` (`rules._deposit_shares`) and its
          oracle value (rounded down). Needs every price, since the vault's
-         total value (rounded up) is the denominator.
+         total value (rounded up) is the denominator. Refuses when a price
+         guard disagrees; the haircut follows volatility when capped.
     """
     prices: DynArray[uint256, constants.MAX_ASSETS] = self._prices()
     holdings: DynArray[uint256, constants.MAX_ASSETS] = self._holdings(True)
     total: uint256 = 0
     price: uint256 = 0
+    status: uint256 = self._status
     for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
         total += pricing._value(assets[i], holdings[i], prices[i], True)
         if assets[i] == asset:
             price = prices[i]
+    self._check_sources(prices, False)
     usd_value: uint256 = pricing._value(asset, amount, price, False)
-    haircut: uint256 = packing._unpack(self._status, packing.HAIRCUT_AT, packing.BPS_BITS)
+    haircut: uint256 = packing._unpack(status, packing.HAIRCUT_AT, packing.BPS_BITS)
+    if status >> packing.HAIRCUT_CAP_AT != 0:
+        # The variance is the observation word's top field: no mask needed.
+        variance: uint256 = 0
+        for a: address in assets:
+            variance = max(variance, basket._observation[a] >> packing.VARIANCE_AT)
+        haircut = staticcall IRules(basket.RULES).entry_haircut(status, variance)
     return rules._deposit_shares(usd_value, total, haircut, erc20.totalSupply), usd_value

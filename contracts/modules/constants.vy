@@ -30,6 +30,11 @@ VOL_SCALE_MAX_BPS: constant(uint256) = 30_000
 SECONDS_PER_YEAR: constant(uint256) = 31_536_000
 # @dev Caps on owner-set parameters.
 MAX_ENTRY_HAIRCUT_BPS: constant(uint256) = 1_000
+# @dev Bounds of a price guard: the TWAP window, s (a shorter one is close to
+#      the spot price, which one block can move), and the largest deviation.
+MIN_TWAP_WINDOW: constant(uint256) = 300
+MAX_TWAP_WINDOW: constant(uint256) = 604_800
+MAX_DEVIATION_BPS: constant(uint256) = 2_000
 MAX_SLIPPAGE_BPS: constant(uint256) = 1_000
 MAX_COST_BPS: constant(uint256) = 500
 # @dev Trigger families of `needs_rebalance()`.

@@ -18,9 +18,16 @@
          | last observation (192-255), seconds
      trigger: type (0-7) | rebalance interval (8-71) | vol reference, WAD
          (72-135) | vol alpha, bps (136-151) | vol min interval (152-215)
-     status: paused (bit 0) | shut down (bit 1) | entry haircut, bps (8-23) |
-         max slippage, bps (24-39) | max cost, bps (40-55) | turnover cap,
-         bps (56-87) | turnover period, s (88-151) | cooldown, s (152-215)
+     status: paused (bit 0) | shut down (bit 1) | lending (bit 2) | guarded
+         (bit 3) | entry haircut (the floor when it follows volatility), bps
+         (8-23) | max slippage, bps (24-39) | max cost, bps (40-55) | turnover
+         cap, bps (56-87) | turnover period, s (88-151) | cooldown, s (152-215)
+         | haircut cap, bps (216-231; 0: the haircut does not follow
+         volatility) | haircut horizon, s (232-255)
+     price guard (per asset, 0: none): Uniswap V3 pool (0-159) | TWAP
+         window, s (160-191) | largest deviation, bps (192-207) | quote
+         asset's index in the basket (208-215) | asset is token0 (216-223)
+         | asset decimals (224-231) | quote decimals (232-239)
      turnover: period start, s (0-63) | USD value traded in it, WAD (64-255)
 """
 
@@ -69,6 +76,8 @@ PAUSED: constant(uint256) = 1
 SHUTDOWN: constant(uint256) = 2
 # Set once a lending sleeve is attached: entries and rebalances read the sleeve only then.
 LENDING: constant(uint256) = 4
+# Set while some asset has a price guard: entries and rebalances read the guards only then.
+GUARDED: constant(uint256) = 8
 HAIRCUT_AT: constant(uint256) = 8
 SLIPPAGE_AT: constant(uint256) = 24
 COST_AT: constant(uint256) = 40
@@ -77,6 +86,19 @@ TURNOVER_CAP_BITS: constant(uint256) = 32
 TURNOVER_PERIOD_AT: constant(uint256) = 88
 COOLDOWN_AT: constant(uint256) = 152
 DURATION_BITS: constant(uint256) = 64
+HAIRCUT_CAP_AT: constant(uint256) = 216
+HORIZON_AT: constant(uint256) = 232
+HORIZON_BITS: constant(uint256) = 24
+# price guard
+POOL_AT: constant(uint256) = 0
+WINDOW_AT: constant(uint256) = 160
+WINDOW_BITS: constant(uint256) = 32
+DEVIATION_AT: constant(uint256) = 192
+QUOTE_AT: constant(uint256) = 208
+SMALL_BITS: constant(uint256) = 8
+TOKEN0_AT: constant(uint256) = 216
+ASSET_DECIMALS_AT: constant(uint256) = 224
+QUOTE_DECIMALS_AT: constant(uint256) = 232
 # turnover
 SPENT_AT: constant(uint256) = 0
 USED_AT: constant(uint256) = 64

@@ -278,6 +278,43 @@ def _exit_amounts(
 
 @internal
 @pure
+def _max_variance(observations: DynArray[uint256, constants.MAX_ASSETS]) -> uint256:
+    """
+    @dev The largest variance EWMA (annualised, WAD) of the observation words.
+    """
+    variance: uint256 = 0
+    for observation: uint256 in observations:
+        variance = max(variance, packing._unpack(observation, packing.VARIANCE_AT, packing.VARIANCE_BITS))
+    return variance
+
+
+@internal
+@pure
+def _entry_haircut(status: uint256, variance: uint256) -> uint256:
+    """
+    @dev The haircut (bps) on a single-asset deposit. With a cap set, it is
+         sigma * sqrt(horizon / year), sigma = sqrt(`variance`), the largest
+         annualised volatility among the basket's EWMA estimates, rounded
+         up, then clamped to [floor, cap], the floor winning; else the
+         floor. One asset's oracle lag of J gains a depositor about (1 - w) J
+         of the deposit (the lagging asset) or w J (another one), both at
+         most J: a haircut of sigma sqrt(T) covers a one-sigma move of the
+         most volatile asset over T, z sigma sqrt(T) a horizon of z**2 T
+         (TECH_SPEC: entry guard).
+    """
+    least: uint256 = packing._unpack(status, packing.HAIRCUT_AT, packing.BPS_BITS)
+    cap: uint256 = packing._unpack(status, packing.HAIRCUT_CAP_AT, packing.BPS_BITS)
+    if cap == 0:
+        return least
+    horizon: uint256 = packing._unpack(status, packing.HORIZON_AT, packing.HORIZON_BITS)
+    # variance < 2**120 and horizon < 2**24: the product stays below 2**205.
+    move: uint256 = isqrt(variance * horizon * constants.WAD // constants.SECONDS_PER_YEAR)
+    scaled: uint256 = math._ceil_div(move * constants.MAX_BPS, constants.WAD)
+    return max(least, min(scaled, cap))
+
+
+@internal
+@pure
 def _deposit_shares(usd_value: uint256, vault_value_up: uint256, haircut_bps: uint256, supply: uint256) -> uint256:
     """
     @dev Shares for a deposit worth `usd_value` after the haircut, rounded

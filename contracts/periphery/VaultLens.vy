@@ -273,8 +273,7 @@ def preview_deposit(vault: address, asset: address, amount: uint256) -> uint256:
         if a.asset == asset:
             price = prices[i]
     usd_value: uint256 = rules._value(amount, price, config, False)
-    haircut: uint256 = packing._unpack(state.status, packing.HAIRCUT_AT, packing.BPS_BITS)
-    return rules._deposit_shares(usd_value, total, haircut, state.total_supply)
+    return rules._deposit_shares(usd_value, total, self._entry_haircut(state), state.total_supply)
 
 
 @view
@@ -345,6 +344,32 @@ def entry_haircut_bps(vault: address) -> uint256:
     @notice Haircut on `vault`'s single-asset deposits, bps.
     """
     return self._status(vault, packing.HAIRCUT_AT, packing.BPS_BITS)
+
+
+@view
+@external
+def current_entry_haircut_bps(vault: address) -> uint256:
+    """
+    @notice Haircut a single-asset deposit into `vault` pays now, bps: the
+            floor (`entry_haircut_bps`), or its volatility-scaled value within
+            [floor, cap] when a cap is set (`haircut_bounds`).
+    """
+    return self._entry_haircut(staticcall IVault(vault).raw_state())
+
+
+@view
+@external
+def haircut_bounds(vault: address) -> (uint256, uint256, uint256):
+    """
+    @notice The volatility haircut's floor and cap (bps; a zero cap: the
+            haircut is the floor) and horizon (seconds) of `vault`.
+    """
+    status: uint256 = (staticcall IVault(vault).raw_state()).status
+    return (
+        packing._unpack(status, packing.HAIRCUT_AT, packing.BPS_BITS),
+        packing._unpack(status, packing.HAIRCUT_CAP_AT, packing.BPS_BITS),
+        packing._unpack(status, packing.HORIZON_AT, packing.HORIZON_BITS),
+    )
 
 
 @view
@@ -654,3 +679,15 @@ def _symbol(token: address) -> String[32]:
     if extract32(response, 0, output_type=uint256) != 32 or extract32(response, 32, output_type=uint256) > 32:
         return ""
     return abi_decode(response, String[32])
+
+
+@pure
+@internal
+def _entry_haircut(state: IVault.VaultState) -> uint256:
+    """
+    @dev The deposit haircut the vault applies in `state` (`rules._entry_haircut`).
+    """
+    observations: DynArray[uint256, constants.MAX_ASSETS] = []
+    for a: IVault.AssetState in state.assets:
+        observations.append(a.observation)
+    return rules._entry_haircut(state.status, rules._max_variance(observations))

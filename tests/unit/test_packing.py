@@ -40,6 +40,17 @@ WORDS = {
         ("TURNOVER_CAP_AT", "TURNOVER_CAP_BITS"),
         ("TURNOVER_PERIOD_AT", "DURATION_BITS"),
         ("COOLDOWN_AT", "DURATION_BITS"),
+        ("HAIRCUT_CAP_AT", "BPS_BITS"),
+        ("HORIZON_AT", "HORIZON_BITS"),
+    ],
+    "price guard": [
+        ("POOL_AT", "FEED_BITS"),
+        ("WINDOW_AT", "WINDOW_BITS"),
+        ("DEVIATION_AT", "BPS_BITS"),
+        ("QUOTE_AT", "SMALL_BITS"),
+        ("TOKEN0_AT", "SMALL_BITS"),
+        ("ASSET_DECIMALS_AT", "DECIMALS_BITS"),
+        ("QUOTE_DECIMALS_AT", "DECIMALS_BITS"),
     ],
     "turnover": [("SPENT_AT", "TIME_BITS"), ("USED_AT", "USED_BITS")],
 }
@@ -59,8 +70,9 @@ def test_layout__fields_are_disjoint_and_inside_the_word(word):
         assert mask >> 256 == 0, f"{word}: {at} leaves the word"
         assert used & mask == 0, f"{word}: {at} overlaps another field"
         used |= mask
-    if word == "status":  # the three flags sit below the first field
-        assert used & (PACKING["PAUSED"] | PACKING["SHUTDOWN"] | PACKING["LENDING"]) == 0
+    if word == "status":  # the four flags sit below the first field
+        flags = PACKING["PAUSED"] | PACKING["SHUTDOWN"] | PACKING["LENDING"] | PACKING["GUARDED"]
+        assert used & flags == 0 and bin(flags).count("1") == 4
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
