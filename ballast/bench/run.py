@@ -403,7 +403,23 @@ AUCTION_INTRO = (
 )
 
 
+# Sections of BENCHMARKS.md measured by other commands (they say which), carried over as they are.
+KEPT_SECTIONS = ("## Sweeps on Dask",)
+
+
+def kept_sections(text: str) -> list[str]:
+    """The :data:`KEPT_SECTIONS` of an existing BENCHMARKS.md, each from its heading to the next
+    ``## `` heading, in the order they appear."""
+    kept, lines = [], text.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip() in KEPT_SECTIONS:
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
+            kept.append("\n".join(lines[i:end]).rstrip() + "\n")
+    return kept
+
+
 def write_markdown(path: Path, tables: dict, runs, refs, client, hardfork, elapsed, gas_seconds, load) -> None:
+    kept = kept_sections(path.read_text()) if path.exists() else []
     floors = [m.floor for r in runs.values() for m in (r.join, r.deposit, r.exit, r.rebalance)]
     floors += [m.floor for m in (refs.deposit_4626, refs.redeem_4626, refs.transfer)]
     lines = [
@@ -464,4 +480,6 @@ def write_markdown(path: Path, tables: dict, runs, refs, client, hardfork, elaps
     for floor in floors:
         lines += floor.describe()
     lines += ["```", ""]
+    for section in kept:
+        lines += [section]
     path.write_text("\n".join(lines))

@@ -33,3 +33,14 @@ def test_bench_lending__table_has_every_row_and_lending_costs_gas(project, chain
     recall = next(v for k, v in rows.items() if "recalled" in k)
     plain = next(v for k, v in rows.items() if "idle covers" in k)
     assert gas(recall[1]) > gas(plain[1])  # the recall costs gas on top
+
+
+def test_bench_markdown__kept_sections__carried_over_from_heading_to_next_heading():
+    """make bench rewrites BENCHMARKS.md; the sections other commands measured (the Dask sweeps)
+    are carried over verbatim, from their heading to the next one, and nothing else is."""
+    from ballast.bench.run import kept_sections
+
+    text = "# Ballast\n\n## Lending\nold table\n\n## Sweeps on Dask\n\n| a | b |\nrow\n\n## Floors\nx\n"
+    assert kept_sections(text) == ["## Sweeps on Dask\n\n| a | b |\nrow\n"]
+    assert kept_sections("# Ballast\n\n## Sweeps on Dask\nlast\n") == ["## Sweeps on Dask\nlast\n"]
+    assert kept_sections("# Ballast\n\n## Lending\n") == []
