@@ -90,7 +90,7 @@ PROFILES = {
     # per plan), and the CI run keeps its wall time.
     "ci": dict(
         max_examples=250,
-        stateful_step_count=25,
+        stateful_step_count=30,
         deadline=None,
         suppress_health_check=_SUPPRESS,
         derandomize=True,  # the same examples on every CI run: a red run reproduces
