@@ -309,8 +309,9 @@ def lent_assets(entry: bool) -> DynArray[uint256, constants.MAX_ASSETS]:
             continue
         rate: uint256 = 0
         if entry:
-            rate = self._reported_rate(self.market[asset])
-            if rate == 0:
+            readable: bool = False
+            readable, rate = self._read_rate(self.market[asset])
+            if not readable:
                 rate = self.checkpoint_rate[asset]
         else:
             rate = self._counted_rate(asset)
@@ -332,9 +333,13 @@ def counted_rate(asset: address) -> uint256:
 @external
 def reported_rate(asset: address) -> uint256:
     """
-    @notice The market's own rate for `asset` (0 if it cannot be read).
+    @notice The market's own rate for `asset` (0 if it cannot be read, or
+            if the market holds nothing).
     """
-    return self._reported_rate(self.market[asset])
+    readable: bool = False
+    rate: uint256 = 0
+    readable, rate = self._read_rate(self.market[asset])
+    return rate
 
 
 # ---------------------------------------------------------------- internal
@@ -364,12 +369,14 @@ def _lent(shares: uint256, rate: uint256) -> uint256:
 
 @internal
 @view
-def _reported_rate(market: address) -> uint256:
+def _read_rate(market: address) -> (bool, uint256):
     """
-    @dev The market's `convertToAssets(10**18)`, or 0 if the call fails.
+    @dev Whether the market's `convertToAssets(10**18)` could be read, and
+         its answer. A market that lost everything answers 0: a real rate,
+         told apart from a failed call, so a total loss counts at once.
     """
     if market == empty(address):
-        return 0
+        return False, 0
     success: bool = False
     response: Bytes[32] = b""
     success, response = raw_call(
@@ -380,8 +387,8 @@ def _reported_rate(market: address) -> uint256:
         revert_on_failure=False,
     )
     if not success or len(response) != 32:
-        return 0
-    return abi_decode(response, uint256)
+        return False, 0
+    return True, abi_decode(response, uint256)
 
 
 @internal
@@ -392,8 +399,10 @@ def _counted_rate(asset: address) -> uint256:
          A market whose rate cannot be read is counted at its checkpoint.
     """
     last: uint256 = self.checkpoint_rate[asset]
-    reported: uint256 = self._reported_rate(self.market[asset])
-    if reported == 0:
+    readable: bool = False
+    reported: uint256 = 0
+    readable, reported = self._read_rate(self.market[asset])
+    if not readable:
         return last
     elapsed: uint256 = block.timestamp - self.checkpoint_time[asset]
     allowance: uint256 = last + last * self.max_rate_rise_bps * elapsed // (constants.MAX_BPS * constants.SECONDS_PER_YEAR)

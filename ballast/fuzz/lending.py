@@ -85,8 +85,13 @@ class MarketModel:
         return mul_div(amount, self.supply + 1, self.assets + 1, up)
 
     def reported(self) -> int:
-        """``convertToAssets(10**18)`` as the sleeve reads it (0 when the call reverts)."""
+        """``convertToAssets(10**18)`` as the sleeve reads it (0 when the call reverts, and 0 for
+        a market that lost everything)."""
         return 0 if self.mode & REVERT_RATE else self.to_assets(RATE_SHARES)
+
+    def readable(self) -> bool:
+        """Whether the sleeve's read of the rate succeeds (``_read_rate``): a 0 answer is a rate."""
+        return not self.mode & REVERT_RATE
 
     def sleeve_balance(self) -> int:
         """The sleeve's share balance in the market: the vault's shares and those owed to holders."""
@@ -138,9 +143,9 @@ class MarketModel:
         """``LendingSleeve._counted_rate``: min(reported, checkpoint x (1 + rise x elapsed / year));
         the checkpoint when the rate cannot be read."""
         last = self.checkpoint_rate
-        reported = self.reported()
-        if reported == 0:
+        if not self.readable():
             return last
+        reported = self.reported()
         elapsed = now - self.checkpoint_time
         allowance = last + last * rise_bps * elapsed // (MAX_BPS * SECONDS_PER_YEAR)
         return min(reported, allowance)
@@ -158,7 +163,7 @@ class MarketModel:
     def entry_rate(self, now: int, rise_bps: int) -> int:
         """The rate entries (``join``, ``deposit``) value the lent part at: the reported rate when
         it can be read (never below the counted one), else the counted rate (the checkpoint)."""
-        return self.reported() or self.counted(now, rise_bps)
+        return self.reported() if self.readable() else self.counted(now, rise_bps)
 
     def entry_lent(self, now: int, rise_bps: int) -> int:
         return mul_div(self.held, self.entry_rate(now, rise_bps), RATE_SHARES, up=True) if self.held else 0

@@ -205,11 +205,9 @@ def test_rebalance__drift_grows_by_exactly_the_tolerance__accepted_and_one_unit_
 def test_lending__market_loses_everything__counted_rate_falls_not_back_to_the_checkpoint():
     """Found by the long lending run (market_loss of 100% after a 1 bps loss): once a market
     holds nothing, its rate reads 0 (``convertToAssets(10**18)`` rounds to 0 with 10**18 shares
-    or more), which the sleeve takes for "cannot be read" and counts at its last checkpoint, so
-    a total loss raises the counted rate back to the checkpoint instead of lowering it. Left to
-    the contract's owner: xfail until ``LendingSleeve`` tells a zero rate from a failed call."""
-    import pytest
-
+    or more), which the sleeve took for "cannot be read" and counted at its last checkpoint, so
+    a total loss raised the counted rate back to the checkpoint instead of lowering it. The
+    sleeve now tells a zero rate from a failed call (``_read_rate``)."""
     with ENV.anchor():
         config = StackConfig(
             assets=[AssetParams(18, 10**8, 5_000, 100, 300), AssetParams(18, 10**8, 5_000, 100, 300)],
@@ -226,6 +224,6 @@ def test_lending__market_loses_everything__counted_rate_falls_not_back_to_the_ch
         assert after_small_loss < 10**18
         market.lose(int(token.balanceOf(market.address)))  # everything
         after_total_loss = int(stack.sleeve.counted_rate(token.address))
-        if after_total_loss > after_small_loss:
-            pytest.xfail(f"a total loss counted at the checkpoint: {after_small_loss} -> {after_total_loss}")
-        assert after_total_loss == 0
+        assert after_total_loss == 0, (
+            f"a total loss counted at the checkpoint: {after_small_loss} -> {after_total_loss}"
+        )

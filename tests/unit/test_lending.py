@@ -401,6 +401,21 @@ def test_loss__lowers_the_value_at_once_and_pauses_lending_until_acknowledged(le
     vault.lend(usdc, 1_000, sender=keeper)
 
 
+def test_loss__market_loses_everything__counted_at_zero_at_once_not_at_the_checkpoint(lent, lens, owner, keeper):
+    """A market that lost everything answers a rate of 0 (WETH's: 18 decimals, so one share of
+    10**18 rounds to nothing): a real answer, not a failed call, so the lent part counts nothing
+    in the same block and lending pauses. Fails on a sleeve that takes 0 for "unreadable"."""
+    vault, sleeve, weth, market = lent.vault, lent.sleeve, lent.tokens[WETH], lent.markets[WETH]
+    value, lent_weth = lens.total_value(vault), lens.lent(vault)[WETH]
+    lent_usd = lent_weth * vault.price(weth) // 10**18
+    market.lose(weth.balanceOf(market), sender=owner)
+    assert sleeve.reported_rate(weth) == 0 and sleeve.counted_rate(weth) == 0
+    assert lens.lent(vault)[WETH] == 0
+    assert lens.total_value(vault) == pytest.approx(value - lent_usd, rel=1e-9)
+    with ape.reverts("sleeve: loss above max"):
+        vault.lend(weth, 1_000, sender=keeper)
+
+
 def test_loss_within_max_loss__lending_continues(lent, owner, keeper):
     market = lent.markets[USDC]
     market.lose(market.totalAssets() * MAX_LOSS_BPS // MAX_BPS // 2, sender=owner)
