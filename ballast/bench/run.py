@@ -404,7 +404,7 @@ AUCTION_INTRO = (
 
 
 # Sections of BENCHMARKS.md measured by other commands (they say which), carried over as they are.
-KEPT_SECTIONS = ("## Sweeps on Dask",)
+KEPT_SECTIONS = ("## Entries: the guarded instant deposit and the asynchronous path (issue 13)", "## Sweeps on Dask")
 
 
 def kept_sections(text: str) -> list[str]:
