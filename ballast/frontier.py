@@ -101,15 +101,18 @@ def band_shapes(weights_bps: Sequence[int] = DEFAULT_WEIGHTS_BPS) -> dict[str, t
     return {name: tuple(float(x) for x in s / s.mean()) for name, s in shapes.items()}
 
 
-def search_space(weights_bps: Sequence[int] = DEFAULT_WEIGHTS_BPS) -> list[Policy]:
-    """Every policy the frontier search tries (the grid of the ``SEARCH_*`` constants x shapes).
+def search_space(
+    weights_bps: Sequence[int] = DEFAULT_WEIGHTS_BPS, gates: Sequence[float | None] = SEARCH_GATES
+) -> list[Policy]:
+    """Every policy the frontier search tries (the grid of the ``SEARCH_*`` constants x shapes,
+    with the benefit-versus-cost ``gates``; more gates make a larger space for timing sweeps).
 
     Names spell the parameters, e.g. ``threshold@7d flat 300bp edge.5 gate2000``.
     """
     policies = []
     shapes = band_shapes(weights_bps)
     for (label, kind, days, check), band, (shape, scale), (trade, mode, inner, fraction), gate in itertools.product(
-        SEARCH_TRIGGERS, SEARCH_BANDS_BPS, shapes.items(), SEARCH_TRADES, SEARCH_GATES
+        SEARCH_TRIGGERS, SEARCH_BANDS_BPS, shapes.items(), SEARCH_TRADES, gates
     ):
         bands = tuple(min(round(band * s, 1), MAX_BPS / 2) for s in scale)
         outer = tuple(min(3 * b, MAX_BPS) for b in bands) if kind == "hybrid" else bands

@@ -235,6 +235,10 @@ def _run_distributed(tasks, model, config, steps, scheduler, retries, workers, f
 # ------------------------------------------------------------------------ CLI
 
 
+#: The benefit-versus-cost gates of a sweep larger than the frontier's space (810 policies).
+SWEEP_GATES: tuple[float | None, ...] = (None, 2_000.0, 5_000.0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m ballast.sweep``: times a sweep of the frontier's search space; prints the best rows."""
     from ballast.backtest import GBM, format_table
@@ -257,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     space = search_space()
+    if args.configs > len(space):  # a larger sweep: the same grid with a third, stricter gate
+        space = search_space(gates=(*SWEEP_GATES,))
     if not 0 < args.configs <= len(space):
         parser.error(f"--configs must be in [1, {len(space)}]")
     policies = [space[i * len(space) // args.configs] for i in range(args.configs)]

@@ -128,3 +128,23 @@ def test_sweep_cli__small_sync_run__prints_the_timing_line(capsys):
     )
     out = capsys.readouterr().out
     assert "sweep: 3 policies x 40 paths x 20 steps x 4 assets on sync:" in out and "policy-paths/s" in out
+
+
+def test_sweep_cli__more_configs_than_the_frontier_space__a_third_gate_widens_it(capsys):
+    """1,000 configurations (the issue's sweep) exceed the frontier's 810: the CLI sweeps the same
+    grid with a third gate (1,215 distinct policies), and refuses more than that by name."""
+    from ballast.frontier import search_space
+    from ballast.sweep import SWEEP_GATES, main
+
+    wide = search_space(gates=SWEEP_GATES)
+    assert len(wide) == 1_215 and len({p.name for p in wide}) == 1_215
+    assert (
+        main(
+            ["--configs", "1000", "--paths", "4", "--steps", "5", "--chunk", "4", "--batch", "100"]
+            + ["--scheduler", "sync", "--quiet"]
+        )
+        == 0
+    )
+    assert "1,000 policies" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--configs", "1216", "--scheduler", "sync", "--quiet"])
