@@ -297,7 +297,9 @@ def limits_config(spec) -> tuple:
 
 # Factories this process deployed, by chain id: reused while their code is still on the chain
 # (a test's snapshot revert can take it away).
-_FACTORIES: dict[int, str] = {}
+# The factory deployed in this process, per chain: (chain id, genesis block hash), since two local
+# chains (ape's test chain, an anvil) share chain id 31337 and the same deployer's addresses.
+_FACTORIES: dict[tuple[int, str], str] = {}
 
 
 def _address(account) -> str:
@@ -312,15 +314,25 @@ def deploy_factory(project, sender):
 
 
 def vault_factory(project, sender):
-    """This chain's ``VaultFactory``: the one deployed earlier in this process if its code is
-    still there, else a new one."""
-    chain_id = project.provider.chain_id
-    address = _FACTORIES.get(chain_id)
-    if address and project.provider.get_code(address):
+    """This chain's ``VaultFactory``: the one deployed earlier in this process if it is still
+    there (a snapshot rolled back, or another chain with the same id and deployer, may have put
+    another contract at its address), else a new one."""
+    provider = project.provider
+    key = (provider.chain_id, str(provider.get_block(0).hash.hex()))
+    address = _FACTORIES.get(key)
+    if address and provider.get_code(address) and _is_factory(project.VaultFactory.at(address)):
         return project.VaultFactory.at(address)
     factory = deploy_factory(project, sender)
-    _FACTORIES[chain_id] = str(factory.address)
+    _FACTORIES[key] = str(factory.address)
     return factory
+
+
+def _is_factory(contract) -> bool:
+    """Whether ``contract`` answers the factory's views with a blueprint that has code."""
+    try:
+        return bool(contract.provider.get_code(contract.VAULT_BLUEPRINT())) and int(contract.vault_count()) >= 0
+    except Exception:  # another contract: its selectors revert or decode to nothing
+        return False
 
 
 def deploy_vault(

@@ -148,3 +148,22 @@ def test_vault_code__fits_eip170_with_room(project, stack):
     # The room issue's target was a 3,000-byte margin; issue 13's entry guard (price guard and
     # volatility haircut) spends 865 bytes of it within its ~800-byte budget: TECH_SPEC records the figures.
     assert deployed <= 24_576 - 2_000
+
+
+def test_vault_factory_cache__another_contract_at_its_address__deploys_a_new_factory(
+    project, owner, chain, monkeypatch
+):
+    """The process's cached factory is checked before reuse: after a rollback, the same deployer
+    can put another contract at its address (as a second local chain with chain id 31337 does);
+    vault_factory then deploys a real factory instead of returning that contract."""
+    from ballast.chain import deploy as deploy_module
+
+    monkeypatch.setattr(deploy_module, "_FACTORIES", {})
+    base = chain.snapshot()
+    cached = deploy_module.vault_factory(project, owner)  # blueprint, Rules, factory: three deploys
+    assert deploy_module.vault_factory(project, owner).address == cached.address  # reused while there
+    chain.restore(base)
+    impostor = [project.MockERC20.deploy("X", "X", 18, sender=owner) for _ in range(3)][-1]
+    assert impostor.address == cached.address
+    fresh = deploy_module.vault_factory(project, owner)
+    assert fresh.address != impostor.address and int(fresh.vault_count()) == 0
