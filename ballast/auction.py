@@ -34,21 +34,17 @@ DEFAULT_PARAMS = {
 }
 
 
+def constructor_args(vault, lens, **params) -> tuple:
+    """``DutchAuction``'s constructor arguments, in order: :data:`DEFAULT_PARAMS` with ``params`` over them."""
+    p = {**DEFAULT_PARAMS, **params}
+    keys = ("premium_bps", "end_discount_bps", "length", "ttl", "launcher_window", "min_lot_usd")
+    return (vault, lens, *(p[k] for k in keys))
+
+
 def deploy_auction(project, owner, vault, lens, **params):
     """Deploy a ``DutchAuction`` for ``vault`` (``owner`` is the vault's owner), give it the
     keeper role and whitelist it as a venue. ``params`` override :data:`DEFAULT_PARAMS`."""
-    p = {**DEFAULT_PARAMS, **params}
-    auction = project.DutchAuction.deploy(
-        vault,
-        lens,
-        p["premium_bps"],
-        p["end_discount_bps"],
-        p["length"],
-        p["ttl"],
-        p["launcher_window"],
-        p["min_lot_usd"],
-        sender=owner,
-    )
+    auction = project.DutchAuction.deploy(*constructor_args(vault, lens, **params), sender=owner)
     vault.set_role(auction, ROLE_KEEPER, sender=owner)
     vault.set_venue(auction, True, sender=owner)
     return auction

@@ -15,6 +15,7 @@ import pytest
 
 from ballast.auction import (
     DEFAULT_PARAMS,
+    constructor_args,
     decay_rate,
     deploy_auction,
     fill,
@@ -98,19 +99,9 @@ def usdc(dollars):
     ],
 )
 def test_deploy__bad_parameter__reverts(project, owner, env, lens, change, reason):
-    p = {**DEFAULT_PARAMS, "vault": env.vault, **change}
+    params = {k: v for k, v in change.items() if k != "vault"}
     with ape.reverts(reason):
-        project.DutchAuction.deploy(
-            p["vault"],
-            lens,
-            p["premium_bps"],
-            p["end_discount_bps"],
-            p["length"],
-            p["ttl"],
-            p["launcher_window"],
-            p["min_lot_usd"],
-            sender=owner,
-        )
+        project.DutchAuction.deploy(*constructor_args(change.get("vault", env.vault), lens, **params), sender=owner)
 
 
 def test_deploy__curve_constants__start_end_and_rate_as_documented(env):
