@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--evm", choices=["revm", "boa"], help="the EVM (default: BALLAST_FUZZ_EVM, else revm)")
     parser.add_argument("--vault", help="fuzz this vault source instead of contracts/Vault.vy (a mutant, say)")
     parser.add_argument("--sleeve", help="fuzz this lending sleeve instead of contracts/LendingSleeve.vy")
+    parser.add_argument("--queue", help="fuzz this deposit queue instead of contracts/entry/DepositQueue.vy")
     parser.add_argument(
         "--lending",
         choices=["third", "all", "none"],
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["BALLAST_FUZZ_VAULT"] = os.path.abspath(args.vault)
     if args.lending:
         os.environ["BALLAST_FUZZ_LENDING"] = args.lending
+    if args.queue:
+        os.environ["BALLAST_FUZZ_QUEUE"] = os.path.abspath(args.queue)
     if args.sleeve:
         os.environ["BALLAST_FUZZ_SLEEVE"] = os.path.abspath(args.sleeve)
 

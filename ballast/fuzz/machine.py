@@ -57,6 +57,7 @@ from hypothesis.stateful import (
 from ballast.chain.state import VaultState
 from ballast.constants import BPS_TO_WAD, DEAD_SHARES, MAX_BPS, PACKING, WAD
 from ballast.fuzz import lending
+from ballast.fuzz.entry import QueueRules
 from ballast.fuzz.lending import RATE_SHARES, MarketModel
 from ballast.fuzz.stack import (
     CONTRACTS,
@@ -412,7 +413,10 @@ lending_only = precondition(lambda self: bool(self.markets))
 LENDING_FRACTION = st.one_of(st.integers(1, MAX_BPS), st.sampled_from([MAX_BPS, MAX_BPS, 0, MAX_BPS + 1]))
 
 
-class VaultMachine(RuleBasedStateMachine):
+class VaultMachine(QueueRules, RuleBasedStateMachine):
+    # The actors and counters ``QueueRules`` uses.
+    HOLDERS, TRADER, ARBITRAGEUR, STATS = HOLDERS, TRADER, ARBITRAGEUR, STATS
+
     def __init__(self):
         super().__init__()
         self._anchor = ENV.anchor()
@@ -538,6 +542,8 @@ class VaultMachine(RuleBasedStateMachine):
             return Prediction(["vault: cooldown"])
         if self.price_error():
             return Prediction([self.price_error()])
+        if self.guard_error(rebalance=True):
+            return Prediction([self.guard_error(rebalance=True)])
         value_before, weights_before = self.vault_values(self.holdings())
         pools = pools or PoolBook(self.s.market())
         if pools.due is None:
@@ -750,6 +756,7 @@ class VaultMachine(RuleBasedStateMachine):
         STATS.steps += 1
         STATS.rules[name] += 1
         self._view = None
+        self.publish_due()  # a lagging feed publishes when it is due, whatever the step
         self.accrue(self.shares)
         before = dict(self.shares)
         bal_before, supply_before, lent_before = list(self.bal), self.supply, self.lent_shares()
@@ -861,12 +868,16 @@ class VaultMachine(RuleBasedStateMachine):
         self.ramp = (final, final, self.now(), self.now())
         self.ramp_sum_slack = self.n  # how far the targets' sum may be from 100%, wei (see targets_follow_ramp)
         self.seed_weights = [a.target_bps for a in config.assets]
+        self.deploy_queue(data)
+        self.deploy_guard(data)  # time passes: a window of pool history
         if seed == "join":
             if data.draw(st.sampled_from([True, True, False]), label="skewed seed"):
                 self.seed_weights = data.draw(weights_st(self.n), label="seed weights")
             self.join(0, ("bps", 0), False, usd=max(usd, 10_000))
         elif seed == "deposit":
             self.deposit(0, 0, usd=max(usd, 10_000))
+        if data.draw(st.booleans(), label="seed request"):
+            self.request_deposit(1, 10_000, False)  # a queued deposit to settle, cancel or refund
         if self.markets:
             for token in self.s.tokens:  # the round-tripper's allowance, once (its tokens are minted per check)
                 with ENV.prank(TRIPPER):
@@ -942,26 +953,40 @@ class VaultMachine(RuleBasedStateMachine):
     def deposit(self, h: int, i: int, usd: int, dust: int = 0):
         """Single-asset deposit at the oracle price minus the haircut (``dust`` base units instead, if set)."""
         with self.step("deposit"):
-            who, i = HOLDERS[h], i % self.n
-            a = self.cfg.assets[i]
-            amount = dust or max(1, units_for_usd(usd, self.answers[i], a.decimals))
-            expected = self._deposit_shares(i, amount)
-            self.s.fund(who, [amount if k == i else 0 for k in range(self.n)])
-            reason = self.closed() or self.price_error() or (None if expected > 0 else "vault: zero shares")
-            token = self.s.tokens[i]
-            hook = self.arm_balance_hook([amount if k == i else 0 for k in range(self.n)])
-            minted = self.expect(self.send(who, self.s.vault.deposit, token, amount, expected, who), reason, "deposit")
-            if reason:
-                self.disarm(hook)
-                return
-            assert minted == expected, f"deposit minted {minted}, model {expected}"
-            self.check_balance_hook(hook, self.bal, "deposit")
-            if self.supply == 0:
-                self.mint_shares(str(self.s.vault.address), DEAD_SHARES)
-            self.bal[i] += amount
-            self.mint_shares(who, minted)
-            self.v_in[who] += self.value(i, amount)
-            self.actions[who] += 1
+            self._deposit(h, i, usd, dust)
+
+    def _deposit(self, h: int, i: int, usd: int, dust: int = 0) -> None:
+        """A deposit of asset ``i`` by holder ``h`` (the ``deposit`` rule's body), checked against the model."""
+        who, i = HOLDERS[h], i % self.n
+        a = self.cfg.assets[i]
+        amount = dust or max(1, units_for_usd(usd, self.answers[i], a.decimals))
+        expected = self._deposit_shares(i, amount)
+        self.s.fund(who, [amount if k == i else 0 for k in range(self.n)])
+        reason = self.deposit_reason(i, expected)
+        token = self.s.tokens[i]
+        hook = self.arm_balance_hook([amount if k == i else 0 for k in range(self.n)])
+        minted = self.expect(self.send(who, self.s.vault.deposit, token, amount, expected, who), reason, "deposit")
+        STATS.outcomes[f"deposit: {reason or 'ok'}"] += 1
+        if reason:
+            self.disarm(hook)
+            return
+        assert minted == expected, f"deposit minted {minted}, model {expected}"
+        self.check_balance_hook(hook, self.bal, "deposit")
+        if self.supply == 0:
+            self.mint_shares(str(self.s.vault.address), DEAD_SHARES)
+        self.bal[i] += amount
+        self.mint_shares(who, minted)
+        self.v_in[who] += self.value(i, amount)
+        self.actions[who] += 1
+
+    def deposit_reason(self, i: int, shares: int) -> str | None:
+        """Why ``vault.deposit`` of asset ``i`` minting ``shares`` (by the model) reverts now, or None."""
+        return (
+            self.closed()
+            or self.price_error()
+            or self.guard_error(rebalance=False)
+            or (None if shares > 0 else "vault: zero shares")
+        )
 
     def _deposit_shares(self, i: int, amount: int) -> int:
         """The vault's documented share formula: oracle value less haircut, over the value rounded up."""
@@ -1092,7 +1117,8 @@ class VaultMachine(RuleBasedStateMachine):
             else:
                 new = a.answer
             new = min(max(new, a.min_answer + 1), a.max_answer - 1)
-            self.s.set_answer(i, new)
+            self.publish(i, new, self.now())
+            self.lags.pop(i, None)  # a published move supersedes a lagging one
             self.answers[i] = self.good[i] = new
             self.updated[i] = self.now()
             if arb:
@@ -1147,6 +1173,7 @@ class VaultMachine(RuleBasedStateMachine):
 
     def refresh_feeds(self, heal: bool) -> None:
         """Re-publish every feed's last good answer now; ``heal`` also mends broken and out-of-bounds feeds."""
+        self.publish_due()
         now = self.now()
         for i, feed in enumerate(self.s.feeds):
             if not heal and (self.broken[i] or self.answers[i] != self.good[i] or self.updated[i] > now):
@@ -1154,7 +1181,7 @@ class VaultMachine(RuleBasedStateMachine):
             if self.broken[i]:
                 feed.set_reverting(False)
                 self.broken[i] = False
-            feed.set_answer(self.good[i])
+            self.publish(i, self.good[i], now)
             self.answers[i], self.updated[i] = self.good[i], now
 
     @rule(i=asset_st, kind=st.sampled_from(["stale", "broken", "at_bound", "future"]))
@@ -1163,16 +1190,16 @@ class VaultMachine(RuleBasedStateMachine):
             i, now = i % self.n, self.now()
             feed, a = self.s.feeds[i], self.cfg.assets[i]
             if kind == "stale":
-                feed.set_round(self.answers[i], now - a.heartbeat - 1)
+                self.publish(i, self.answers[i], now - a.heartbeat - 1)
                 self.updated[i] = now - a.heartbeat - 1
             elif kind == "broken":
                 feed.set_reverting(True)
                 self.broken[i] = True
             elif kind == "at_bound":
-                feed.set_answer(a.min_answer)
+                self.publish(i, a.min_answer, now)
                 self.answers[i], self.updated[i] = a.min_answer, now
             else:
-                feed.set_round(self.answers[i], now + 600)
+                self.publish(i, self.answers[i], now + 600)
                 self.updated[i] = now + 600
 
     @rule()
@@ -1273,8 +1300,8 @@ class VaultMachine(RuleBasedStateMachine):
         ``loosen``: plan as if the vault had wider limits (see ``LOOSENED``), so the plan may
         break the real ones (which the vault must then enforce)."""
         self.prepare_keeper(market)
-        if self.closed() or self.price_error():
-            STATS.outcomes["keeper: closed or bad price"] += 1
+        if self.closed() or self.price_error() or self.guard_error(rebalance=True):
+            STATS.outcomes["keeper: closed, bad price or sources disagree"] += 1
             return None
         due, _ = self.s.views.needs_rebalance(self.s.vault.address)
         if not due or self.now() < self.last_rebalance + self.cfg.cooldown:
@@ -2167,7 +2194,9 @@ class VaultMachine(RuleBasedStateMachine):
                         f"redeemed) {wanted}"
                     )
             vault = self.s.vault
-            assert vault.totalSupply() == supply == self.shares[str(vault.address)]
+            # What is left: the dead shares and the deposit queue's settled, unclaimed ones.
+            left = self.shares[str(vault.address)] + self.shares[self.queue_address]
+            assert vault.totalSupply() == supply == left
             books = self.s.lending_books(HOLDERS) if markets else {}
             for i, m in markets.items():
                 (held, *_), holders = books[i]
@@ -2357,7 +2386,7 @@ class VaultMachine(RuleBasedStateMachine):
         arithmetic the residual of a holder is the sum of what each of its own joins, deposits
         and exits took from the other holders, which the vault's rounding keeps <= 0.
         """
-        for who in HOLDERS:
+        for who in self.v_in:  # the holders and the deposit queue
             residual = self.v_out[who] + self.shares[who] * self.last_nav - self.v_in[who] - self.pnl[who]
             tolerance = ROUNDING_TOLERANCE_WEI * self.actions[who]
             if self.actions[who]:

@@ -274,6 +274,7 @@ class Deployers:
     swapper: object  # contracts/periphery/PushSwapper.vy: how traders push a swap, as the vault does
     sleeve: object  # contracts/LendingSleeve.vy: one per lending vault
     market: object  # contracts/test/HostileMarket.vy: an ERC-4626 lending market with failure switches
+    queue: object  # contracts/entry/DepositQueue.vy: asynchronous deposits of one asset
     v2_factory: object  # npm artifacts from here on
     v2_pair: object
     v3_factory: object
@@ -290,6 +291,11 @@ def sleeve_source() -> str:
     return os.environ.get("BALLAST_FUZZ_SLEEVE") or str(CONTRACTS / "LendingSleeve.vy")
 
 
+def queue_source() -> str:
+    """The deposit queue under test: ``BALLAST_FUZZ_QUEUE`` if set, else ``contracts/entry/DepositQueue.vy``."""
+    return os.environ.get("BALLAST_FUZZ_QUEUE") or str(CONTRACTS / "entry" / "DepositQueue.vy")
+
+
 def balances_calldata(token) -> bytes:
     """Calldata of ``vault.balances(token)`` (for a token's call-back hook to read mid-transfer)."""
     return keccak(text="balances(address)")[:4] + bytes(12) + bytes.fromhex(str(token.address)[2:])
@@ -301,7 +307,8 @@ def deployers() -> Deployers:
 
     ``BALLAST_FUZZ_VAULT`` names another vault source to fuzz instead of ``contracts/Vault.vy``
     (e.g. a deliberately broken copy, to check that the suite notices); ``BALLAST_FUZZ_SLEEVE``
-    likewise for ``contracts/LendingSleeve.vy``.
+    and ``BALLAST_FUZZ_QUEUE`` likewise for ``contracts/LendingSleeve.vy`` and
+    ``contracts/entry/DepositQueue.vy``.
     """
     with repo_search_path():
         vyper = [
@@ -321,6 +328,7 @@ def deployers() -> Deployers:
             boa.load_partial(str(CONTRACTS / "periphery" / "PushSwapper.vy")),
             boa.load_partial(sleeve_source()),
             boa.load_partial(str(CONTRACTS / "test" / "HostileMarket.vy")),
+            boa.load_partial(queue_source()),
         ]
     if EVM_BACKEND == "revm":
         compiled = [RevmDeployer(ENV, d.compiler_data) for d in vyper]

@@ -27,6 +27,9 @@ latest_answer: public(int256)
 updated_at: public(uint256)
 round_id: public(uint80)
 reverting: public(bool)
+# @dev Every round's answer and timestamp, for `getRoundData` (the deposit queue proves a round's start with it).
+round_answer: public(HashMap[uint80, int256])
+round_updated_at: public(HashMap[uint80, uint256])
 
 
 @deploy
@@ -88,10 +91,31 @@ def latestRoundData() -> (uint80, int256, uint256, uint256, uint80):
     return round_id, self.latest_answer, updated_at, updated_at, round_id
 
 
+@view
+@external
+def getRoundData(round_id: uint80) -> (uint80, int256, uint256, uint256, uint80):
+    """
+    @notice A past round, Chainlink AggregatorV3 layout; reverts with
+            "feed: no round" for a round never published.
+    @param round_id The round.
+    @return uint80 roundId
+    @return int256 answer
+    @return uint256 startedAt (equal to updatedAt)
+    @return uint256 updatedAt
+    @return uint80 answeredInRound (equal to roundId)
+    """
+    assert not self.reverting, "feed: broken"
+    assert round_id > 0 and round_id <= self.round_id, "feed: no round"
+    updated_at: uint256 = self.round_updated_at[round_id]
+    return round_id, self.round_answer[round_id], updated_at, updated_at, round_id
+
+
 @internal
 def _set(answer: int256, updated_at: uint256):
     round_id: uint80 = self.round_id + 1
     self.round_id = round_id
     self.latest_answer = answer
     self.updated_at = updated_at
+    self.round_answer[round_id] = answer
+    self.round_updated_at[round_id] = updated_at
     log AnswerUpdated(current=answer, roundId=convert(round_id, uint256), updatedAt=updated_at)

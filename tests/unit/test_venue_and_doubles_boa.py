@@ -554,6 +554,13 @@ def test_price_feed(feed):
     (ev,) = events(feed, "AnswerUpdated")
     assert (ev.current, ev.roundId, ev.updatedAt) == (1_234, 3, t0 - 100_000)
     assert feed.latestRoundData() == (3, 1_234, t0 - 100_000, t0 - 100_000, 3)
+    # Every past round stays readable, as Chainlink's getRoundData (the deposit queue's proofs).
+    assert feed.getRoundData(1) == (1, 2_000 * 10**8, t0, t0, 1)
+    assert feed.getRoundData(2) == (2, -5, t0 + 3_600, t0 + 3_600, 2)
+    assert (feed.round_answer(3), feed.round_updated_at(3)) == (1_234, t0 - 100_000)
+    for missing in (0, 4):
+        with boa.reverts("feed: no round"):
+            feed.getRoundData(missing)
 
 
 def test_price_feed_reverting(feed, alice):
@@ -564,6 +571,8 @@ def test_price_feed_reverting(feed, alice):
     assert feed.reverting() is True
     with boa.reverts("feed: broken"):
         feed.latestRoundData()
+    with boa.reverts("feed: broken"):
+        feed.getRoundData(1)
     # still settable while broken; recovers when unset
     feed.set_answer(7)
     feed.set_reverting(False)
