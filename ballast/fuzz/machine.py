@@ -1329,9 +1329,22 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
             before, plan = planned
             trades = plan_trades(plan)
             predicted = self.predict_rebalance(KEEPER, trades)
+            # A recall from a market reporting more than the sleeve counts (a donation or jump
+            # not yet unlocked by the rate bound) withdraws at the reported rate: the vault's
+            # counted value rises by part of the excess, which the planner, planning on the
+            # counted rate, cannot foresee, and an untouched asset's drift can grow by it.
+            # Found by the long run (a 0% rate-rise bound after a donation); the model predicts
+            # the refusal, and the keeper's recourse is an explicit recall first.
+            unforeseen_gain = any(
+                self.markets[i].reported() > self.markets[i].counted(self.now(), self.rise())
+                for i in predicted.recalled
+            )
             ok = self._submit(trades, "planner", before)
             if not ok and predicted.reason in LENDING_REASONS:
                 return  # a recall the lending market cannot pay (the model predicted it)
+            if not ok and unforeseen_gain and predicted.reason in self.DRIFT_CHECKS:
+                STATS.outcomes[f"keeper: plan refused after a recall at a rate above the counted one ({predicted.reason})"] += 1
+                return
             assert ok, f"the vault rejected a planner plan on an unchanged market: {self._last_reason(plan)}"
             expected = simulate(before, plan.trades)
             if not predicted.recalled:  # a recall re-rounds the lent value

@@ -227,3 +227,41 @@ def test_lending__market_loses_everything__counted_rate_falls_not_back_to_the_ch
         assert after_total_loss == 0, (
             f"a total loss counted at the checkpoint: {after_small_loss} -> {after_total_loss}"
         )
+
+
+def test_lending__recall_at_a_rate_above_the_counted_one__realises_the_excess_and_can_refuse_a_plan():
+    """Found by the long lending run (keeper_rebalance after a donation, with a 0% rate-rise
+    bound): a trade larger than the idle balance recalls the shortfall at the market's reported
+    rate, while the vault counted the lent part at the lower, bounded rate. The recall burns
+    fewer shares than the counted value it takes out, so the vault's counted value rises by part
+    of the not-yet-counted excess. A plan made on the counted state (as the keeper's is) does not
+    foresee it, and an untouched underweight asset's drift grows with the value: the vault
+    refuses ("vault: drift grew"; the cost, hence the tolerance, is 0 when value rose). Control:
+    the same trade without the donation is accepted. Nothing is lost; the keeper's recourse is
+    to recall first (``vault.recall``) and plan on the new state, which this test shows
+    accepted. The fuzzer counts such refusals as an outcome instead of failing."""
+    with ENV.anchor():
+        config = StackConfig(
+            assets=[AssetParams(18, 10**8, w, 100, 300) for w in (3_000, 3_500, 3_500)],
+            cooldown=0,
+            lent=(0,),
+            buffer_bps=(0,),
+            max_rate_rise_bps=0,
+        )
+        stack = FuzzStack.deploy(config, KEEPER, GUARDIAN)
+        _join(stack, 1_000_000, [5_000, 2_500, 2_500])
+        token, market = stack.tokens[0], stack.markets[0]
+        with ENV.prank(KEEPER):
+            stack.vault.lend(token.address, int(stack.vault.balances(token.address)))
+        sell = _usd_units(stack, 0, 50_000)  # all of it recalled: nothing of asset 0 is idle
+        leg = (stack.v2.address, token.address, stack.tokens[1].address, sell, 0)
+        with ENV.anchor():  # control: no excess, the trade is accepted
+            assert _rebalance(stack, [leg]) is None
+        token.mint(market.address, int(token.balanceOf(market.address)) // 2)  # a 50% donation
+        value_before = stack.state().total_value
+        with ENV.anchor():
+            assert _rebalance(stack, [leg]) == "vault: drift grew"
+        with ENV.prank(KEEPER):
+            stack.vault.recall(token.address, sell)  # the keeper's recourse: recall, then trade idle
+        assert stack.state().total_value > value_before  # the recall realised part of the excess
+        assert _rebalance(stack, [leg]) is None
