@@ -24,8 +24,6 @@ from ballast.checks import InputError, require_address
 from ballast.constants import MAX_BPS, WAD
 from ballast.depositor import as_json, entries, history, reverts, status
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-RATE_SHARES = 10**18  # the sleeve's rate is assets per 10**18 market shares
 SECONDS_PER_YEAR = 31_536_000
 ERROR_SELECTOR = "0x08c379a0"  # Error(string)
 
@@ -50,11 +48,11 @@ def _plain(command: str, target, result) -> dict:
 def exit_bundle(target, shares: int = WAD) -> dict:
     """What ``shares`` (default one share) redeem for now, in kind, next to its oracle value.
 
-    Per asset: the idle amount (lens ``preview_exit``) and, with a lending sleeve, the lending
-    market's shares the exit takes (lens ``preview_exit_lent``) counted in the asset at the
-    market's reported rate (what redeeming them pays, when the market can); each valued at the
-    oracle price. The total is compared with the NAV
-    per share (value of the vault per share, the lens's ``total_value``).
+    Per asset: the idle amount (lens ``preview_exit``) and, with a lending sleeve, the lent part
+    as the library previews it (:func:`~ballast.depositor.entries.preview_lent`: the market's
+    shares the exit takes, counted in the asset at the market's reported rate, what redeeming
+    them pays when the market can); each valued at the oracle price. The total is compared with
+    the NAV per share (value of the vault per share, the lens's ``total_value``).
     """
     from ape.exceptions import ContractLogicError
 
@@ -62,18 +60,16 @@ def exit_bundle(target, shares: int = WAD) -> dict:
     supply = int(vault.totalSupply())
     try:
         idle = [int(x) for x in lens.preview_exit(vault, shares)] if supply else [0] * len(target.tokens)
-        market_shares = [int(x) for x in lens.preview_exit_lent(vault, shares)] if supply else [0] * len(target.tokens)
         prices = [int(vault.price(t.address)) for t in target.tokens]
+        lent = {part.index: part for part in entries.preview_lent(target, shares)} if supply else {}
     except ContractLogicError as err:
         return {"error": reverts.explain(err)}
-    sleeve = _sleeve(target)
+    except entries.VaultReverted as err:
+        return {"error": str(err)}
     rows, total = [], 0
-    for token, symbol, decimals, amount, lent_shares, price in zip(
-        target.tokens, target.symbols, target.decimals, idle, market_shares, prices
-    ):
-        # The market's own rate: what redeeming those shares pays when the market can.
-        rate = int(sleeve.reported_rate(token.address)) if sleeve is not None and lent_shares else 0
-        from_lent = lent_shares * rate // RATE_SHARES
+    for i, (symbol, decimals, amount, price) in enumerate(zip(target.symbols, target.decimals, idle, prices)):
+        part = lent.get(i)
+        lent_shares, from_lent = (part.shares, part.assets) if part else (0, 0)
         value = (amount + from_lent) * price // 10**decimals
         total += value
         rows.append(
@@ -93,19 +89,11 @@ def exit_bundle(target, shares: int = WAD) -> dict:
     return strings({"shares": shares, "assets": rows, "total_value": total, "nav_per_share": nav * shares // WAD})
 
 
-def _sleeve(target):
-    """The vault's LendingSleeve, or ``None`` without one."""
-    from ape import project
-
-    address = str(target.vault.sleeve())
-    return None if address == ZERO_ADDRESS else project.LendingSleeve.at(address)
-
-
 def lending(target, provider) -> list[dict]:
     """Per basket asset with a lending market: what is lent, the market's and the counted rate,
     and the yield the market paid since the vault first lent it (annualised, simple interest
     on the rate: ``(rate_now / rate_then - 1) * year / elapsed``), in bps. Empty without a sleeve."""
-    sleeve = _sleeve(target)
+    sleeve = entries.lending_sleeve(target)
     if sleeve is None:
         return []
     lent = [int(x) for x in target.lens.lent(target.vault)]
@@ -116,7 +104,7 @@ def lending(target, provider) -> list[dict]:
     rows = []
     for token, symbol, decimals, amount in zip(target.tokens, target.symbols, target.decimals, lent):
         market = str(sleeve.market(token.address))
-        if market == ZERO_ADDRESS:
+        if market == entries.ZERO_ADDRESS:
             continue
         rate_now = int(sleeve.reported_rate(token.address))
         counted = int(sleeve.counted_rate(token.address))
@@ -252,7 +240,9 @@ def prepare(target, request: dict) -> dict:
 
 
 def decode(target, provider, request: dict) -> dict:
-    """The mined entry or exit of ``tx_hash``, decoded by the library (its event), with its line."""
+    """The mined entry or exit of ``tx_hash``, decoded by the library (its event), with its line;
+    an exit's lent part (the library's :attr:`~ballast.depositor.entries.Sent.lent`) goes out
+    beside it as ``lent``."""
     kind = request.get("kind")
     if kind not in ("join", "deposit", "exit"):
         raise InputError(f"kind: must be join, deposit or exit, got {kind!r}")
@@ -260,42 +250,11 @@ def decode(target, provider, request: dict) -> dict:
     if receipt.failed:
         return {"error": explain_failed(receipt, provider)}
     sent = entries.decode(target, kind, receipt, [str(h) for h in request.get("approvals", [])])
-    text = entries.format_sent(sent, target)
-    lent = exit_paid(target, receipt) if kind == "exit" else []
-    if lent:
-        parts = [
-            f"{p['assets'] / 10**d:,.{min(d, 8)}f} {s} redeemed"
-            if not p["in_kind"]
-            else f"{p['shares']:,} market shares of {s}"
-            for p, s, d in ((p, p["symbol"], p["decimals"]) for p in lent)
-        ]
-        text += "; from lending: " + ", ".join(parts)
-    return {"sent": strings(dataclasses.asdict(sent)), "lent": strings(lent), "text": text}
-
-
-def exit_paid(target, receipt) -> list[dict]:
-    """An exit's lent part, from its sleeve's ``ExitPaid`` events: per asset, the assets redeemed
-    to the receiver, or the market shares delivered in kind (``in_kind``) when the market could
-    not pay. The vault's ``Exit`` event (the library's decode) carries the idle part only."""
-    sleeve = _sleeve(target)
-    if sleeve is None:
-        return []
-    index = {str(t.address).lower(): i for i, t in enumerate(target.tokens)}
-    paid = []
-    for event in receipt.events.filter(sleeve.ExitPaid):
-        i = index[str(event.asset).lower()]
-        paid.append(
-            {
-                "symbol": target.symbols[i],
-                "decimals": target.decimals[i],
-                "index": i,
-                "market": str(event.market),
-                "shares": int(event.shares),
-                "assets": int(event.assets),
-                "in_kind": bool(event.in_kind),
-            }
-        )
-    return paid
+    # The page's shapes as before the lent part joined Sent: ``sent`` without it, ``lent`` beside
+    # it with the fields the page reads (the owed shares are in the text).
+    plain = dataclasses.asdict(sent)
+    lent = [{k: v for k, v in part.items() if k != "owed"} for part in plain.pop("lent")]
+    return {"sent": strings(plain), "lent": strings(lent), "text": entries.format_sent(sent, target)}
 
 
 def explain_failed(receipt, provider) -> str:

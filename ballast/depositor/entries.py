@@ -9,6 +9,12 @@
   raises :class:`VaultReverted` with the vault's reason as a sentence (:mod:`.reverts`);
 * the returned :class:`Sent` is decoded from the receipt's ``Join``, ``Deposit`` or ``Exit`` event.
 
+In a vault with a lending sleeve an exit has a second part: the vault pays the idle pro-rata
+amounts (its ``Exit`` event, bounded by ``min_amounts_out``), then the sleeve pays the holder's
+part of each market position, redeemed into the asset when the market can pay, else delivered as
+market shares, else owed for a later ``claim``. :class:`LentPart` carries it, previewed
+(:attr:`Action.lent`) and mined (:attr:`Sent.lent`, :func:`exit_lent_paid`).
+
 Amounts are integers in base units (shares in WAD); :func:`to_units` parses what a user types.
 """
 
@@ -24,6 +30,8 @@ from ballast.depositor.reverts import explain
 # Default tolerance between the preview and the transaction: the bound is the preview moved by it.
 DEFAULT_SLIPPAGE_BPS = 50
 SHARE_DECIMALS = 18
+ZERO_ADDRESS = "0x" + "00" * 20
+RATE_SHARES = 10**18  # the sleeve's rate is assets per 10**18 market shares
 
 
 class VaultReverted(Exception):
@@ -68,6 +76,27 @@ class Approval:
 
 
 @dataclass
+class LentPart:
+    """One asset's part of an exit that the vault's lending sleeve pays, beside the idle amounts.
+
+    Previewed (:attr:`Action.lent`): the ``shares`` of the market the exit takes and ``assets``,
+    their value at the market's reported rate, rounded down (what redeeming them pays when the
+    market can). Mined (:attr:`Sent.lent`): ``assets`` redeemed into the asset, or, ``in_kind``,
+    none and the ``shares`` delivered as market shares; of those, ``owed`` that the market would
+    not even transfer, kept by the sleeve for the receiver's ``claim(market)``.
+    """
+
+    symbol: str
+    decimals: int
+    index: int  # in the basket
+    market: str
+    shares: int  # market shares, in the market's own units
+    assets: int  # base units of the asset
+    in_kind: bool = False
+    owed: int = 0
+
+
+@dataclass
 class Action:
     """One previewed entry or exit, ready to confirm and send.
 
@@ -90,6 +119,7 @@ class Action:
     args: tuple
     approvals: list[Approval] = field(default_factory=list)
     usd_value: int = 0  # deposit: oracle value of the amount (WAD), before the haircut
+    lent: list[LentPart] = field(default_factory=list)  # exit: what the lending sleeve pays, not bounded
 
 
 @dataclass
@@ -101,8 +131,9 @@ class Sent:
     gas_used: int
     approvals: list[str]  # approval transaction hashes
     shares: int
-    amounts: list[int]  # paid in (join, deposit) or sent out (exit), per asset
+    amounts: list[int]  # paid in (join, deposit) or sent out (exit), per asset; exit: the idle part
     usd_value: int = 0  # deposit only
+    lent: list[LentPart] = field(default_factory=list)  # exit: what the lending sleeve paid
 
 
 def _call(view, *args):
@@ -113,6 +144,70 @@ def _call(view, *args):
         return view(*args)
     except ContractLogicError as err:
         raise VaultReverted(explain(err)) from None
+
+
+def lending_sleeve(target):
+    """The vault's ``LendingSleeve`` contract, or ``None`` without one."""
+    from ape import project
+
+    address = str(target.vault.sleeve())
+    return None if address == ZERO_ADDRESS else project.LendingSleeve.at(address)
+
+
+def preview_lent(target, shares: int) -> list[LentPart]:
+    """The lent part an exit of ``shares`` would take (lens ``preview_exit_lent``), per asset with
+    market shares to take, valued at the market's reported rate; empty without a sleeve."""
+    sleeve = lending_sleeve(target)
+    if sleeve is None:
+        return []
+    market_shares = [int(x) for x in _call(target.lens.preview_exit_lent, target.vault, shares)]
+    parts = []
+    for i, (token, taken) in enumerate(zip(target.tokens, market_shares)):
+        if taken == 0:
+            continue
+        rate = int(sleeve.reported_rate(token.address))
+        parts.append(
+            LentPart(
+                target.symbols[i],
+                target.decimals[i],
+                i,
+                str(sleeve.market(token.address)),
+                taken,
+                taken * rate // RATE_SHARES,
+            )
+        )
+    return parts
+
+
+def exit_lent_paid(target, receipt) -> list[LentPart]:
+    """An exit's lent part, from its sleeve's ``ExitPaid`` events (and ``Owed``, for the shares it
+    could neither redeem nor transfer), one per asset paid; empty without a sleeve. The vault's
+    ``Exit`` event carries the idle part only."""
+    sleeve = lending_sleeve(target)
+    if sleeve is None:
+        return []
+    owed: dict[str, int] = {}
+    for event in receipt.events.filter(sleeve.Owed):
+        market = str(event.market).lower()
+        owed[market] = owed.get(market, 0) + int(event.shares)
+    index = {str(t.address).lower(): i for i, t in enumerate(target.tokens)}
+    paid = []
+    for event in receipt.events.filter(sleeve.ExitPaid):
+        i = index[str(event.asset).lower()]
+        market = str(event.market)
+        paid.append(
+            LentPart(
+                target.symbols[i],
+                target.decimals[i],
+                i,
+                market,
+                int(event.shares),
+                int(event.assets),
+                bool(event.in_kind),
+                owed.get(market.lower(), 0),
+            )
+        )
+    return paid
 
 
 def _open(target) -> None:
@@ -253,7 +348,9 @@ def preview_deposit(target, sender, asset: str, amount: int, slippage_bps=None, 
 
 def preview_exit(target, sender, shares: int, slippage_bps=None, receiver=None) -> Action:
     """An exit of ``shares`` (WAD) at the lens's ``preview_exit``, each minimum lowered by the
-    tolerance. Works while paused or shut down, as the vault's exit does."""
+    tolerance, and, with a lending sleeve, the lent part (:func:`preview_lent`), which the minimums
+    do not bound: the sleeve pays it whatever its market can do. Works while paused or shut down,
+    as the vault's exit does."""
     slippage = require_slippage(slippage_bps)
     receiver = str(receiver or sender)
     held = int(target.vault.balanceOf(sender))
@@ -277,6 +374,7 @@ def preview_exit(target, sender, shares: int, slippage_bps=None, receiver=None) 
         receive=receive,
         bound=bound,
         args=(shares, bound, receiver),
+        lent=preview_lent(target, shares),
     )
 
 
@@ -306,6 +404,11 @@ def format_action(action: Action) -> str:
         rows = ()
     for i, (preview, bound) in enumerate(rows):
         lines.append(f"  {action.symbols[i]:<8} {amount(preview, i):>20} {amount(bound, i):>20}")
+    if action.lent:
+        lines.append("and from lending, at each market's rate (the minimums above bound only the idle part):")
+        for part in action.lent:
+            lines.append(f"  {part.symbol:<8} {amount(part.assets, part.index):>20}   {part.shares:,} market shares")
+        lines.append("  redeemed into the asset when its market can pay, else delivered as the market's shares")
     for a in action.approvals:
         i = action.symbols.index(a.symbol)
         lines.append(
@@ -346,16 +449,28 @@ def decode(target, kind: str, receipt, approvals: list[str] | None = None) -> Se
         usd = int(event.usd_value)
     else:
         amounts, usd = [int(x) for x in event.amounts], 0
+    lent = exit_lent_paid(target, receipt) if kind == "exit" else []
     return Sent(
-        kind, str(receipt.txn_hash), int(receipt.gas_used), list(approvals or []), int(event.shares), amounts, usd
+        kind, str(receipt.txn_hash), int(receipt.gas_used), list(approvals or []), int(event.shares), amounts, usd, lent
     )
 
 
+def _lent_text(part: LentPart) -> str:
+    """One mined lent part, as :func:`format_sent` says it."""
+    if not part.in_kind:
+        return f"{part.assets / 10**part.decimals:,.{min(part.decimals, 8)}f} {part.symbol} redeemed"
+    if part.owed:
+        return f"{part.owed:,} market shares of {part.symbol} owed: claim them from the sleeve (market {part.market})"
+    return f"{part.shares:,} market shares of {part.symbol} in kind (its market could not pay)"
+
+
 def format_sent(sent: Sent, target) -> str:
-    """The mined entry or exit, in a line."""
+    """The mined entry or exit, in a line; an exit's lent part follows its idle amounts."""
     moved = ", ".join(
         f"{x / 10**d:,.{min(d, 8)}f} {s}" for x, s, d in zip(sent.amounts, target.symbols, target.decimals) if x
     )
     verb = {"join": "paid", "deposit": "paid", "exit": "received"}[sent.kind]
     shares = {"exit": "burnt"}.get(sent.kind, "minted")
+    if sent.lent:
+        moved = (moved or "nothing from idle") + "; from lending: " + ", ".join(_lent_text(p) for p in sent.lent)
     return f"{sent.kind}: {shares} {sent.shares / WAD:,.6f} shares, {verb} {moved}; gas {sent.gas_used:,}, tx {sent.tx_hash}"

@@ -17,9 +17,9 @@ import pytest
 from dashboard_stack import ALICE, ANVIL_BIN, BOB, DEPLOYER, anvil_env, build, free_port
 
 from ballast.constants import WAD
-from ballast.dashboard.api import RATE_SHARES
 from ballast.dashboard.server import serve
 from ballast.depositor import entries, reverts
+from ballast.depositor.entries import RATE_SHARES
 
 CHROMIUM = os.environ.get("BALLAST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = os.environ.get("BALLAST_DASHBOARD_SCREENSHOTS")

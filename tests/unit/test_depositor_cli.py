@@ -1,6 +1,7 @@
 """The depositor CLI (``ape run vault``) end to end on ape's local chain, through click.
 
 Each command's success path, its JSON shape, and the confirmation: nothing is sent without it.
+An exit from a lending vault shows, and reports, the part its lending sleeve pays.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from decimal import Decimal
 
 import pytest
 from depositor_cli import ALICE, BOB, run, write_book
+from lending_stack import LENT_ASSETS, NO_LIQUIDITY, REVERT_TRANSFER, USDC, WETH
 
 from ballast.constants import WAD
+
+RATE_SHARES = 10**18  # the sleeve's rate is assets per 10**18 market shares
 
 
 @pytest.fixture
@@ -104,6 +108,7 @@ def test_exit__yes__receives_the_preview(book, seeded, alice):
     sent = data["result"]["sent"]
     assert sent["amounts"] == [t.balanceOf(alice) - b for b, t in zip(before, seeded.tokens)]
     assert data["result"]["preview"]["receive"] == sent["amounts"] == out and sent["shares"] == shares
+    assert data["result"]["preview"]["lent"] == sent["lent"] == []  # no sleeve: no lent part
 
 
 def test_exit__not_confirmed__sends_nothing(book, seeded, alice):
@@ -111,7 +116,69 @@ def test_exit__not_confirmed__sends_nothing(book, seeded, alice):
     result = run(book, "exit", "--account", ALICE, input="n\n")
     assert result.exit_code == 0, result.output
     assert "burn" in result.output and result.output.rstrip().endswith("not sent")
+    assert "lending" not in result.output  # no sleeve: the preview is the idle part alone
     assert alice.nonce == nonce
+
+
+def shares_text(shares: int) -> str:
+    return str(Decimal(shares).scaleb(-18))
+
+
+def test_exit__lending_vault__previews_and_receives_the_redeemed_lent_part(book, lent, lens, alice):
+    vault, sleeve, tokens = lent.vault, lent.sleeve, lent.tokens
+    decimals = [a.decimals for a in lent.stack.spec.assets]
+    shares = vault.balanceOf(alice) // 4
+    taken = [int(x) for x in lens.preview_exit_lent(vault, shares)]
+    # Per lent asset: the market shares the exit takes and their value at the market's own rate.
+    previewed = {i: (taken[i], taken[i] * sleeve.reported_rate(tokens[i]) // RATE_SHARES) for i in LENT_ASSETS}
+    assert all(market_shares and assets for market_shares, assets in previewed.values())
+
+    shown = run(book, "exit", "--shares", shares_text(shares), "--account", ALICE, input="n\n")
+    assert shown.exit_code == 0, shown.output
+    assert "the minimums above bound only the idle part" in shown.output
+    for i, (market_shares, assets) in previewed.items():
+        amount = f"{assets / 10 ** decimals[i]:,.{min(decimals[i], 8)}f}"
+        assert f"  {'T' + str(i):<8} {amount:>20}   {market_shares:,} market shares\n" in shown.output
+    assert "redeemed into the asset when its market can pay, else delivered as the market's shares" in shown.output
+
+    before = [t.balanceOf(alice) for t in tokens]
+    data = run_json(book, "exit", "--shares", shares_text(shares), "--yes", "--account", ALICE)
+    preview, sent = data["result"]["preview"], data["result"]["sent"]
+    assert {p["index"]: (p["shares"], p["assets"]) for p in preview["lent"]} == previewed
+    assert [(p["index"], p["shares"], p["in_kind"], p["owed"]) for p in sent["lent"]] == [
+        (i, previewed[i][0], False, 0) for i in LENT_ASSETS
+    ]
+    redeemed = {p["index"]: p["assets"] for p in sent["lent"]}
+    # Redeeming at the market's exact price pays the preview, give or take its rounding.
+    assert all(0 <= redeemed[i] - previewed[i][1] <= 1 for i in LENT_ASSETS)
+    received = [t.balanceOf(alice) - b for b, t in zip(before, tokens)]
+    assert received == [idle + redeemed.get(i, 0) for i, idle in enumerate(sent["amounts"])]
+    assert preview["receive"] == sent["amounts"]  # the idle part, as without a sleeve
+
+
+def test_exit__lending_market_cannot_pay__reports_the_shares_in_kind_then_owed(book, lent, owner, alice):
+    vault, sleeve, markets = lent.vault, lent.sleeve, lent.markets
+    shares = vault.balanceOf(alice) // 4
+    # USDC's market at 100 % utilisation: its shares are delivered in kind.
+    markets[USDC].set_mode(NO_LIQUIDITY, sender=owner)
+    held = markets[USDC].balanceOf(alice)
+    sent = run_json(book, "exit", "--shares", shares_text(shares), "--yes", "--account", ALICE)["result"]["sent"]
+    usdc, weth = sent["lent"]
+    assert (usdc["index"], usdc["in_kind"], usdc["assets"], usdc["owed"]) == (USDC, True, 0, 0)
+    assert markets[USDC].balanceOf(alice) - held == usdc["shares"] > 0
+    assert (weth["index"], weth["in_kind"]) == (WETH, False) and weth["assets"] > 0
+
+    # WETH's market also refuses transfers: its shares are owed, for a later claim.
+    markets[WETH].set_mode(NO_LIQUIDITY | REVERT_TRANSFER, sender=owner)
+    result = run(book, "exit", "--shares", shares_text(shares), "--yes", "--account", ALICE)
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[-1]
+    owed = sleeve.owed(alice, markets[WETH])
+    in_kind = markets[USDC].balanceOf(alice) - held - usdc["shares"]
+    assert owed > 0 and in_kind > 0
+    assert line.startswith("exit: burnt ") and "; from lending: " in line
+    assert f"{in_kind:,} market shares of T0 in kind" in line
+    assert f"{owed:,} market shares of T2 owed: claim them from the sleeve (market {markets[WETH].address})" in line
 
 
 def test_history__after_a_rebalance__fills_gas_drift_flows_and_nav(

@@ -6,63 +6,27 @@ Morpho Blue with real borrowers."""
 import ape
 import pytest
 from ape.utils import ZERO_ADDRESS
+from lending_stack import (
+    BURN_GAS,
+    FAKE_REDEEM,
+    MAX_LOSS_BPS,
+    NO_LIQUIDITY,
+    REVERT_RATE,
+    REVERT_REDEEM,
+    REVERT_TRANSFER,
+    RISE_BPS,
+    USDC,
+    WBTC,
+    WETH,
+)
 
-from ballast.chain.deploy import deploy_sleeve
 from ballast.constants import MAX_BPS, PACKING
 
-USDC, WBTC, WETH = 0, 1, 2
-RISE_BPS = 2_000  # the counted rate may rise 20 % a year at most
-MAX_LOSS_BPS = 100
-BUFFER_BPS = 2_000
 YEAR = 365 * 86_400
 RATE_SHARES = 10**18
 
-NO_LIQUIDITY, REVERT_REDEEM, REVERT_TRANSFER, REVERT_RATE, BURN_GAS, FAKE_REDEEM = 1, 2, 4, 8, 16, 32
-
-
-class Lending:
-    def __init__(self, stack, sleeve, markets):
-        self.stack, self.vault, self.sleeve, self.markets = stack, stack.vault, sleeve, markets
-        self.tokens = stack.tokens
-
-    def lend(self, i, fraction_bps, keeper):
-        amount = self.vault.balances(self.tokens[i]) * fraction_bps // MAX_BPS
-        return amount, self.vault.lend(self.tokens[i], amount, sender=keeper)
-
-
-def other_supplier(token, market, owner, amount):
-    """Someone else's deposit, so that the market has depth of its own."""
-    token.mint(owner, amount, sender=owner)
-    token.approve(market, amount, sender=owner)
-    market.deposit(amount, owner, sender=owner)
-
-
-@pytest.fixture
-def lending(seeded, project, owner):
-    """The default vault ($1M joined) with a sleeve and a market each for USDC and WETH."""
-    markets = {}
-    for i in (USDC, WETH):
-        token = seeded.tokens[i]
-        markets[i] = project.HostileMarket.deploy(token, sender=owner)
-        other_supplier(token, markets[i], owner, seeded.vault.balances(token))
-    sleeve = deploy_sleeve(
-        project,
-        owner,
-        seeded.vault,
-        {seeded.tokens[i]: m for i, m in markets.items()},
-        BUFFER_BPS,
-        RISE_BPS,
-        MAX_LOSS_BPS,
-    )
-    return Lending(seeded, sleeve, markets)
-
-
-@pytest.fixture
-def lent(lending, keeper):
-    """Half of the vault's USDC and WETH lent."""
-    for i in (USDC, WETH):
-        lending.lend(i, 5_000, keeper)
-    return lending
+# The fixtures ``lending`` (a sleeve, a HostileMarket each for USDC and WETH) and ``lent`` (half
+# of each lent) are in tests/unit/conftest.py.
 
 
 # ---------------------------------------------------------------- set_sleeve
