@@ -1,6 +1,8 @@
 """Mutation testing of the vault: does the test suite notice a single deliberate bug?
 
-An explicit list of single-change mutants of ``contracts/Vault.vy`` and its modules (no
+An explicit list of single-change mutants of ``contracts/Vault.vy``, of the ``Rules`` contract
+it staticcalls (``contracts/Rules.vy``: ``settle``'s turnover cap) and of their modules
+(``contracts/modules/rules.vy``: drift rules, join/exit/deposit rounding; ``pricing.vy``) (no
 regex rules: those give mostly equivalent mutants). Each mutant names the file, the exact
 original snippet (which must occur exactly once, so the list breaks loudly when the source
 changes), its replacement, and the test files that cover the mutated code.
@@ -8,8 +10,8 @@ changes), its replacement, and the test files that cover the mutated code.
 For each mutant the project is copied into a temporary folder (sources, contracts, tests,
 the ``ballast`` package, ``ape-config.yaml``...; ``node_modules`` symlinked, ``.build``
 left out so that ape recompiles the mutant; the interpreter of ``.venv`` is reused), the
-change is applied, the copy is checked to compile, and the suites run one after the other,
-each with ``-x``:
+change is applied, the copy is checked to compile (the vault, and the mutated contract if
+another), and the suites run one after the other, each with ``-x``:
 
 * ``stateful``: the state machine's CI profile (``tests/stateful/test_vault_stateful.py``)
   and the deterministic regressions, on titanoboa + revm. Hypothesis' shrink phase is
@@ -46,6 +48,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VAULT = "contracts/Vault.vy"
 PRICING = "contracts/modules/pricing.vy"
+# The shared stateless contract the vault staticcalls (`settle`, `due`, `observe`, validation).
+RULES_CONTRACT = "contracts/Rules.vy"
+# The pure functions both use (drift rules, weights, join/exit/deposit amounts).
+RULES_MODULE = "contracts/modules/rules.vy"
 
 # Not copied into a mutant's folder (node_modules is symlinked instead).
 SKIP = {".git", ".venv", ".build", "node_modules", ".hypothesis", ".pytest_cache", ".cache", "out", "__pycache__"}
@@ -62,6 +68,7 @@ JOIN_DEPOSIT_EXIT = "tests/unit/test_join_deposit_exit.py"
 ROUNDING = "tests/adversarial/test_rounding.py"
 REENTRANCY = "tests/adversarial/test_reentrancy.py"
 PRICING_TESTS = "tests/unit/test_pricing.py"
+VOL_HAIRCUT = "tests/unit/test_vol_haircut.py"
 HOSTILE = "tests/adversarial/test_hostile_venues.py"
 
 REB = (REBALANCE_REVERTS, REBALANCE, KEEPER_MALICE)
@@ -144,6 +151,24 @@ EXIT_HEAD = """\
     assert len(min_amounts_out) == len(assets), "vault: amounts length"
 """
 BALANCE_OF = "staticcall IERC20({}).balanceOf(self)"
+# Holdings (idle plus lent) of asset `assets[i]` with the idle part read from `balanceOf(self)`.
+DONATED_HOLDING = "holdings[i] + staticcall IERC20(assets[i]).balanceOf(self) - self.balances[assets[i]]"
+JOIN_AMOUNTS = "        amounts = rules._join_amounts(shares, self._holdings(True), supply)\n"
+JOIN_AMOUNTS_DONATED = f"""\
+        holdings: DynArray[uint256, constants.MAX_ASSETS] = self._holdings(True)
+        for i: uint256 in range(len(assets), bound=constants.MAX_ASSETS):
+            holdings[i] = {DONATED_HOLDING}
+        amounts = rules._join_amounts(shares, holdings, supply)
+"""
+EXIT_AMOUNTS = (
+    "    amounts: DynArray[uint256, constants.MAX_ASSETS] = rules._exit_amounts(shares, self._balances(), supply)\n"
+)
+EXIT_AMOUNTS_DONATED = """\
+    held: DynArray[uint256, constants.MAX_ASSETS] = []
+    for asset: address in assets:
+        held.append({})
+    amounts: DynArray[uint256, constants.MAX_ASSETS] = rules._exit_amounts(shares, held, supply)
+""".format(BALANCE_OF.format("asset"))
 
 MUTANTS: list[Mutant] = [
     # ---- rebalance: every check removed, one at a time
@@ -169,7 +194,7 @@ MUTANTS: list[Mutant] = [
     ),
     _removed(
         "cooldown_removed",
-        '    assert block.timestamp >= basket._last_rebalance() + (status >> 152), "vault: cooldown"',
+        '    assert block.timestamp >= basket._last_rebalance() + cooldown, "vault: cooldown"',
         REB,
         "rebalance: cooldown check removed",
     ),
@@ -184,7 +209,7 @@ MUTANTS: list[Mutant] = [
     _removed("not_due_removed", '    assert due, "vault: rebalance not due"', REB, "rebalance: trigger check removed"),
     _removed(
         "cost_removed",
-        '    assert cost * constants.MAX_BPS <= value_before * ((status >> 40) & 65535), "vault: cost too high"',
+        '    assert cost * constants.MAX_BPS <= value_before * max_cost, "vault: cost too high"',
         REB,
         "rebalance: cost cap check removed",
     ),
@@ -192,7 +217,8 @@ MUTANTS: list[Mutant] = [
         "drift_grew_removed",
         '        assert after <= before + tolerance, "vault: drift grew"',
         REB,
-        'rebalance: per-asset "drift grew" check removed',
+        'rebalance (`rules._check_drifts`, via `Rules.settle`): per-asset "drift grew" check removed',
+        file=RULES_MODULE,
     ),
     _flip(
         "drift_tolerance_rounded_down",
@@ -201,13 +227,18 @@ MUTANTS: list[Mutant] = [
         "rebalance: drift-growth tolerance rounded down instead of up",
     ),
     _removed(
-        "overshoot_removed", '        assert not crossed, "vault: overshoot"', REB, "rebalance: overshoot check removed"
+        "overshoot_removed",
+        '        assert not crossed, "vault: overshoot"',
+        REB,
+        "rebalance (`rules._check_drifts`, via `Rules.settle`): overshoot check removed",
+        file=RULES_MODULE,
     ),
     _removed(
         "drift_not_reduced_removed",
         '    assert total_after < total_before, "vault: drift not reduced"',
         REB,
-        "rebalance: total-drift check removed",
+        "rebalance (`rules._check_drifts`, via `Rules.settle`): total-drift check removed",
+        file=RULES_MODULE,
     ),
     # ---- _execute
     _removed(
@@ -277,12 +308,13 @@ MUTANTS: list[Mutant] = [
         (*REB, SANDWICH),
         "_execute: value bought rounded up instead of down (slippage)",
     ),
-    # ---- _spend_turnover
+    # ---- turnover (Rules.settle)
     _removed(
         "turnover_removed",
-        '    assert used < 2**192 and used * constants.MAX_BPS <= vault_value * cap, "vault: turnover cap"',
+        '    assert used < 2**192 and used * constants.MAX_BPS <= value_before * cap, "vault: turnover cap"',
         REB,
-        "_spend_turnover: turnover cap check removed",
+        "Rules.settle: turnover cap check removed",
+        file=RULES_CONTRACT,
     ),
     # ---- rounding of join, deposit, exit and valuation
     _flip(
@@ -293,19 +325,21 @@ MUTANTS: list[Mutant] = [
     ),
     _flip(
         "join_amounts_rounded_down",
-        "math._mul_div(shares, self.balances[asset], supply, True)",
+        "math._mul_div(shares, balance, supply, True)",
         ENTRY,
-        "join: amounts in rounded down instead of up",
+        "join (`rules._join_amounts`): amounts in rounded down instead of up",
+        file=RULES_MODULE,
     ),
     _flip(
         "exit_amounts_rounded_up",
-        "math._mul_div(shares, self.balances[asset], supply, False)",
+        "math._mul_div(shares, balance, supply, False)",
         ENTRY,
-        "exit: amounts out rounded up instead of down",
+        "exit (`rules._exit_amounts`): amounts out rounded up instead of down",
+        file=RULES_MODULE,
     ),
     _flip(
         "deposit_total_rounded_down",
-        "pricing._value(assets[i], self.balances[assets[i]], prices[i], True)",
+        "pricing._value(assets[i], holdings[i], prices[i], True)",
         (*ENTRY, FRONTRUN),
         "deposit: vault value (denominator) rounded down instead of up",
     ),
@@ -317,35 +351,37 @@ MUTANTS: list[Mutant] = [
     ),
     _flip(
         "deposit_net_rounded_up",
-        "math._mul_div(usd_value, constants.MAX_BPS - ((self._status >> 8) & 65535), constants.MAX_BPS, False)",
+        "math._mul_div(usd_value, constants.MAX_BPS - haircut_bps, constants.MAX_BPS, False)",
         (*ENTRY, FRONTRUN),
-        "deposit: value after haircut rounded up instead of down",
+        "deposit (`rules._deposit_shares`): value after haircut rounded up instead of down",
+        file=RULES_MODULE,
     ),
     _flip(
         "deposit_shares_rounded_up",
-        "math._mul_div(net, supply, total, False)",
+        "math._mul_div(net, supply, vault_value_up, False)",
         (*ENTRY, FRONTRUN),
-        "deposit: shares rounded up instead of down",
+        "deposit (`rules._deposit_shares`): shares rounded up instead of down",
+        file=RULES_MODULE,
     ),
     _flip(
         "valuation_rounded_up",
-        "pricing._value(assets[i], self.balances[assets[i]], prices[i], False)",
+        "pricing._value(assets[i], holdings[i], prices[i], False)",
         (*REB, JOIN_DEPOSIT_EXIT),
         "_weights (total_value, weights, rebalance): holdings valued rounded up instead of down",
     ),
     Mutant(
         "weights_rounded_up",
-        VAULT,
+        RULES_MODULE,
         "weights.append(usd_value * constants.WAD // total)",
         "weights.append(math._mul_div(usd_value, constants.WAD, total, True))",
         REB,
-        "_weights: weights rounded up instead of down",
+        "_weights (`rules._weights`): weights rounded up instead of down",
     ),
     Mutant(
         "pricing_value_always_down",
         PRICING,
-        "return math._mul_div(amount, price, 10 ** self._token_decimals(asset), roundup)",
-        "return math._mul_div(amount, price, 10 ** self._token_decimals(asset), False)",
+        "return rules._value(amount, price, self.feed_config[asset], roundup)",
+        "return rules._value(amount, price, self.feed_config[asset], False)",
         (*ENTRY, *REB),
         "pricing._value: `roundup` ignored, every value rounded down",
     ),
@@ -353,17 +389,17 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "deposit_haircut_ignored",
         VAULT,
-        "constants.MAX_BPS - ((self._status >> 8) & 65535), constants.MAX_BPS, False)",
-        "constants.MAX_BPS, constants.MAX_BPS, False)",
-        (*ENTRY, FRONTRUN),
-        "deposit: entry haircut ignored",
+        "rules._deposit_shares(usd_value, total, haircut, erc20.totalSupply)",
+        "rules._deposit_shares(usd_value, total, 0, erc20.totalSupply)",
+        (*ENTRY, FRONTRUN, VOL_HAIRCUT),
+        "deposit: entry haircut (flat or volatility-scaled) ignored",
     ),
     # ---- exit must never be blocked
     Mutant(
         "exit_checks_pause",
         VAULT,
         EXIT_HEAD,
-        '    assert self._status & _PAUSED == 0, "vault: paused"\n' + EXIT_HEAD,
+        '    assert self._status & packing.PAUSED == 0, "vault: paused"\n' + EXIT_HEAD,
         (JOIN_DEPOSIT_EXIT, ORACLE),
         "exit: reverts while paused",
     ),
@@ -371,7 +407,7 @@ MUTANTS: list[Mutant] = [
         "exit_checks_shutdown",
         VAULT,
         EXIT_HEAD,
-        '    assert self._status & _SHUTDOWN == 0, "vault: shut down"\n' + EXIT_HEAD,
+        '    assert self._status & packing.SHUTDOWN == 0, "vault: shut down"\n' + EXIT_HEAD,
         (JOIN_DEPOSIT_EXIT, ORACLE),
         "exit: reverts after shutdown",
     ),
@@ -429,32 +465,32 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "donation_counted_in_valuation",
         VAULT,
-        "pricing._value(assets[i], self.balances[assets[i]], prices[i], False)",
-        f"pricing._value(assets[i], {BALANCE_OF.format('assets[i]')}, prices[i], False)",
+        "pricing._value(assets[i], holdings[i], prices[i], False)",
+        f"pricing._value(assets[i], {DONATED_HOLDING}, prices[i], False)",
         (*REB, JOIN_DEPOSIT_EXIT),
-        "_weights: values `balanceOf(self)` instead of `balances`",
+        "_weights: values `balanceOf(self)` instead of `balances` (idle part of the holdings)",
     ),
     Mutant(
         "donation_counted_in_exit",
         VAULT,
-        "math._mul_div(shares, self.balances[asset], supply, False)",
-        f"math._mul_div(shares, {BALANCE_OF.format('asset')}, supply, False)",
+        EXIT_AMOUNTS,
+        EXIT_AMOUNTS_DONATED,
         ENTRY,
         "exit: pays pro rata of `balanceOf(self)` instead of `balances`",
     ),
     Mutant(
         "donation_counted_in_join",
         VAULT,
-        "math._mul_div(shares, self.balances[asset], supply, True)",
-        f"math._mul_div(shares, {BALANCE_OF.format('asset')}, supply, True)",
+        JOIN_AMOUNTS,
+        JOIN_AMOUNTS_DONATED,
         ENTRY,
-        "join: takes pro rata of `balanceOf(self)` instead of `balances`",
+        "join: takes pro rata of `balanceOf(self)` instead of `balances` (idle part of the holdings)",
     ),
     Mutant(
         "donation_counted_in_deposit",
         VAULT,
-        "pricing._value(assets[i], self.balances[assets[i]], prices[i], True)",
-        f"pricing._value(assets[i], {BALANCE_OF.format('assets[i]')}, prices[i], True)",
+        "pricing._value(assets[i], holdings[i], prices[i], True)",
+        f"pricing._value(assets[i], {DONATED_HOLDING}, prices[i], True)",
         (*ENTRY, FRONTRUN),
         "deposit: vault value from `balanceOf(self)` instead of `balances`",
     ),
@@ -468,13 +504,30 @@ MUTANTS: list[Mutant] = [
     ),
     _removed(
         "bounds_check_removed",
-        "    assert raw > bounds & convert(max_value(uint128), uint256) and raw < bounds >> 128,"
-        ' "pricing: answer at bound"',
+        '    assert raw > packing._unpack(bounds, packing.MIN_ANSWER_AT, packing.ANSWER_BITS), "pricing: answer at bound"\n'
+        '    assert raw < packing._unpack(bounds, packing.MAX_ANSWER_AT, packing.ANSWER_BITS), "pricing: answer at bound"',
         (PRICING_TESTS, ORACLE),
-        "pricing: sane-bounds check removed",
+        "pricing: sane-bounds checks (both) removed",
         file=PRICING,
     ),
 ]
+
+
+def stale_mutants(root: Path = ROOT) -> list[str]:
+    """What is wrong with the mutant list against the sources under ``root``: a duplicate name, a
+    snippet that does not occur exactly once in its file, a covering test file that does not
+    exist. Empty when every mutant can be applied (``--list`` and tests/unit/test_mutate.py)."""
+    problems = []
+    names = [m.name for m in MUTANTS]
+    problems += [f"duplicate mutant name {n}" for n in sorted({n for n in names if names.count(n) > 1})]
+    for m in MUTANTS:
+        path = root / m.file
+        count = path.read_text().count(m.original) if path.exists() else 0
+        if count != 1:
+            problems.append(f"mutant {m.name}: its original snippet occurs {count} times in {m.file}, not once")
+        problems += [f"mutant {m.name}: test file {t} does not exist" for t in m.tests if not (root / t).exists()]
+    return problems
+
 
 # --------------------------------------------------------------------------- running
 
@@ -538,19 +591,25 @@ def environment(root: Path) -> dict[str, str]:
     return env
 
 
-def compile_error(root: Path) -> str:
-    """'' if the (mutated) vault passes the compiler's front end, else the last line of the error."""
-    proc = subprocess.run(
-        [str(venv_bin() / "vyper"), "-f", "abi", VAULT],
-        cwd=root,
-        env=environment(root),
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode == 0:
-        return ""
-    lines = [line for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
-    return lines[-1] if lines else f"vyper exited with {proc.returncode}"
+def compile_error(root: Path, mutant: Mutant | None = None) -> str:
+    """'' if the vault, and the mutated contract when it is another one (``Rules.vy``), pass the
+    compiler's front end, else the last line of the first error. A mutated module is compiled as
+    part of the vault, which imports every one."""
+    sources = [VAULT]
+    if mutant and mutant.file != VAULT and not mutant.file.startswith("contracts/modules/"):
+        sources.append(mutant.file)
+    for source in sources:
+        proc = subprocess.run(
+            [str(venv_bin() / "vyper"), "-f", "abi", source],
+            cwd=root,
+            env=environment(root),
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            lines = [line for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
+            return lines[-1] if lines else f"vyper exited with {proc.returncode} on {source}"
+    return ""
 
 
 def first_failure(junit: Path) -> tuple[str, int, dict[str, float]]:
@@ -661,7 +720,7 @@ def run_one(
     try:
         if mutant:
             mutant.apply(root)
-            error = compile_error(root)
+            error = compile_error(root, mutant)
             if error:
                 return MutantResult(name, "invalid", f"does not compile: {error}", time.perf_counter() - start, [])
         for suite, args in suites:
@@ -838,14 +897,10 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [o for o in args.only if not any(m.name == o or m.name.startswith(o) for m in MUTANTS)]
         if unknown:
             parser.error(f"no mutant named {', '.join(unknown)} (see --list)")
-    names = [m.name for m in MUTANTS]
-    if len(set(names)) != len(names):
-        raise SystemExit("duplicate mutant names")
     # Every snippet must occur exactly once in the current source, even for mutants not run.
-    for m in MUTANTS:
-        count = (ROOT / m.file).read_text().count(m.original)
-        if count != 1:
-            raise SystemExit(f"mutant {m.name}: its original snippet occurs {count} times in {m.file}, not once")
+    problems = stale_mutants(ROOT)
+    if problems:
+        raise SystemExit("\n".join(problems))
 
     if args.list:
         for m in chosen:
@@ -896,7 +951,7 @@ def main(argv: list[str] | None = None) -> int:
             root = workdir / mutant.name
             shutil.copytree(pristine, root, symlinks=True)
             mutant.apply(root)
-            error = compile_error(root)
+            error = compile_error(root, mutant)
             bad += bool(error)
             log(f"{mutant.name:36} {error or 'compiles'}")
             shutil.rmtree(root, ignore_errors=True)
