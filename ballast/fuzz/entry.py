@@ -9,7 +9,7 @@ start times, as ``getRoundData`` reports them) and predicts each call's revert r
 queue's documented rules, the vault's deposit reasons included; it never reads the queue's state
 to decide.
 
-In half of the examples with a V3 pool the vault also has a price guard (``set_price_guard``): an
+In a third of the examples with a V3 pool the vault also has a price guard (``set_price_guard``): an
 asset of that pool is checked against the pool's TWAP over a drawn window and bound on every
 deposit (the queue's settlements included) and rebalance. The model reads the pool's own
 ``observe`` (the venue's state, as it reads reserves) and prices the TWAP with TickMath
@@ -149,11 +149,11 @@ class QueueRules:
     # ---------------------------------------------------------------- price guard
 
     def deploy_guard(self, data) -> None:
-        """In half of the examples with a V3 pool: guard one of its assets, priced in the other, after
+        """In a third of the examples with a V3 pool: guard one of its assets, priced in the other, after
         giving the pool observation slots and a window of history (the feeds keep publishing)."""
         self.guard: Guard | None = None
         pools = [p for p in self.s.pools if p.kind == V3]
-        if not pools or not data.draw(st.booleans(), label="price guard"):
+        if not pools or not data.draw(st.sampled_from([True, False, False]), label="price guard"):
             return
         p = data.draw(st.sampled_from(pools), label="guarded pool")
         asset = data.draw(st.sampled_from([p.i, p.j]), label="guarded asset")
@@ -302,7 +302,44 @@ class QueueRules:
 
     # ---------------------------------------------------------------- rules
 
-    @rule(h=st.integers(0, 3), usd=st.sampled_from([1, 100, 10_000, 1_000_000]), zero=st.sampled_from([False] * 9 + [True]))
+    # Each queue action's arguments. Two rules draw the actions: hypothesis picks rules uniformly,
+    # and five queue rules took the keeper's and the targeted rules' share of the CI profile's
+    # steps (its derandomized run then missed "vault: overshoot" and "vault: drift not reduced").
+    QUEUE_ACTIONS = {
+        "request": dict(
+            h=st.integers(0, 3),
+            usd=st.sampled_from([1, 100, 10_000, 1_000_000]),
+            zero=st.sampled_from([False] * 9 + [True]),
+        ),
+        "settle": dict(pick=request_pick_st, proof=proof_st, wait=st.sampled_from(["none", "delay", "delay"])),
+        "cancel": dict(pick=request_pick_st, caller=st.sampled_from(["controller", "controller", "stranger", "wrong"])),
+        "refund": dict(pick=request_pick_st, proof=proof_st, wait=st.sampled_from(["none", "window", "window"])),
+        "claim": dict(
+            h=st.integers(0, 3), frac=st.one_of(st.just(MAX_BPS), st.integers(1, MAX_BPS)), by_shares=st.booleans()
+        ),
+    }
+
+    @rule(action=st.sampled_from(["request", "settle", "settle"]), data=st.data())
+    def queue_enter(self, action: str, data):
+        """A request to the deposit queue, or a settlement of one."""
+        self._queue_action(action, data)
+
+    @rule(action=st.sampled_from(["cancel", "refund", "claim"]), data=st.data())
+    def queue_leave(self, action: str, data):
+        """A cancellation, a refund, or a claim of settled shares."""
+        self._queue_action(action, data)
+
+    def _queue_action(self, action: str, data) -> None:
+        args = {name: data.draw(strategy, label=name) for name, strategy in self.QUEUE_ACTIONS[action].items()}
+        method = {
+            "request": self.request_deposit,
+            "settle": self.settle_request,
+            "cancel": self.cancel_request,
+            "refund": self.refund_request,
+            "claim": self.claim_request,
+        }[action]
+        method(**args)
+
     def request_deposit(self, h: int, usd: int, zero: bool):
         """A holder asks to deposit ``usd`` worth (at the market's price) of the queued asset."""
         with self.step("queue_request"):
@@ -327,7 +364,6 @@ class QueueRules:
             known = frozenset((i, lag.since) for i, lag in self.lags.items())
             self.requests[rid] = Request(who, amount, self.now(), known=known)
 
-    @rule(pick=request_pick_st, proof=proof_st, wait=st.sampled_from(["none", "delay", "delay"]))
     def settle_request(self, pick: int, proof: str, wait: str):
         """Anyone settles a request (``wait``: first until its delay is over, the feeds publishing)."""
         with self.step("queue_settle"):
@@ -367,7 +403,6 @@ class QueueRules:
         req.state = SETTLED
         return True
 
-    @rule(pick=request_pick_st, caller=st.sampled_from(["controller", "controller", "stranger", "wrong"]))
     def cancel_request(self, pick: int, caller: str):
         """The controller (or a stranger, or the controller naming another) cancels a request."""
         with self.step("queue_cancel"):
@@ -391,7 +426,6 @@ class QueueRules:
                 reason = None
             self._give_back(rid, reason, "cancel", sender, self.queue.cancelDepositRequest, rid, named)
 
-    @rule(pick=request_pick_st, proof=proof_st, wait=st.sampled_from(["none", "window", "window"]))
     def refund_request(self, pick: int, proof: str, wait: str):
         """Anyone refunds a request (``wait``: first until its settle window is over)."""
         with self.step("queue_refund"):
@@ -419,7 +453,6 @@ class QueueRules:
         assert int(token.balanceOf(req.controller)) == before + req.amount, f"{what} returned another amount"
         req.state = CANCELLED if what == "cancel" else REFUNDED
 
-    @rule(h=st.integers(0, 3), frac=st.one_of(st.just(MAX_BPS), st.integers(1, MAX_BPS)), by_shares=st.booleans())
     def claim_request(self, h: int, frac: int, by_shares: bool):
         """A controller claims part of its settled shares, by assets (``deposit``) or shares (``mint``)."""
         with self.step("queue_claim"):
@@ -464,7 +497,9 @@ class QueueRules:
         assert held == owed, f"queue holds {held} of the asset, pending requests {owed}"
         for who in self.HOLDERS:
             chain = (int(self.queue.claimable_assets(who)), int(self.queue.claimable_shares(who)))
-            assert chain == self.claimable.get(who, (0, 0)), f"{who}: claimable {chain}, model {self.claimable.get(who)}"
+            assert chain == self.claimable.get(who, (0, 0)), (
+                f"{who}: claimable {chain}, model {self.claimable.get(who)}"
+            )
 
     @invariant()
     def every_request_can_end(self):
@@ -505,4 +540,3 @@ class QueueRules:
             ok, out = self.send(self.TRADER, self.queue.refund, rid, proofs)
             assert ok, f"request {rid}: neither settled nor refunded after its window: {out!r}"
         assert int(token.balanceOf(controller)) == before + req.amount, f"request {rid}: not paid back in full"
-

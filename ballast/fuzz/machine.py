@@ -1274,7 +1274,8 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
     def prepare_keeper(self, market: str) -> None:
         """``as_is``: act on the state as it is; ``wait``: wait out the cooldown and the calendar
         clock (the healthy feeds keep publishing); ``healthy``: also mend the feeds and arbitrage
-        the pools back to the oracle first."""
+        the pools back to the oracle first (and wait out a price guard's window when its TWAP still
+        disagrees)."""
         if market == "as_is":
             return
         ready = self.last_rebalance + max(self.cfg.cooldown, self.cfg.rebalance_interval)
@@ -1283,6 +1284,10 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
         self.refresh_feeds(heal=market == "healthy")
         if market == "healthy":
             self.s.arbitrage(ARBITRAGEUR, self.good)
+            if self.guard_error(rebalance=True):
+                # A price guard's TWAP follows the pools only over its window: wait it out.
+                ENV.time_travel(seconds=self.guard.window)
+                self.refresh_feeds(heal=True)
 
     # Limits the planner may be told to ignore (``loosen``), so that its plan, otherwise a good
     # one, breaks exactly that limit of the vault, which must then refuse it.
@@ -1343,7 +1348,9 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
             if not ok and predicted.reason in LENDING_REASONS:
                 return  # a recall the lending market cannot pay (the model predicted it)
             if not ok and unforeseen_gain and predicted.reason in self.DRIFT_CHECKS:
-                STATS.outcomes[f"keeper: plan refused after a recall at a rate above the counted one ({predicted.reason})"] += 1
+                STATS.outcomes[
+                    f"keeper: plan refused after a recall at a rate above the counted one ({predicted.reason})"
+                ] += 1
                 return
             assert ok, f"the vault rejected a planner plan on an unchanged market: {self._last_reason(plan)}"
             expected = simulate(before, plan.trades)
