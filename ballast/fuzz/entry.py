@@ -376,12 +376,12 @@ class QueueRules:
             earliest = req.at + self.min_delay if req else self.now()
             self._settle(rid, self.proofs(earliest, proof))
 
-    def _settle(self, rid: int, proofs: list[int]) -> bool:
+    def _settle(self, rid: int, proofs: list[int]) -> None:
         reason, expected = self.settle_outcome(rid, proofs)
         minted = self.expect(self.send(self.TRADER, self.queue.settle, rid, proofs), reason, "settle")
         self.STATS.outcomes[f"queue settle: {reason or 'settled'}"] += 1
         if reason:
-            return False
+            return
         req = self.requests[rid]
         assert minted == expected, f"settle minted {minted}, model {expected}"
         stale = [(i, lag.since) for i, lag in self.lags.items() if lag.since <= req.at]
@@ -401,7 +401,6 @@ class QueueRules:
         self.v_in[self.queue_address] += value
         self.actions[self.queue_address] += 1
         req.state = SETTLED
-        return True
 
     def cancel_request(self, pick: int, caller: str):
         """The controller (or a stranger, or the controller naming another) cancels a request."""

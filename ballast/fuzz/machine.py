@@ -542,8 +542,9 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
             return Prediction(["vault: cooldown"])
         if self.price_error():
             return Prediction([self.price_error()])
-        if self.guard_error(rebalance=True):
-            return Prediction([self.guard_error(rebalance=True)])
+        guard = self.guard_error(rebalance=True)  # reads the pool's observations: once
+        if guard:
+            return Prediction([guard])
         value_before, weights_before = self.vault_values(self.holdings())
         pools = pools or PoolBook(self.s.market())
         if pools.due is None:

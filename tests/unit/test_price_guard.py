@@ -77,6 +77,16 @@ def _move_pool(env, i, factor):
     return env.router.exactInputSingle(params, sender=env.trader)
 
 
+def _feed_lags_pool(env, chain, factor, age):
+    """WBTC's pool moves by ``factor`` and a window passes, while its feed republishes its old
+    answer as a round ``age`` seconds old (stuck inside its deviation threshold): the oracle lags."""
+    feed = env.stack.feeds[BTC]
+    answer = int(feed.latest_answer())
+    _move_pool(env, BTC, factor)
+    chain.mine(timestamp=chain.pending_timestamp + WINDOW)
+    feed.set_round(answer, chain.pending_timestamp - age, sender=env.stack.owner)
+
+
 def _sources_agree(env, i, window_word=None):
     """Whether ``Rules.check_source`` passes for asset ``i`` at the latest block."""
     guard = window_word or env.vault.price_guard(env.stack.tokens[i])
@@ -247,11 +257,8 @@ def test_deposit__oracle_lags_the_pool__refused_for_every_asset_until_the_feed_u
     asset deposits refuse (of WBTC and of any other asset: the lag misprices the basket), while joins
     and exits go on. The feed's update lets them through again, at the previewed shares."""
     env = guarded
-    stack, feed = env.stack, env.stack.feeds[BTC]
-    answer = int(feed.latest_answer())
-    _move_pool(env, BTC, 0.97)
-    chain.mine(timestamp=chain.pending_timestamp + WINDOW)
-    feed.set_round(answer, chain.pending_timestamp - 3_600, sender=stack.owner)
+    stack = env.stack
+    _feed_lags_pool(env, chain, 0.97, 3_600)
     assert _twap_gap_bps(env, BTC) > 250
     for i in (BTC, USD, ETH):
         with ape.reverts("vault: price sources disagree"):
@@ -337,11 +344,8 @@ def test_manipulation__one_block_push_to_the_stale_price__does_not_pass_a_bad_de
     12/1800 of the push (3.4 bps). Held there with no arbitrage, the pool has to stay at the stale
     price for most of a window, (J - bound) / J of it, before the TWAP agrees."""
     env = guarded
-    stack, feed = env.stack, env.stack.feeds[BTC]
-    answer = int(feed.latest_answer())
-    _move_pool(env, BTC, 0.95)
-    chain.mine(timestamp=chain.pending_timestamp + WINDOW)
-    feed.set_round(answer, chain.pending_timestamp - 600, sender=stack.owner)
+    stack = env.stack
+    _feed_lags_pool(env, chain, 0.95, 600)
     gap_before = _twap_gap_bps(env, BTC)
     amount = stack.units(10_000)[BTC]
     stack.tokens[BTC].mint(bob, amount, sender=stack.owner)
