@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ballast.checks import InputError, require_address
+from ballast.checks import ZERO_ADDRESS, InputError, require_address
 from ballast.constants import MAX_BPS, WAD
 from ballast.depositor import as_json, entries, history, reverts, status
 
@@ -104,7 +104,7 @@ def lending(target, provider) -> list[dict]:
     rows = []
     for token, symbol, decimals, amount in zip(target.tokens, target.symbols, target.decimals, lent):
         market = str(sleeve.market(token.address))
-        if market == entries.ZERO_ADDRESS:
+        if market == ZERO_ADDRESS:
             continue
         rate_now = int(sleeve.reported_rate(token.address))
         counted = int(sleeve.counted_rate(token.address))

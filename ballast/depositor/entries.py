@@ -23,15 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from ballast.checks import InputError, require_range
-from ballast.constants import DEAD_SHARES, MAX_BPS, WAD
+from ballast.checks import ZERO_ADDRESS, InputError, require_range
+from ballast.constants import DEAD_SHARES, MAX_BPS, RATE_SHARES, WAD
 from ballast.depositor.reverts import explain
 
 # Default tolerance between the preview and the transaction: the bound is the preview moved by it.
 DEFAULT_SLIPPAGE_BPS = 50
 SHARE_DECIMALS = 18
-ZERO_ADDRESS = "0x" + "00" * 20
-RATE_SHARES = 10**18  # the sleeve's rate is assets per 10**18 market shares
 
 
 class VaultReverted(Exception):

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 from dashboard_stack import ALICE, ANVIL_BIN, BOB, DEPLOYER, anvil_env, build, free_port
 
-from ballast.constants import WAD
+from ballast.constants import RATE_SHARES, WAD
 from ballast.dashboard.server import serve
 from ballast.depositor import entries, reverts
-from ballast.depositor.entries import RATE_SHARES
 
 CHROMIUM = os.environ.get("BALLAST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = os.environ.get("BALLAST_DASHBOARD_SCREENSHOTS")
