@@ -237,14 +237,18 @@ def supply(asset: address, amount: uint256, idle_after: uint256):
 
 @external
 @nonreentrant
-def pull(asset: address, amount: uint256):
+def pull(asset: address, amount: uint256) -> uint256:
     """
     @notice Withdraws `amount` of `asset` from its market to the vault, which
             measures what it received. Reverts if the market cannot pay.
+    @return The counted value of the market shares burned (rounded up): the
+            vault books what arrived above it as a gain realised, not as
+            value it had (a market reporting more than the sleeve counts).
     """
     assert msg.sender == VAULT, "sleeve: not vault"
     market: address = self.market[asset]
     assert market != empty(address), "sleeve: no market"
+    rate: uint256 = self._counted_rate(asset)
     shares_before: uint256 = staticcall IERC20(market).balanceOf(self)
     extcall IERC4626(market).withdraw(amount, VAULT, self)
     burned: uint256 = shares_before - staticcall IERC20(market).balanceOf(self)
@@ -252,6 +256,7 @@ def pull(asset: address, amount: uint256):
     self.market_shares[asset] -= burned
     self._checkpoint(asset)
     log Recalled(asset=asset, market=market, assets=amount, shares=burned)
+    return self._lent(burned, rate)
 
 
 @external

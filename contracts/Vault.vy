@@ -373,7 +373,13 @@ def rebalance(trades: DynArray[IVault.Trade, constants.MAX_TRADES]) -> uint256:
 
     traded: uint256 = 0
     for trade: IVault.Trade in trades:
-        traded += self._execute(trade, prices)
+        value_in: uint256 = 0
+        realised: uint256 = 0
+        value_in, realised = self._execute(trade, prices)
+        traded += value_in
+        # A recall at a market rate above the counted one realises value the vault did not
+        # count: it was there before the trades, so it cannot pay for their cost.
+        value_before += realised
 
     value_after: uint256 = 0
     weights_after: DynArray[uint256, constants.MAX_ASSETS] = []
@@ -460,7 +466,7 @@ def recall(asset: address, amount: uint256):
             Allowed while paused and after shutdown.
     """
     self._check_allocator()
-    self._recall(asset, amount)
+    self._recall(asset, amount)  # outside a rebalance a realised gain is simply counted from now on
 
 
 # ---------------------------------------------------------------- views
@@ -732,17 +738,19 @@ def _sleeve() -> address:
 
 
 @internal
-def _recall(asset: address, amount: uint256):
+def _recall(asset: address, amount: uint256) -> uint256:
     """
     @dev Pulls `amount` of `asset` from the sleeve's market and credits what
-         actually arrived.
+         actually arrived; returns what arrived above the counted value of
+         the shares burned (a gain realised, in the asset's units).
     """
     lender: address = self._sleeve()
     before: uint256 = staticcall IERC20(asset).balanceOf(self)
-    extcall ISleeve(lender).pull(asset, amount)
+    counted: uint256 = extcall ISleeve(lender).pull(asset, amount)
     received: uint256 = staticcall IERC20(asset).balanceOf(self) - before
     assert received >= amount, "vault: recall short"
     self.balances[asset] += received
+    return received - min(received, counted)
 
 
 @internal
@@ -794,10 +802,11 @@ def _pull(asset: address, amount: uint256):
 
 
 @internal
-def _execute(trade: IVault.Trade, prices: DynArray[uint256, constants.MAX_ASSETS]) -> uint256:
+def _execute(trade: IVault.Trade, prices: DynArray[uint256, constants.MAX_ASSETS]) -> (uint256, uint256):
     """
     @dev Runs one swap, measuring what actually moved; returns the oracle
-         value of what was sold (rounded up).
+         value of what was sold (rounded up) and of the gain a recall of its
+         shortfall realised (rounded down).
     """
     assert self.venue_allowed[trade.venue], "vault: venue not allowed"
     assert trade.token_in != trade.token_out, "vault: same token"
@@ -811,9 +820,10 @@ def _execute(trade: IVault.Trade, prices: DynArray[uint256, constants.MAX_ASSETS
             price_out = prices[i]
     assert price_in != 0 and price_out != 0, "vault: unknown asset"
     idle: uint256 = self.balances[trade.token_in]
+    realised: uint256 = 0
     if trade.amount_in > idle and self._status & packing.LENDING != 0:
         # Trades spend idle balances only: recall the shortfall first.
-        self._recall(trade.token_in, trade.amount_in - idle)
+        realised = pricing._value(trade.token_in, self._recall(trade.token_in, trade.amount_in - idle), price_in, False)
     assert trade.amount_in <= self.balances[trade.token_in], "vault: amount above balance"
 
     in_before: uint256 = staticcall IERC20(trade.token_in).balanceOf(self)
@@ -845,7 +855,7 @@ def _execute(trade: IVault.Trade, prices: DynArray[uint256, constants.MAX_ASSETS
         value_in=value_in,
         value_out=value_out,
     )
-    return value_in
+    return value_in, realised
 
 
 @internal

@@ -565,6 +565,7 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
         index = {str(t.address).lower(): k for k, t in enumerate(self.s.tokens)}
         moved: dict = {}  # this prediction's copies of the pools its trades touch, moved by each
         swaps, executed, traded = [], [], 0
+        realised = 0  # the oracle value of gains the recalls realised (arrived above their counted value)
         for venue, token_in, token_out, amount, min_out in trades:
             venue, token_in, token_out = str(venue).lower(), str(token_in).lower(), str(token_out).lower()
             kind = self.s.venue_kind(venue)
@@ -579,9 +580,12 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
                 return Prediction(["vault: unknown asset"])
             if amount > bal[i] and markets:
                 # A trade spends idle only: the shortfall is recalled from the market first.
-                error = self.model_pull(markets, i, amount - bal[i])
+                shortfall = amount - bal[i]
+                error = self.model_pull(markets, i, shortfall)
                 if error is not None:
                     return Prediction([error])
+                gain = shortfall - min(shortfall, self.pulled_counted)
+                realised += gain * self.price_wad(i) // 10 ** self.cfg.assets[i].decimals
                 bal[i], recalled = amount, recalled | {i}
             if amount > bal[i]:
                 return Prediction(["vault: amount above balance"])
@@ -614,6 +618,8 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
         for i, m in markets.items():
             holdings[i] += m.lent(self.now(), self.rise())
         value_after, weights_after = self.vault_values(holdings)
+        # The vault adds what its recalls realised to the value before: it cannot pay for cost.
+        value_before += realised
         cost = max(value_before - value_after, 0)
         reasons = []
         if cost * MAX_BPS > value_before * self.cfg.max_cost_bps:
@@ -657,11 +663,14 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
         m = markets.get(i)
         if m is None:
             return "sleeve: no market"
+        rate = m.counted(self.now(), self.rise())  # before the withdrawal moves the market
         burned, error = m.withdraw(amount)
         if error is not None:
             return error
         if burned > m.held:
             return "sleeve: recall above lent"
+        # What ``pull`` returns: the counted value of the shares burned, rounded up.
+        self.pulled_counted = lending.mul_div(burned, rate, RATE_SHARES, up=True)
         m.held -= burned
         m.checkpoint(self.now(), self.rise())
         return None

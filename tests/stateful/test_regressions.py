@@ -6,8 +6,6 @@ here it runs in a fixed setting so it never depends on the fuzzer's luck.
 
 from __future__ import annotations
 
-import pytest
-
 from ballast.constants import MAX_BPS, WAD
 from ballast.fuzz.stack import (
     ENV,
@@ -269,11 +267,6 @@ def test_lending__recall_at_a_rate_above_the_counted_one__realises_the_excess_an
         assert _rebalance(stack, [leg]) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open finding of the long run (#12): a recall inside a rebalance realises uncounted market gains, "
-    "which the cost cap then counts against the trades' cost",
-)
 def test_lending__recall_realising_uncounted_gains__must_not_pay_for_trading_cost_past_the_cap():
     """Found by the long lending run at 8da9285 (``share_value_moves_only_with_prices_fees_and_cost``,
     320,655 steps into ``--lending third``: a donation to a lent asset's market with a 0% rate-rise
@@ -284,9 +277,9 @@ def test_lending__recall_realising_uncounted_gains__must_not_pay_for_trading_cos
     fees and price impact, and a rebalance that loses more than ``max_cost_bps`` at the rate an
     entrant pays is accepted. Control: without the donation the same trade is refused ("vault: cost
     too high"). The loss is bounded by the excess realised and by every fill's slippage limit, but
-    the uncounted excess is the holders' money. The fix (recall before valuing, so the cost and the
-    drifts are measured from the post-recall holdings) changes the vault; until it lands this test
-    is expected to fail."""
+    the uncounted excess is the holders' money. Fixed: ``LendingSleeve.pull`` returns the counted
+    value of the shares it burned and the vault adds the gain realised to the value before; the
+    test fails on the vault before the fix (it was ``xfail(strict=True)`` until then)."""
     with ENV.anchor():
         config = StackConfig(
             assets=[AssetParams(18, 10**8, 5_000, 100, 300), AssetParams(18, 10**8, 5_000, 100, 300)],
