@@ -364,6 +364,7 @@ class RebalanceRecord:
     source: str
     fills: list[tuple[str, str, int, int]]  # (token in, token out, amount in, amount out) per venue swap
     recalled: set = field(default_factory=set)  # assets recalled from their market (lent value re-rounded)
+    realised: int = 0  # the oracle value of the gains the recalls realised, which the vault adds to the value before
 
 
 @dataclass
@@ -380,6 +381,7 @@ class Prediction:
     value_before: int = 0
     markets: dict | None = None  # the lending markets after the trades' recalls (asset -> MarketModel)
     recalled: set = field(default_factory=set)  # assets a trade recalled from their market
+    realised: int = 0  # the oracle value of what the recalls brought above their counted value
 
     @property
     def reason(self) -> str | None:
@@ -657,6 +659,7 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
             value_before,
             markets,
             recalled,
+            realised,
         )
 
     def model_pull(self, markets: dict, i: int, amount: int) -> str | None:
@@ -1276,7 +1279,7 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
         chain = [a.balance for a in after.assets]
         assert chain == self.holdings(), f"{source}: holdings {chain} != model {self.holdings()}"
         self.record = RebalanceRecord(
-            before, after, int(result), self.cfg.max_cost_bps, source, swaps, set(predicted.recalled)
+            before, after, int(result), self.cfg.max_cost_bps, source, swaps, set(predicted.recalled), predicted.realised
         )
         if self.cfg.cooldown and source != "again":
             # The same trades again at once: inside the cooldown, refused whatever else they do.
@@ -2435,7 +2438,9 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
         if rec is None:
             return
         b, a = rec.before, rec.after
-        value_before, value_after = b.total_value, a.total_value
+        # A recall at a market rate above the counted one realises a gain the chain's value before
+        # did not count; the vault books it in the value before, so it cannot pay for the trades.
+        value_before, value_after = b.total_value + rec.realised, a.total_value
         cost = max(value_before - value_after, 0)
         assert rec.reported_cost == cost, f"reported cost {rec.reported_cost} != {cost}"
         assert cost * MAX_BPS <= value_before * rec.max_cost_bps, f"cost {cost} over {rec.max_cost_bps} bps"
