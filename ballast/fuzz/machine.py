@@ -1279,7 +1279,14 @@ class VaultMachine(QueueRules, RuleBasedStateMachine):
         chain = [a.balance for a in after.assets]
         assert chain == self.holdings(), f"{source}: holdings {chain} != model {self.holdings()}"
         self.record = RebalanceRecord(
-            before, after, int(result), self.cfg.max_cost_bps, source, swaps, set(predicted.recalled), predicted.realised
+            before,
+            after,
+            int(result),
+            self.cfg.max_cost_bps,
+            source,
+            swaps,
+            set(predicted.recalled),
+            predicted.realised,
         )
         if self.cfg.cooldown and source != "again":
             # The same trades again at once: inside the cooldown, refused whatever else they do.
@@ -2526,7 +2533,6 @@ def top_up(run_settings: settings) -> int:
 def assert_every_rebalance_reason_reached() -> None:
     """After a run: every revert reason of ``Vault.rebalance`` (and of the checks it calls) was
     produced at least once, so that no check of a rebalance goes untested."""
-    reasons = rebalance_revert_reasons()
     functions = _functions(Path(vault_source()).read_text())
     for name in ("rebalance", "_execute"):
         assert re.search(r', "vault: [^"]+"', functions.get(name, "")), f"found no revert reason in {name}()"
