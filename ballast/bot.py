@@ -8,7 +8,9 @@ real JSON-RPC, or by hand in ``ape console``::
     loop.on_block(chain.blocks.head)  # or loop.on_tick(datetime.now(timezone.utc))
 
 Each call reads the vault, reuses the one-shot logic of :mod:`ballast.keeper` (``decide``:
-trigger, cooldown, plan) and returns an :class:`Outcome` whose ``action`` is one of:
+trigger, cooldown, plan; ``recall_first``: a lent asset sold past idle at a market rate above the
+counted one is recalled first, under the state's claim, and the plan made again on the new state)
+and returns an :class:`Outcome` whose ``action`` is one of:
 
 * ``wait``: nothing to do (paused, cooldown, not due, no worthwhile plan), with the reason;
 * ``skip``: a rebalance was already sent for this very state (see below), or the block is old,
@@ -321,11 +323,21 @@ class KeeperLoop:
             try:
                 if self.auction.is_open():
                     return Outcome(trigger, WAIT, "an auction is open: its fills rebalance the vault", key)
+            except Exception as err:
+                return Outcome(trigger, ERROR, f"cannot choose the route: {error_message(err)}", key)
+        prepared = self._recall_first(trigger, key, decision)
+        if isinstance(prepared, Outcome):
+            return prepared
+        key, decision = prepared
+        if not decision.actionable:
+            return Outcome(trigger, WAIT, decision.reason, key, decision=decision)
+        if self.auction is not None:
+            try:
                 choice = keeper_path.route(
                     decision,
-                    market,
+                    decision.market,
                     self._gas_price(),
-                    self._eth_usd(state),
+                    self._eth_usd(decision.state),
                     auction=self.auction,
                     filler_margin_bps=self.filler_margin_bps,
                 )
@@ -334,6 +346,59 @@ class KeeperLoop:
             if choice.route == "auction":
                 return self._send(trigger, key, decision, f"route: auction ({choice.reason})")
         return self._send(trigger, key, decision)
+
+    def _decide(self) -> Decision:
+        """Read the vault and the pools again and decide on the state now (after a recall)."""
+        state = read_state(self.vault, self._token_at, self._now(), [str(v.address) for v in self.venues], self.lens)
+        market = snapshot_market(self.venues, self.tokens(), block=state.block)
+        return decide(self.vault, state, market, slippage_bps=self.slippage_bps, min_trade_value=self.min_trade_value)
+
+    def _recall_first(self, trigger: str, key: StateKey, decision: Decision) -> tuple[StateKey, Decision] | Outcome:
+        """The keeper path's recall-first step (:func:`ballast.keeper.recall_first`): when the plan
+        sells a lent asset past idle at a market rate above the counted one, recall first, under
+        this state's claim and the signer's lock, and decide again; returns the new state's key and
+        decision (or the decision with the reason why nothing was recalled: a dry run, or a keeper
+        without the allocator role), else the outcome that ends this step."""
+        try:
+            if not keeper_path.shortfalls(self.vault, decision):
+                return key, decision
+            if not keeper_path.can_recall(self.vault, self.keeper):  # says why in the reason, sends nothing
+                return key, keeper_path.recall_first(self.vault, decision, self.keeper, self._decide)
+        except Exception as err:
+            return Outcome(trigger, ERROR, f"cannot check what to recall first: {error_message(err)}", key)
+        # Claimed before the recall: this state gets one recall, then the new state its rebalance.
+        record = Sent(trigger, worker=self.worker)
+        try:
+            holder = self.ledger.claim(key, record)
+        except Exception as err:
+            return Outcome(trigger, ERROR, f"cannot claim the state: {error_message(err)}; nothing sent", key)
+        if holder is not None:
+            return Outcome(
+                trigger, SKIP, f"state claimed first by another worker {holder.describe()}", key, holder.txn_hash
+            )
+        self._remember(key, record)
+        try:
+            with self.ledger.signer(str(self.keeper.address)):
+                decision = keeper_path.recall_first(self.vault, decision, self.keeper, self._decide)
+        except SignerBusy as err:
+            self.ledger.release(key, record)
+            self.sent.pop(key, None)
+            return Outcome(trigger, SKIP, f"{err}; claim released, nothing sent", key, decision=decision)
+        except Exception as err:
+            record.status, record.error = "failed", error_message(err)
+            record.txn_hash = _txn_hash(err)
+            self._settle(key, record)
+            return Outcome(
+                trigger, FAILED, f"recall first reverted or not sent: {record.error}; carrying on", key, record.txn_hash
+            )
+        if not decision.recalls:  # nothing left to recall by then: the state is still this one's to send
+            self.ledger.release(key, record)
+            self.sent.pop(key, None)
+            return key, decision
+        record.status, record.txn_hash = "mined", str(decision.recalls[-1].receipt.txn_hash)
+        self._settle(key, record)
+        self._log(logging.INFO, f"{trigger}: {decision.reason}")
+        return self.state_key(decision.state), decision
 
     def _gas_price(self) -> int:
         return self.gas_price_wei if self.gas_price_wei is not None else int(self.vault.provider.gas_price)

@@ -195,6 +195,11 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     )
     echo(header)
     echo("-" * len(header))
+
+    def read_and_decide():
+        now = read_state(vault, token_at, chain.pending_timestamp, [str(v.address) for v in venues], lens)
+        return keeper_path.decide(vault, now, snapshot_market(venues, tokens))
+
     for day in range(1, len(path)):
         chain.pending_timestamp += DAY
         new = path[day]
@@ -212,8 +217,10 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
         if not due:
             continue
         pools = snapshot_market(venues, tokens)
-        decision = keeper_path.decide(vault, state, pools)
-        plan = decision.plan
+        # A lent asset sold past idle at a market rate above the counted one is recalled first
+        # and the plan made again on the new state (the keeper is the allocator).
+        decision = keeper_path.recall_first(vault, keeper_path.decide(vault, state, pools), keeper, read_and_decide)
+        state, pools, plan = decision.state, decision.market, decision.plan
         if not decision.actionable:
             echo(f"{day:>4} {reason:<11} skipped: {decision.reason}")
             continue

@@ -4,6 +4,9 @@
 
 * :func:`read`: the vault's state and every venue's pools, at one block;
 * :func:`decide`: the vault's own trigger, then the plan (:func:`ballast.planner.plan_rebalance`);
+* :func:`recall_first`: a plan that sells more of a lent asset than the vault holds idle, while
+  that asset's market reports more than the sleeve counts, gets the shortfall recalled first
+  (``vault.recall``) and is made again on the new state (:func:`shortfalls` says which);
 * :func:`format_decision`: the preview (state, trades, expected cost and drift);
 * :func:`route`: pools or a Dutch auction, whichever is expected to cost less
   (:func:`ballast.route.choose_route`); :func:`open_auction` opens the auction;
@@ -14,11 +17,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from ballast.chain.market import snapshot_market
 from ballast.chain.state import VaultState, read_state
-from ballast.constants import WAD
+from ballast.constants import ROLE_ALLOCATOR, WAD
 from ballast.planner import Market, Plan, plan_rebalance
 from ballast.route import Curve, RouteChoice, choose_route
 
@@ -29,6 +34,9 @@ class Decision:
     reason: str  # the vault's trigger reason, or why nothing is sent
     state: VaultState
     plan: Plan | None
+    market: Any = None  # the pools the plan was made on (decide's ``market``)
+    recalls: list[Recall] = field(default_factory=list)  # sent first by recall_first
+    unrecalled: list[Recall] = field(default_factory=list)  # found by recall_first, not sent (reason says why)
 
     @property
     def actionable(self) -> bool:
@@ -65,8 +73,136 @@ def decide(
         return Decision(False, "not due: every asset is inside its band (or the clock has not run)", state, None)
     plan = plan_rebalance(state, market, slippage_bps=slippage_bps, min_trade_value=min_trade_value)
     if not plan.trades:
-        return Decision(True, f"{reason}, but no plan: {plan.reason}", state, plan)
-    return Decision(True, reason, state, plan)
+        return Decision(True, f"{reason}, but no plan: {plan.reason}", state, plan, market)
+    return Decision(True, reason, state, plan, market)
+
+
+# ---------------------------------------------------------------- recall first
+
+
+@dataclass
+class Recall:
+    """A lent asset the plan sells past its idle balance while its market reports more than the
+    sleeve counts: the rebalance would recall the shortfall itself and realise part of the
+    uncounted excess, which the plan (made on the counted state) does not foresee."""
+
+    asset: str
+    symbol: str
+    shortfall: int  # the plan's sales of it above idle, base units
+    amount: int  # what to recall first: the shortfall grossed up by reported / counted lent
+    lent: int  # lent at the counted rate (the sleeve's ``lent_assets(False)``)
+    lent_reported: int  # lent at the market's reported rate (``lent_assets(True)``)
+    receipt: Any = None  # the ``vault.recall`` receipt, once sent
+
+
+def shortfalls(vault, decision: Decision) -> list[Recall]:
+    """For an actionable decision, each asset whose trades sell more than the vault holds idle
+    (``vault.balances``; the plan's state counts idle plus lent) while its market reports more than
+    the sleeve counts (``lent_assets(True)`` above ``lent_assets(False)``). Buys of an asset earlier
+    in the plan count toward its idle at their ``min_amount_out``. Reads only; empty when the vault
+    does not lend, nothing is sold past idle, or every such market is counted at its reported rate.
+
+    The amount to recall is the shortfall times reported / counted (rounded up, at most the counted
+    lent): the recall realises part of the excess, the re-made plan then sells part of that gain
+    too, and this covers it, so one recall per asset is enough."""
+    if not decision.actionable:
+        return []
+    state, trades = decision.state, decision.plan.trades
+    idle: dict[int, int] = {}  # of each asset sold, read when first sold
+    bought: dict[int, int] = {}  # of each asset, bought by earlier trades (at least their min out)
+    short: dict[int, int] = {}
+    for t in trades:
+        s, b = state.index(t.token_in), state.index(t.token_out)
+        if s not in idle:
+            idle[s] = int(vault.balances(state.assets[s].address)) + bought.get(s, 0)
+        if t.amount_in > idle[s]:
+            short[s] = short.get(s, 0) + t.amount_in - idle[s]
+            idle[s] = t.amount_in
+        idle[s] -= t.amount_in
+        if b in idle:
+            idle[b] += t.min_amount_out
+        else:
+            bought[b] = bought.get(b, 0) + t.min_amount_out
+    if not short:
+        return []
+    sleeve = _sleeve(vault)
+    if sleeve is None:
+        return []
+    counted, reported = list(sleeve.lent_assets(False)), list(sleeve.lent_assets(True))
+    found = []
+    for i, shortfall in sorted(short.items()):
+        lent, lent_reported = int(counted[i]), int(reported[i])
+        if lent == 0 or lent_reported <= lent:
+            continue  # no excess: the rebalance's own recall realises nothing
+        amount = min(-(-shortfall * lent_reported // lent), lent)
+        asset = state.assets[i]
+        found.append(Recall(asset.address, asset.symbol, shortfall, max(amount, shortfall), lent, lent_reported))
+    return found
+
+
+def can_recall(vault, sender) -> bool:
+    """Whether ``sender`` may call ``vault.recall`` (the allocator role)."""
+    return sender is not None and int(vault.roles(sender)) & ROLE_ALLOCATOR != 0
+
+
+def recall_first(vault, decision: Decision, sender, redecide: Callable[[], Decision], rounds: int = 3) -> Decision:
+    """The step between :func:`decide` and :func:`send`: for each asset of :func:`shortfalls`,
+    ``vault.recall`` (one per asset, from ``sender``, which must hold the allocator role), then
+    ``redecide()`` (the caller's read and :func:`decide`, on the new state), up to ``rounds``
+    times. Returns the decision to send, with the recalls sent (``recalls``, each with its
+    receipt), or ``decision`` itself when nothing needs recalling.
+
+    Why: the rebalance would recall the shortfall itself, at the market's reported rate, and the
+    part of the excess it realises raises the vault's counted value inside the rebalance; an
+    untouched underweight asset's drift then grows and the vault refuses the plan ("vault: drift
+    grew"), again and again while the state stays the same. Recalled first, the gain is counted
+    before the plan is made.
+
+    Nothing is sent when ``sender`` is None (a preview) or lacks the allocator role: the plan is
+    left as is and the decision's reason says why."""
+    pending = shortfalls(vault, decision)
+    if not pending:
+        return decision
+    what = ", ".join(f"{_units(r.amount, decision.state, r.asset)} {r.symbol}" for r in pending)
+    why = f"the plan sells {', '.join(r.symbol for r in pending)} past idle at a market rate above the counted one"
+    if sender is None:
+        decision.reason += f"; recall first: {what} ({why}); not sent in a preview"
+        decision.unrecalled = pending
+        return decision
+    if not can_recall(vault, sender):
+        decision.reason += (
+            f"; not recalled first: {sender.address} lacks the allocator role, so the plan is left as is "
+            f"({why}: the vault may refuse it, 'vault: drift grew')"
+        )
+        decision.unrecalled = pending
+        return decision
+    sent: list[Recall] = []
+    for _ in range(rounds):
+        for r in pending:
+            r.receipt = vault.recall(r.asset, r.amount, sender=sender)
+            sent.append(r)
+        decision = redecide()
+        pending = shortfalls(vault, decision)
+        if not pending:
+            break
+    decision.recalls, decision.unrecalled = sent, pending
+    done = ", ".join(f"{_units(r.amount, decision.state, r.asset)} {r.symbol}" for r in sent)
+    decision.reason += f"; recalled first: {done}, then planned again"
+    if pending:
+        decision.reason += f"; still short after {rounds} rounds: {', '.join(r.symbol for r in pending)}"
+    return decision
+
+
+def _sleeve(vault):
+    """The vault's ``LendingSleeve``, or None without one."""
+    from ape import project
+
+    address = str(vault.sleeve())
+    return None if int(address, 16) == 0 else project.LendingSleeve.at(address)
+
+
+def _units(amount: int, state: VaultState, asset: str) -> str:
+    return f"{amount / 10 ** state.assets[state.index(asset)].decimals:,.6f}"
 
 
 def format_decision(decision: Decision, gas_estimate: int | None = None) -> str:
@@ -80,6 +216,14 @@ def format_decision(decision: Decision, gas_estimate: int | None = None) -> str:
             f"{asset.band_bps / 100:>5.2f}%"
         )
     lines.append(f"decision: {'REBALANCE' if decision.actionable else 'wait'} ({decision.reason})")
+    for label, recalls in (("recalled first", decision.recalls), ("to recall first", decision.unrecalled)):
+        for r in recalls:
+            tx = f", gas {r.receipt.gas_used:,}, tx {r.receipt.txn_hash}" if r.receipt is not None else ""
+            lines.append(
+                f"{label}: {_units(r.amount, state, r.asset)} {r.symbol} (sold past idle "
+                f"{_units(r.shortfall, state, r.asset)}; lent {_units(r.lent, state, r.asset)} counted, "
+                f"{_units(r.lent_reported, state, r.asset)} at the market's rate){tx}"
+            )
     plan = decision.plan
     if plan and plan.trades:
         symbol = {a.address.lower(): a.symbol for a in state.assets}

@@ -1,5 +1,10 @@
 """ape run keeper: one keeper decision. Dry run by default; --send executes the rebalance.
 
+A plan that sells a lent asset past the vault's idle balance while its market reports more than
+the sleeve counts is refused by the vault ("vault: drift grew"); with ``--send`` the keeper (as
+allocator) recalls the shortfall first and plans again (``ballast.keeper.recall_first``); the dry
+run says so and estimates no gas for the plan as is.
+
 A due decision also prints the route comparison (ballast/route.py): the plan on the pools against
 a Dutch auction. With ``--auction ADDRESS`` (a DutchAuction of this vault), ``--send`` opens the
 auction instead when it is expected to cost less; without it, the pools are always used."""
@@ -119,10 +124,18 @@ def cli(
             if str(auction.VAULT()).lower() != str(vault.address).lower():
                 raise InputError(f"--auction: {auction_address} sells for vault {auction.VAULT()}, not {vault.address}")
     tokens = [token_at(a) for a in vault.get_assets()]
-    state, market = keeper_path.read(vault, venues, tokens, token_at, chain.pending_timestamp, lens)
-    decision = keeper_path.decide(vault, state, market, slippage_bps=slippage_bps)
+
+    def read_and_decide():
+        state, market = keeper_path.read(vault, venues, tokens, token_at, chain.pending_timestamp, lens)
+        return keeper_path.decide(vault, state, market, slippage_bps=slippage_bps)
+
+    # A lent asset sold past idle at a market rate above the counted one: recall it first (with
+    # --send, as allocator, unless an auction is open) and plan again; a preview says so and sends nothing.
+    recaller = account if send and not (auction is not None and auction.is_open()) else None
+    decision = keeper_path.recall_first(vault, read_and_decide(), recaller, read_and_decide)
+    state, market = decision.state, decision.market
     gas = None
-    if decision.actionable:
+    if decision.actionable and not decision.unrecalled:  # the plan as is could be refused: no estimate
         trades = [t.as_tuple() for t in decision.plan.trades]
         gas = vault.rebalance.estimate_gas_cost(trades, sender=account)
     click.echo(keeper_path.format_decision(decision, gas))
