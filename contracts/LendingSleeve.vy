@@ -1,4 +1,5 @@
 # pragma version 0.4.3
+# pragma experimental-codegen
 """
 @title Ballast lending sleeve
 @custom:contract-name LendingSleeve

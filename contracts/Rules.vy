@@ -1,4 +1,5 @@
 # pragma version 0.4.3
+# pragma experimental-codegen
 """
 @title Ballast rules, deployed once and shared by every vault
 @custom:contract-name Rules

@@ -1,4 +1,5 @@
 # pragma version 0.4.3
+# pragma experimental-codegen
 # pragma evm-version cancun
 """
 @title Ballast venue over one Balancer V2 pool

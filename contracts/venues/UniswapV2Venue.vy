@@ -1,4 +1,5 @@
 # pragma version 0.4.3
+# pragma experimental-codegen
 """
 @title Ballast venue over Uniswap V2 pairs
 @custom:contract-name UniswapV2Venue

@@ -1,4 +1,5 @@
 # pragma version 0.4.3
+# pragma experimental-codegen
 """
 @title Ballast venue over Uniswap V3 pools (one fee tier)
 @custom:contract-name UniswapV3Venue
