@@ -74,7 +74,9 @@ def test_swap_exact_input_equals_the_compute_swap_step_loop(fee):
     rng = random.Random(fee)
     states = []
     for _ in range(4):
-        full = seeded_state(rng.randrange(10**3, 10**27), rng.randrange(10**3, 10**27), fee, rng.choice([None, 10, 1000]))
+        full = seeded_state(
+            rng.randrange(10**3, 10**27), rng.randrange(10**3, 10**27), fee, rng.choice([None, 10, 1000])
+        )
         center = (full.tick // full.tick_spacing) >> 8
         windowed = v3.PoolState(**{**vars(full), "words": (center - 1, center + 1)})
         states += [full, windowed]
