@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from eth_abi import decode, encode
 from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
 from eth_abi.encoding import TupleEncoder
+from eth_abi.exceptions import InsufficientDataBytes, NonEmptyPaddingBytes
 from eth_abi.registry import registry
 from eth_utils import keccak, to_checksum_address
 from pyrevm import EVM, BlockEnv
@@ -31,6 +32,7 @@ START_TIMESTAMP = 1_700_000_000
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 _REVERT_OUTPUT = re.compile(r"output: 0x([0-9a-fA-F]*)")
+_checksum = functools.lru_cache(maxsize=4096)(to_checksum_address)  # a keccak each, for a few hundred addresses
 
 
 class RevmError(Exception):
@@ -76,8 +78,10 @@ def abi_type(entry: dict) -> str:
 # ABI coding. eth_abi validates every address through several layers of eth_utils and
 # rebuilds its tuple coders on every call: at tens of thousands of calls a second that is
 # most of the fuzzer's time. Words of the basic static types (and arrays of them, the only
-# dynamic types the fuzzer's hot calls use) are coded directly; anything else goes
-# through eth_abi, with its coders built once per signature.
+# dynamic types the fuzzer's hot calls use) are coded directly; other outputs (structs with
+# arrays or strings in them, the lens' and the vault's state reads) and event data are decoded
+# by :func:`_abi_decoder`, which returns what eth_abi's ``decode`` returns for the same data;
+# anything else is encoded through eth_abi, with its coders built once per signature.
 
 _BASIC = re.compile(r"^(address|bool|uint\d*|int\d*)$")
 
@@ -92,12 +96,38 @@ def _word(kind: str, value) -> bytes:
     return int(value).to_bytes(32, "big")
 
 
+def _word_fn(kind: str):
+    """:func:`_word` for one ``kind``, with the branch on the kind taken once."""
+    if kind == "address":
+        return lambda value: _word("address", value)
+    if kind.startswith("int"):
+        return lambda value: int(value).to_bytes(32, "big", signed=True)
+
+    def unsigned(value) -> bytes:
+        if value < 0:
+            raise ValueError(f"{kind}: negative value {value}")
+        return int(value).to_bytes(32, "big")
+
+    return unsigned
+
+
 def _unword(kind: str, word: bytes):
     if kind == "address":
         return "0x" + word[12:].hex()
     if kind == "bool":
         return word[31] == 1
     return int.from_bytes(word, "big", signed=kind.startswith("int"))
+
+
+def _unword_at(kind: str):
+    """``(data, at) -> _unword(kind, data[at : at + 32])``, with the branch on the kind taken once."""
+    if kind == "address":
+        return lambda data, at: "0x" + data[at + 12 : at + 32].hex()
+    if kind == "bool":
+        return lambda data, at: data[at + 31] == 1
+    if kind.startswith("int"):
+        return lambda data, at: int.from_bytes(data[at : at + 32], "big", signed=True)
+    return lambda data, at: int.from_bytes(data[at : at + 32], "big")
 
 
 def _static_parts(kind: str) -> list[str] | None:
@@ -120,23 +150,27 @@ def _encoder(types: tuple[str, ...]):
         if parts is None:
             fallback = TupleEncoder(encoders=[registry.get_encoder(t) for t in types])
             return lambda args: fallback(tuple(args))
-        plan.append((element is not None, parts))
+        plan.append((element is not None, tuple(_word_fn(p) for p in parts)))
+    head_size = 32 * sum(1 if dynamic else len(words) for dynamic, words in plan)
 
     def encode_fast(args) -> bytes:
         heads, tails = [], []
-        offset = 32 * sum(1 if dynamic else len(parts) for dynamic, parts in plan)
-        for (dynamic, parts), value in zip(plan, args):
+        offset = head_size
+        for (dynamic, words), value in zip(plan, args):
             if not dynamic:
-                items = value if len(parts) > 1 else (value,)
-                heads.extend(_word(p, v) for p, v in zip(parts, items))
+                if len(words) == 1:
+                    heads.append(words[0](value))
+                else:
+                    heads.extend(f(v) for f, v in zip(words, value))
                 continue
             heads.append(offset.to_bytes(32, "big"))
-            tail = [len(value).to_bytes(32, "big")]
+            tails.append(len(value).to_bytes(32, "big"))
             for item in value:
-                items = item if len(parts) > 1 else (item,)
-                tail.extend(_word(p, v) for p, v in zip(parts, items))
-            tails.extend(tail)
-            offset += 32 * len(tail)
+                if len(words) == 1:
+                    tails.append(words[0](item))
+                else:
+                    tails.extend(f(v) for f, v in zip(words, item))
+            offset += 32 * (1 + len(words) * len(value))
         return b"".join(heads) + b"".join(tails)
 
     return encode_fast
@@ -148,27 +182,137 @@ _INT_ARRAY = re.compile(r"^(uint\d*|int\d*)\[\]$")
 @functools.cache
 def _decoder(types: tuple[str, ...]):
     """A decoder for ``types``: direct when each is static and basic (or a tuple of them) or an
-    array of integers (the lens' reads); through eth_abi otherwise."""
+    array of integers (the lens' reads); :func:`_abi_decoder` otherwise."""
     plan = [("array", kind[:-2]) if _INT_ARRAY.match(kind) else ("static", _static_parts(kind)) for kind in types]
     if any(parts is None for _, parts in plan):
-        fallback = TupleDecoder(decoders=[registry.get_decoder(t, strict=False) for t in types])
-        return lambda data: fallback(ContextFramesBytesIO(data))
+        return _abi_decoder(types)
+    steps = []
+    for shape, parts in plan:
+        if shape == "array":
+            steps.append((True, _unword_at(parts), 32))
+        else:
+            steps.append((False, tuple(_unword_at(p) for p in parts), 32 * len(parts)))
 
     def decode_fast(data: bytes) -> tuple:
         out, at = [], 0
-        for shape, parts in plan:
-            if shape == "array":  # head: the offset of (length, elements...)
+        for array, read, size in steps:
+            if array:  # head: the offset of (length, elements...)
                 start = int.from_bytes(data[at : at + 32], "big")
                 count = int.from_bytes(data[start : start + 32], "big")
-                out.append([_unword(parts, data[start + 32 * k : start + 32 * k + 32]) for k in range(1, count + 1)])
-                at += 32
-                continue
-            values = tuple(_unword(p, data[at + 32 * k : at + 32 * k + 32]) for k, p in enumerate(parts))
-            out.append(values if len(parts) > 1 else values[0])
-            at += 32 * len(parts)
+                out.append([read(data, start + 32 * k) for k in range(1, count + 1)])
+            elif len(read) == 1:
+                out.append(read[0](data, at))
+            else:
+                out.append(tuple(f(data, at + 32 * k) for k, f in enumerate(read)))
+            at += size
         return tuple(out)
 
     return decode_fast
+
+
+def _components(inner: str) -> list[str]:
+    """The top-level components of a tuple type's inside (``"a,(b,c)[],d"`` -> 3 types)."""
+    parts, depth, start = [], 0, 0
+    for k, char in enumerate(inner):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(inner[start:k])
+            start = k + 1
+    return [*parts, inner[start:]] if inner else parts
+
+
+def _need(data: bytes, end: int) -> None:
+    if end > len(data):
+        raise InsufficientDataBytes(f"Tried to read up to byte {end}, only got {len(data)} bytes.")
+
+
+def _sequence(items: list):
+    """Decodes consecutive ABI values (a tuple's components, a sized array's elements) starting
+    at ``start``; dynamic ones are reached by their offset from ``start``. Returns a tuple."""
+    head = 32 * sum(1 if dynamic else words for _, dynamic, words in items)
+
+    def read(data: bytes, start: int) -> tuple:
+        _need(data, start + head)
+        out, at = [], start
+        for fn, dynamic, words in items:
+            if dynamic:
+                out.append(fn(data, start + int.from_bytes(data[at : at + 32], "big")))
+                at += 32
+            else:
+                out.append(fn(data, at))
+                at += 32 * words
+        return tuple(out)
+
+    return read
+
+
+@functools.cache
+def _value_decoder(kind: str) -> tuple:
+    """``(fn, dynamic, head words)`` for one ABI type: ``fn(data, at)`` decodes the value whose
+    encoding starts at ``at`` (its tail, for a dynamic type) as eth_abi does (arrays and
+    tuples as tuples, addresses lowercase, strings as str, bytes as bytes)."""
+    if kind.endswith("]"):
+        cut = kind.rindex("[")
+        element, size = kind[:cut], kind[cut + 1 : -1]
+        fn, dynamic, words = _value_decoder(element)
+        if size:
+            items = [(fn, dynamic, words)] * int(size)
+            return _sequence(items), dynamic, (1 if dynamic else words * int(size))
+
+        def array(data: bytes, at: int) -> tuple:
+            _need(data, at + 32)
+            count = int.from_bytes(data[at : at + 32], "big")
+            if dynamic:
+                return _sequence([(fn, True, 1)] * count)(data, at + 32)
+            _need(data, at + 32 + 32 * words * count)
+            return tuple(fn(data, at + 32 + 32 * words * k) for k in range(count))
+
+        return array, True, 1
+    if kind.startswith("("):
+        items = [_value_decoder(c) for c in _components(kind[1:-1])]
+        dynamic = any(d for _, d, _ in items)
+        return _sequence(items), dynamic, (1 if dynamic else sum(w for _, _, w in items))
+    if kind in ("string", "bytes"):
+
+        def byte_string(data: bytes, at: int):
+            _need(data, at + 32)
+            length = int.from_bytes(data[at : at + 32], "big")
+            _need(data, at + 32 + length)
+            raw = data[at + 32 : at + 32 + length]
+            return raw.decode("utf-8") if kind == "string" else raw
+
+        return byte_string, True, 1
+    if kind.startswith("bytes"):
+        size = int(kind[len("bytes") :])
+        return (lambda data, at: data[at : at + size]), False, 1
+    if _BASIC.match(kind):
+        read = _unword_at(kind)
+        if kind == "bool":
+
+            def boolean(data: bytes, at: int) -> bool:
+                word = data[at : at + 32]
+                if word[:31] != b"\x00" * 31 or word[31] > 1:
+                    raise NonEmptyPaddingBytes(f"Boolean must be either 0x0 or 0x1.  Got: {word!r}")
+                return word[31] == 1
+
+            return boolean, False, 1
+        return read, False, 1
+    raise ValueError(f"unsupported ABI type {kind!r}")
+
+
+@functools.cache
+def _abi_decoder(types: tuple[str, ...]):
+    """A decoder for ``types`` equal to ``eth_abi.decode(types, data)`` on well-formed data
+    (short data raises eth_abi's ``InsufficientDataBytes`` too), built once per signature."""
+    try:
+        read = _sequence([_value_decoder(t) for t in types])
+    except ValueError:  # a type not decoded here: eth_abi's coders, built once
+        fallback = TupleDecoder(decoders=[registry.get_decoder(t, strict=False) for t in types])
+        return lambda data: fallback(ContextFramesBytesIO(data))
+    return lambda data: read(data, 0)
 
 
 def _to_abi(value):
@@ -180,6 +324,17 @@ def _to_abi(value):
     if isinstance(value, tuple):
         return tuple(_to_abi(v) for v in value)
     return value
+
+
+_PLAIN = (int, str, bool, bytes)  # arguments _to_abi returns as they are
+
+
+def _args_to_abi(args: tuple) -> tuple:
+    """``_to_abi(args)``, without the walk when every argument is a plain value (most calls)."""
+    for arg in args:
+        if type(arg) not in _PLAIN:
+            return _to_abi(args)
+    return args
 
 
 @dataclass(frozen=True)
@@ -315,14 +470,14 @@ class RevmEnv:
             event_type, indexed, unindexed = known
             values: dict[int, object] = {}
             for (k, t), topic in zip(indexed, topics[1:]):
-                values[k] = decode([t], topic)[0]
-            for (k, _), value in zip(unindexed, decode([t for _, t in unindexed], _log_data(log))):
+                values[k] = _abi_decoder((t,))(topic)[0]
+            for (k, _), value in zip(unindexed, _abi_decoder(tuple(t for _, t in unindexed))(_log_data(log))):
                 values[k] = value
-            decoded.append(event_type(to_checksum_address(log.address), *(values[k] for k in sorted(values))))
+            decoded.append(event_type(_checksum(log.address), *(values[k] for k in sorted(values))))
         return decoded
 
     def call(self, to: str, fn: _Function, args: tuple):
-        data = fn.selector + _encoder(fn.inputs)(_to_abi(args))
+        data = fn.selector + _encoder(fn.inputs)(_args_to_abi(args))
         try:
             out = self.evm.message_call(self.sender, to, data, is_static=fn.static)
         except RuntimeError as err:

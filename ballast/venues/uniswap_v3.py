@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
 
@@ -314,8 +314,9 @@ class V3Pool:
 
     def __deepcopy__(self, memo) -> V3Pool:
         # A swap replaces ``state`` (never mutates it, nor its tick dictionaries), so a copy that
-        # shares the state is independent: the planner and the sandwich search copy pools often.
-        return replace(self)
+        # shares the state is independent: the planner and the sandwich search copy pools often
+        # (built directly: ``dataclasses.replace`` inspects the fields on every call).
+        return V3Pool(self.venue, self.token_a, self.token_b, self.pool, self.state)
 
     def _zero_for_one(self, token_in: str) -> bool:
         key = str(token_in).lower()  # a case-insensitive match, without re-checksumming each call
@@ -342,8 +343,16 @@ class V3Pool:
         result = self._fill(token_in, amount_in)
         if result is None:
             return 0
-        self.state = replace(
-            self.state, sqrt_price_x96=result.sqrt_price_x96, tick=result.tick, liquidity=result.liquidity
+        state = self.state  # dataclasses.replace(state, sqrt_price_x96=..., tick=..., liquidity=...), built directly
+        self.state = v3.PoolState(
+            result.sqrt_price_x96,
+            result.tick,
+            result.liquidity,
+            state.fee,
+            state.tick_spacing,
+            state.liquidity_net,
+            state.bitmap,
+            state.words,
         )
         return result.amount_out
 

@@ -10,6 +10,7 @@ except :func:`price_of`.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 
 MIN_TICK = -887272
@@ -38,24 +39,32 @@ def _require(condition: bool, reason: str) -> None:
 
 def mul_div(a: int, b: int, denominator: int) -> int:
     """FullMath.mulDiv: floor(a * b / denominator), reverting if the result overflows uint256."""
-    _require(denominator > 0, "mulDiv: zero denominator")
+    if denominator <= 0:
+        raise ArithmeticError("mulDiv: zero denominator")
     result = a * b // denominator
-    _require(result <= UINT256_MAX, "mulDiv: overflow")
+    if result > UINT256_MAX:
+        raise ArithmeticError("mulDiv: overflow")
     return result
 
 
 def mul_div_rounding_up(a: int, b: int, denominator: int) -> int:
     """FullMath.mulDivRoundingUp: ceil(a * b / denominator)."""
-    result = mul_div(a, b, denominator)
-    if a * b % denominator:
-        _require(result < UINT256_MAX, "mulDiv: overflow")
+    if denominator <= 0:
+        raise ArithmeticError("mulDiv: zero denominator")
+    result, rest = divmod(a * b, denominator)
+    if result > UINT256_MAX:
+        raise ArithmeticError("mulDiv: overflow")
+    if rest:
+        if result >= UINT256_MAX:
+            raise ArithmeticError("mulDiv: overflow")
         result += 1
     return result
 
 
 def div_rounding_up(x: int, y: int) -> int:
     """UnsafeMath.divRoundingUp: ceil(x / y) (y > 0)."""
-    return x // y + (1 if x % y else 0)
+    quotient, rest = divmod(x, y)
+    return quotient + 1 if rest else quotient
 
 
 def _to_uint160(x: int) -> int:
@@ -106,11 +115,35 @@ def get_sqrt_ratio_at_tick(tick: int) -> int:
     return (ratio >> 32) + (1 if ratio % (1 << 32) else 0)
 
 
+# ln(2**96) and ln(sqrt(1.0001)): a tick is log base sqrt(1.0001) of the sqrt price over 2**96.
+_LN_Q96 = 96 * math.log(2)
+_LN_SQRT_10001 = math.log(1.0001) / 2
+# How near a whole tick a float estimate must be to be settled exactly: its error is below
+# 1e-9 tick (math.log of an int is correct to about an ulp), and getSqrtRatioAtTick's rounding
+# below 5e-6 tick (one unit of its Q64.96 result at MIN_SQRT_RATIO, ~2.3e-10 relative).
+_TICK_MARGIN = 1e-3
+
+
 def get_tick_at_sqrt_ratio(sqrt_price_x96: int) -> int:
     """TickMath.getTickAtSqrtRatio: the greatest tick whose sqrt ratio is <= ``sqrt_price_x96``.
 
-    Same log2 approximation as the Solidity (so the same tickLow/tickHi candidates), then the
-    same tie-break by ``get_sqrt_ratio_at_tick``.
+    The tick from a float logarithm when it is well inside a tick (the greatest tick whose ratio
+    is at most the price is then its floor, which is what the Solidity returns: its own bounds
+    guarantee it, and ``tests/unit/test_v3_math.py`` compares the two); near a tick boundary,
+    :func:`get_tick_at_sqrt_ratio_exact`, the Solidity's own steps.
+    """
+    if not MIN_SQRT_RATIO <= sqrt_price_x96 < MAX_SQRT_RATIO:
+        raise ArithmeticError("R")
+    estimate = (math.log(sqrt_price_x96) - _LN_Q96) / _LN_SQRT_10001
+    tick = math.floor(estimate)
+    if _TICK_MARGIN < estimate - tick < 1 - _TICK_MARGIN:
+        return tick
+    return get_tick_at_sqrt_ratio_exact(sqrt_price_x96)
+
+
+def get_tick_at_sqrt_ratio_exact(sqrt_price_x96: int) -> int:
+    """TickMath.getTickAtSqrtRatio step for step: the same log2 approximation as the Solidity
+    (so the same tickLow/tickHi candidates), then the same tie-break by ``get_sqrt_ratio_at_tick``.
     """
     _require(MIN_SQRT_RATIO <= sqrt_price_x96 < MAX_SQRT_RATIO, "R")
     ratio = sqrt_price_x96 << 32
@@ -347,22 +380,51 @@ def swap_exact_input(
         _require(state.sqrt_price_x96 < limit < MAX_SQRT_RATIO, "SPL")
     remaining, out = amount_in, 0
     sqrt_price, tick, liquidity, crossed = state.sqrt_price_x96, state.tick, state.liquidity, 0
+    fee, fee_complement = state.fee, FEE_DENOMINATOR - state.fee
+    bitmap, spacing, words, nets = state.bitmap, state.tick_spacing, state.words, state.liquidity_net
     while remaining != 0 and sqrt_price != limit:
         start = sqrt_price
-        tick_next, initialized = next_initialized_tick_within_one_word(
-            state.bitmap, tick, state.tick_spacing, zero_for_one, state.words
-        )
+        tick_next, initialized = next_initialized_tick_within_one_word(bitmap, tick, spacing, zero_for_one, words)
         tick_next = min(max(tick_next, MIN_TICK), MAX_TICK)
         sqrt_next = get_sqrt_ratio_at_tick(tick_next)
         past_limit = sqrt_next < limit if zero_for_one else sqrt_next > limit
-        sqrt_price, step_in, step_out, fee_amount = compute_swap_step(
-            sqrt_price, limit if past_limit else sqrt_next, liquidity, remaining, state.fee
-        )
+        target = limit if past_limit else sqrt_next
+        # SwapMath.computeSwapStep(start, target, liquidity, remaining, fee) for an exact input
+        # (remaining > 0), inlined: compute_swap_step's branches and checks, in its order.
+        down = start >= target
+        remaining_less_fee = remaining * fee_complement // FEE_DENOMINATOR
+        if remaining_less_fee > UINT256_MAX:
+            raise ArithmeticError("mulDiv: overflow")
+        if down:
+            step_in = get_amount0_delta(target, start, liquidity, True)
+        else:
+            step_in = get_amount1_delta(start, target, liquidity, True)
+        if remaining_less_fee >= step_in:
+            sqrt_price = target
+            if down:
+                step_out = get_amount1_delta(target, start, liquidity, False)
+            else:
+                step_out = get_amount0_delta(start, target, liquidity, False)
+            fee_amount = mul_div_rounding_up(step_in, fee, fee_complement)
+        else:
+            sqrt_price = get_next_sqrt_price_from_input(start, liquidity, remaining_less_fee, down)
+            if down:
+                if sqrt_price != target:
+                    step_in = get_amount0_delta(sqrt_price, start, liquidity, True)
+                step_out = get_amount1_delta(sqrt_price, start, liquidity, False)
+            else:
+                if sqrt_price != target:
+                    step_in = get_amount1_delta(start, sqrt_price, liquidity, True)
+                step_out = get_amount0_delta(start, sqrt_price, liquidity, False)
+            if sqrt_price != target:
+                fee_amount = remaining - step_in  # the rest of the input is the fee
+            else:
+                fee_amount = mul_div_rounding_up(step_in, fee, fee_complement)
         remaining -= step_in + fee_amount
         out += step_out
         if sqrt_price == sqrt_next:
             if initialized:
-                net = state.liquidity_net.get(tick_next, 0)
+                net = nets.get(tick_next, 0)
                 liquidity += -net if zero_for_one else net
                 _require(0 <= liquidity <= UINT128_MAX, "LiquidityMath: LS/LA")
                 crossed += 1
