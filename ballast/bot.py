@@ -367,22 +367,14 @@ class KeeperLoop:
         except Exception as err:
             return Outcome(trigger, ERROR, f"cannot check what to recall first: {error_message(err)}", key)
         # Claimed before the recall: this state gets one recall, then the new state its rebalance.
-        record = Sent(trigger, worker=self.worker)
-        try:
-            holder = self.ledger.claim(key, record)
-        except Exception as err:
-            return Outcome(trigger, ERROR, f"cannot claim the state: {error_message(err)}; nothing sent", key)
-        if holder is not None:
-            return Outcome(
-                trigger, SKIP, f"state claimed first by another worker {holder.describe()}", key, holder.txn_hash
-            )
-        self._remember(key, record)
+        record = self._claim(trigger, key)
+        if isinstance(record, Outcome):
+            return record
         try:
             with self.ledger.signer(str(self.keeper.address)):
                 decision = keeper_path.recall_first(self.vault, decision, self.keeper, self._decide)
         except SignerBusy as err:
-            self.ledger.release(key, record)
-            self.sent.pop(key, None)
+            self._release(key, record)
             return Outcome(trigger, SKIP, f"{err}; claim released, nothing sent", key, decision=decision)
         except Exception as err:
             record.status, record.error = "failed", error_message(err)
@@ -392,8 +384,7 @@ class KeeperLoop:
                 trigger, FAILED, f"recall first reverted or not sent: {record.error}; carrying on", key, record.txn_hash
             )
         if not decision.recalls:  # nothing left to recall by then: the state is still this one's to send
-            self.ledger.release(key, record)
-            self.sent.pop(key, None)
+            self._release(key, record)
             return key, decision
         record.status, record.txn_hash = "mined", str(decision.recalls[-1].receipt.txn_hash)
         self._settle(key, record)
@@ -425,16 +416,9 @@ class KeeperLoop:
             return Outcome(trigger, DRY_RUN, f"{summary}; no keeper account, nothing sent", key, decision=decision)
 
         # Claimed before sending: whatever happens next, this state gets no second rebalance.
-        record = Sent(trigger, worker=self.worker)
-        try:
-            holder = self.ledger.claim(key, record)
-        except Exception as err:
-            return Outcome(trigger, ERROR, f"cannot claim the state: {error_message(err)}; nothing sent", key)
-        if holder is not None:
-            return Outcome(
-                trigger, SKIP, f"state claimed first by another worker {holder.describe()}", key, holder.txn_hash
-            )
-        self._remember(key, record)
+        record = self._claim(trigger, key)
+        if isinstance(record, Outcome):
+            return record
         self._log(logging.INFO, f"{trigger}: claimed this state as {self.worker or 'this process'}; sending")
         try:
             with self.ledger.signer(str(self.keeper.address)):
@@ -445,8 +429,7 @@ class KeeperLoop:
                 else:
                     receipt = keeper_path.send(self.vault, decision, self.keeper, **self.tx_kwargs)
         except SignerBusy as err:  # nothing went out: give the state back for the next block
-            self.ledger.release(key, record)
-            self.sent.pop(key, None)
+            self._release(key, record)
             return Outcome(trigger, SKIP, f"{err}; claim released, nothing sent", key, decision=decision)
         except Exception as err:
             record.status, record.error = "failed", error_message(err)
@@ -469,6 +452,27 @@ class KeeperLoop:
         text, record.cost = self._describe(receipt, decision)
         self._settle(key, record)
         return Outcome(trigger, SENT, f"{summary}; {text}", key, record.txn_hash, decision, record.cost)
+
+    def _claim(self, trigger: str, key: StateKey) -> Sent | Outcome:
+        """Claim ``key`` in the ledger for this worker (one transaction at most per state); returns
+        the claim's record, or the outcome that ends the step (the ledger failed, or another
+        worker holds the claim)."""
+        record = Sent(trigger, worker=self.worker)
+        try:
+            holder = self.ledger.claim(key, record)
+        except Exception as err:
+            return Outcome(trigger, ERROR, f"cannot claim the state: {error_message(err)}; nothing sent", key)
+        if holder is not None:
+            return Outcome(
+                trigger, SKIP, f"state claimed first by another worker {holder.describe()}", key, holder.txn_hash
+            )
+        self._remember(key, record)
+        return record
+
+    def _release(self, key: StateKey, record: Sent) -> None:
+        """Give a claimed state back: nothing went out for it."""
+        self.ledger.release(key, record)
+        self.sent.pop(key, None)
 
     def _settle(self, key: StateKey, record: Sent) -> None:
         try:

@@ -197,8 +197,8 @@ def run(project, chain, accounts, spec_path: Path = SPEC, days: int = 60, echo=p
     echo("-" * len(header))
 
     def read_and_decide():
-        now = read_state(vault, token_at, chain.pending_timestamp, [str(v.address) for v in venues], lens)
-        return keeper_path.decide(vault, now, snapshot_market(venues, tokens))
+        now, market = keeper_path.read(vault, venues, tokens, token_at, chain.pending_timestamp, lens)
+        return keeper_path.decide(vault, now, market)
 
     for day in range(1, len(path)):
         chain.pending_timestamp += DAY
