@@ -5,6 +5,7 @@ holds idle is refused as decided ("vault: drift grew": the rebalance's own recal
 the uncounted excess, the vault's counted value rises, and the untouched assets sitting at their
 targets fall below them). Through the step, the keeper recalls first and plans again: accepted."""
 
+import dataclasses
 import logging
 
 import ape
@@ -12,7 +13,7 @@ import pytest
 from lending_stack import MAX_LOSS_BPS, USDC, WBTC, WETH, add_lending
 
 from ballast import keeper as keeper_path
-from ballast.bot import SENT, KeeperLoop
+from ballast.bot import ERROR, FAILED, SENT, KeeperLoop
 from ballast.chain.erc20 import token_at
 from ballast.constants import MAX_BPS, ROLE_KEEPER, WAD
 
@@ -156,16 +157,7 @@ def test_recall_first__bot__recalls_then_rebalances_in_one_block(donated, keeper
     """The Silverback bot's loop goes through the same step: one block, a recall, then the
     rebalance on the new state, both sent."""
     s = donated
-    loop = KeeperLoop(
-        s.vault,
-        keeper,
-        [s.stack.venue],
-        token_at=token_at,
-        lens=s.lens,
-        clock=lambda: s.chain.pending_timestamp,
-        logger=logging.getLogger("test.keeper.recall_first"),
-    )
-    outcome = loop.on_block(s.chain.blocks.head)
+    outcome = _loop(s, keeper).on_block(s.chain.blocks.head)
     assert outcome.action == SENT, outcome.reason
     assert "recalled first" in outcome.reason and "Rebalanced" in outcome.reason
     assert [r.asset for r in outcome.decision.recalls] == [s.usdc.address]
@@ -192,3 +184,61 @@ def test_recall_first__ape_run_keeper__preview_says_so_then_send_recalls_and_reb
     assert sent.exit_code == 0, sent.output
     assert "recalled first: 149,999.999999 T0" in sent.output and "realised: cost" in sent.output
     assert s.sleeve.market_shares(s.usdc) < shares and s.vault.balances(s.usdc) < 149_999_999_999
+
+
+def test_recall_first__still_short_after_its_rounds__sends_them_and_says_so(donated, keeper, monkeypatch):
+    """A market that keeps reporting a shortfall after every round: the step stops after ``rounds``
+    recalls of it and names the asset still short (here ``shortfalls`` always finds one base unit)."""
+    s = donated
+    decision = s.decide()
+    unit = keeper_path.Recall(s.usdc.address, "T0", 1, 1, 10**6, 2 * 10**6)
+    monkeypatch.setattr(keeper_path, "shortfalls", lambda vault, d: [dataclasses.replace(unit)])
+    idle = s.vault.balances(s.usdc)
+    prepared = keeper_path.recall_first(s.vault, decision, keeper, s.decide, rounds=2)
+    assert len(prepared.recalls) == 2 and all(r.receipt is not None for r in prepared.recalls)
+    assert s.vault.balances(s.usdc) == idle + 2
+    assert prepared.reason.endswith("; still short after 2 rounds: T0")
+    assert [r.asset for r in prepared.unrecalled] == [s.usdc.address]
+
+
+def _loop(s, keeper):
+    return KeeperLoop(
+        s.vault,
+        keeper,
+        [s.stack.venue],
+        token_at=token_at,
+        lens=s.lens,
+        clock=lambda: s.chain.pending_timestamp,
+        logger=logging.getLogger("test.keeper.recall_first"),
+    )
+
+
+def test_recall_first__bot__a_recall_that_fails__fails_the_step_and_carries_on(donated, keeper, monkeypatch):
+    """The bot's recall-first step failing (a reverted or unsent recall) ends the block's step as
+    failed, with the reason, and sends no rebalance."""
+    s = donated
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("market: no liquidity")
+
+    monkeypatch.setattr(keeper_path, "recall_first", refused)
+    nonce = keeper.nonce
+    outcome = _loop(s, keeper).on_block(s.chain.blocks.head)
+    assert outcome.action == FAILED
+    assert outcome.reason == "recall first reverted or not sent: RuntimeError: market: no liquidity; carrying on"
+    assert keeper.nonce == nonce
+
+
+def test_recall_first__bot__cannot_read_what_to_recall__errors_and_sends_nothing(donated, keeper, monkeypatch):
+    """The bot cannot read the sleeve's rates (``shortfalls`` raises): an error outcome, nothing sent."""
+    s = donated
+
+    def unreadable(*args, **kwargs):
+        raise RuntimeError("sleeve unreachable")
+
+    monkeypatch.setattr(keeper_path, "shortfalls", unreadable)
+    nonce = keeper.nonce
+    outcome = _loop(s, keeper).on_block(s.chain.blocks.head)
+    assert outcome.action == ERROR
+    assert outcome.reason == "cannot check what to recall first: RuntimeError: sleeve unreachable"
+    assert keeper.nonce == nonce
